@@ -1,0 +1,30 @@
+// The operands of one GEMM as strided views, shared by every instruction-set variant.
+// op(A)[i,k] = A[i*rsA + k*csA], op(B)[k,j] = B[k*rsB + j*csB], C[i,j] = C[i*ldc + j].
+#pragma once
+
+namespace fmn {
+
+struct GemmArgs {
+  const float* A;
+  long rsA, csA;
+  const float* B;
+  long rsB, csB;
+  float* C;
+  long ldc;
+  int M, N, K;
+  bool accumulate;
+};
+
+// One variant: tile sizes (for splitting work between threads) and the blocked routine that
+// computes the sub-block C[i0:i1, j0:j1] on the calling thread.
+struct GemmVariant {
+  const char* name;
+  int MR, NR;
+  void (*range)(const GemmArgs& g, int i0, int i1, int j0, int j1);
+};
+
+extern const GemmVariant kGemmAvx512;
+extern const GemmVariant kGemmAvx2;
+extern const GemmVariant kGemmScalar;
+
+}  // namespace fmn

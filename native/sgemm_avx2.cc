@@ -1,0 +1,55 @@
+// AVX2+FMA sgemm variant: 6×16 register tile (12 ymm accumulators).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "sgemm_args.h"
+
+#pragma GCC target("avx2,fma")
+
+namespace fmn {
+namespace avx2 {
+
+#include "sgemm_driver.h"
+
+struct Kernel {
+  static constexpr int MR = 6, NR = 16;
+  static constexpr int KC = 256, MC = 6 * 40, NC = 2048;
+
+  static void micro(int kc, const float* a, const float* b, float* c, long ldc, bool overwrite) {
+    __m256 acc[MR][2];
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int k = 0; k < kc; ++k, a += MR, b += NR) {
+      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+      for (int r = 0; r < MR; ++r) {
+        const __m256 ar = _mm256_broadcast_ss(a + r);
+        acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+      }
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; ++r) {
+      float* cr = c + r * ldc;
+      if (overwrite) {
+        _mm256_storeu_ps(cr, acc[r][0]);
+        _mm256_storeu_ps(cr + 8, acc[r][1]);
+      } else {
+        _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][0]));
+        _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc[r][1]));
+      }
+    }
+  }
+};
+
+void range(const GemmArgs& g, int i0, int i1, int j0, int j1) { gemmRange<Kernel>(g, i0, i1, j0, j1); }
+
+}  // namespace avx2
+
+const GemmVariant kGemmAvx2 = {"avx2", avx2::Kernel::MR, avx2::Kernel::NR, avx2::range};
+
+}  // namespace fmn

@@ -1,0 +1,34 @@
+// Portable sgemm variant: 4×8 tile in plain C++ (the compiler may use SSE2).
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "sgemm_args.h"
+
+namespace fmn {
+namespace scalar {
+
+#include "sgemm_driver.h"
+
+struct Kernel {
+  static constexpr int MR = 4, NR = 8;
+  static constexpr int KC = 256, MC = 128, NC = 1024;
+
+  static void micro(int kc, const float* a, const float* b, float* c, long ldc, bool overwrite) {
+    float acc[MR][NR] = {};
+    for (int k = 0; k < kc; ++k, a += MR, b += NR)
+      for (int r = 0; r < MR; ++r)
+        for (int j = 0; j < NR; ++j) acc[r][j] += a[r] * b[j];
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < NR; ++j) c[r * ldc + j] = overwrite ? acc[r][j] : c[r * ldc + j] + acc[r][j];
+  }
+};
+
+void range(const GemmArgs& g, int i0, int i1, int j0, int j1) { gemmRange<Kernel>(g, i0, i1, j0, j1); }
+
+}  // namespace scalar
+
+const GemmVariant kGemmScalar = {"scalar", scalar::Kernel::MR, scalar::Kernel::NR, scalar::range};
+
+}  // namespace fmn

@@ -1,0 +1,86 @@
+/**
+ * The kernel interface. Every backend implements it; `js` is the readable reference (the spec
+ * and the test oracle), `native` the fast path. One conformance suite (test/backend.suite.ts)
+ * runs against every backend.
+ *
+ * Conventions (llm.c): outputs first, then cached activations, then inputs, then sizes.
+ * Backward kernels ACCUMULATE (`+=`) into their gradient outputs. All arrays are dense,
+ * row-major, and may be `subarray` views. The js backend also accepts Float64Array (used by
+ * the float64 finite-difference gradient checks); native accepts Float32Array only and hands
+ * anything else to js.
+ */
+export type Buf = Float32Array | Float64Array;
+
+export interface Backend {
+  /** `js` or `native` (with the SIMD level, e.g. `native-avx512`). Saved with every run. */
+  readonly name: string;
+  /** Worker threads used by the kernels (1 for js). */
+  readonly threads: number;
+  setThreads(n: number): void;
+
+  /**
+   * C (M,N) = op(A) · op(B)  (or C += … when `accumulate`).
+   * op(A) is (M,K): A is stored (M,K), or (K,M) when `transA`.
+   * op(B) is (K,N): B is stored (K,N), or (N,K) when `transB`.
+   * Training uses three orientations with weights stored (in, out): forward `nn`
+   * (y = x W), dX `nt` (dx = dy Wᵀ), dW `tn` (dW = xᵀ dy).
+   */
+  matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number,
+    transA: boolean, transB: boolean, accumulate: boolean): void;
+
+  /** out, mean, rstd: (N,C), (N), (N); y = (x − mean) · rstd · w + b, biased variance. */
+  layernormForward(out: Buf, mean: Buf, rstd: Buf, inp: Buf, weight: Buf, bias: Buf,
+    N: number, C: number, eps: number): void;
+  /** Accumulates into dinp (N,C), dweight (C), dbias (C). */
+  layernormBackward(dinp: Buf, dweight: Buf, dbias: Buf, dout: Buf, inp: Buf, weight: Buf,
+    mean: Buf, rstd: Buf, N: number, C: number): void;
+
+  /** out, rstd: (N,C), (N); y = x · rstd · w with rstd = 1/sqrt(mean(x²) + eps). */
+  rmsnormForward(out: Buf, rstd: Buf, inp: Buf, weight: Buf, N: number, C: number, eps: number): void;
+  /** Accumulates into dinp (N,C), dweight (C). */
+  rmsnormBackward(dinp: Buf, dweight: Buf, dout: Buf, inp: Buf, weight: Buf, rstd: Buf,
+    N: number, C: number): void;
+
+  /** GELU, tanh form (GPT-2): 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))). */
+  geluForward(out: Buf, inp: Buf, n: number): void;
+  geluBackward(dinp: Buf, inp: Buf, dout: Buf, n: number): void;
+
+  /** SiLU: x · σ(x). */
+  siluForward(out: Buf, inp: Buf, n: number): void;
+  siluBackward(dinp: Buf, inp: Buf, dout: Buf, n: number): void;
+
+  /** Row softmax over the last dim: out, inp (N,C). */
+  softmaxForward(out: Buf, inp: Buf, N: number, C: number): void;
+  /** dinp += y ⊙ (g − Σ g·y), row-wise. */
+  softmaxBackward(dinp: Buf, out: Buf, dout: Buf, N: number, C: number): void;
+
+  /**
+   * Fused causal self-attention with grouped-query heads.
+   * q[b,t,h,d] = q[(b·T + t)·qStride + h·hs + d]; k, v likewise with kvStride and kv head
+   * g = floor(h / (nh / nkv)). out (B,T,nh·hs) contiguous; att (B,nh,T,T) the softmax
+   * probabilities (entries above the diagonal are 0). Scale 1/√hs.
+   */
+  attentionForward(out: Buf, att: Buf, q: Buf, k: Buf, v: Buf,
+    B: number, T: number, nh: number, nkv: number, hs: number, qStride: number, kvStride: number): void;
+  /** Accumulates into dq, dk, dv (same layouts and strides as q, k, v). */
+  attentionBackward(dq: Buf, dk: Buf, dv: Buf, dout: Buf, att: Buf, q: Buf, k: Buf, v: Buf,
+    B: number, T: number, nh: number, nkv: number, hs: number, qStride: number, kvStride: number): void;
+
+  /**
+   * Fused softmax cross-entropy. logits (N,V), targets (N); rows whose target equals
+   * `ignoreIndex` get loss 0. losses (N) = −log softmax(logits)[target]; probs (N,V) saved.
+   */
+  crossEntropyForward(losses: Buf, probs: Buf, logits: Buf, targets: Int32Array,
+    N: number, V: number, ignoreIndex: number): void;
+  /** dlogits[i,:] += dlosses[i] · (probs[i,:] − onehot(target[i])); ignored rows untouched. */
+  crossEntropyBackward(dlogits: Buf, probs: Buf, targets: Int32Array, dlosses: Buf,
+    N: number, V: number, ignoreIndex: number): void;
+
+  /**
+   * One AdamW step on n parameters, in place (PyTorch's torch.optim.AdamW):
+   * p −= lr·wd·p;  m = β1 m + (1−β1) g;  v = β2 v + (1−β2) g²;
+   * p −= lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + eps).   t is 1-based.
+   */
+  adamwUpdate(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number,
+    beta2: number, eps: number, weightDecay: number, t: number): void;
+}

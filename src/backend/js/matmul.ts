@@ -1,0 +1,35 @@
+import type { Buf } from '../backend.ts';
+
+/**
+ * Reference matmul: C (M,N) (+)= op(A) (M,K) · op(B) (K,N).
+ * Loop order keeps the innermost loop contiguous for each orientation; accumulates in the
+ * array's own precision (float64 for the gradient checks).
+ */
+export function matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number,
+  transA: boolean, transB: boolean, accumulate: boolean): void {
+  if (!accumulate) C.fill(0, 0, M * N);
+  if (!transB) {
+    // B (K,N): C[i,:] += a_ik · B[k,:]
+    for (let i = 0; i < M; i++) {
+      const ci = i * N;
+      for (let k = 0; k < K; k++) {
+        const a = transA ? A[k * M + i] : A[i * K + k];
+        if (a === 0) continue;
+        const bk = k * N;
+        for (let j = 0; j < N; j++) C[ci + j] += a * B[bk + j];
+      }
+    }
+  } else {
+    // B (N,K): C[i,j] += Σ_k a_ik · B[j,k]
+    for (let i = 0; i < M; i++) {
+      const ci = i * N;
+      for (let j = 0; j < N; j++) {
+        const bj = j * K;
+        let s = 0;
+        if (transA) for (let k = 0; k < K; k++) s += A[k * M + i] * B[bj + k];
+        else { const ai = i * K; for (let k = 0; k < K; k++) s += A[ai + k] * B[bj + k]; }
+        C[ci + j] += s;
+      }
+    }
+  }
+}

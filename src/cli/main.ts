@@ -1,0 +1,43 @@
+import { isUserError } from '../errors.ts';
+
+/** A command: parses its own argv, returns the exit code (0 ok, 1 gate failed, 2 usage). */
+export type Command = { summary: string; run: (argv: string[]) => Promise<number> };
+
+const commands: Record<string, () => Promise<Command>> = {
+  corpus: async () => (await import('./commands/corpus.ts')).command,
+  tokenizer: async () => (await import('./commands/tokenizer.ts')).command,
+};
+
+function usage(): string {
+  return [
+    'fmn — fine-tune causal language models and measure what they forget',
+    '',
+    'usage: fmn <command> [options]   (fmn <command> --help for its options)',
+    '',
+    'commands:',
+    ...Object.keys(commands).map((c) => `  ${c}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`fmn: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await (await load()).run(rest);
+  } catch (e) {
+    if (isUserError(e)) {
+      process.stderr.write(`fmn ${name}: error: ${(e as Error).message}\n`);
+      return 2;
+    }
+    process.stderr.write(`fmn ${name}: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return 3;
+  }
+}

@@ -1,0 +1,12 @@
+export { Tensor, empty, zeros, fromArray, parameter, noGrad, isGradEnabled, poolOf, sizeOf, type DType } from './tensor.ts';
+export { matmul, linear } from './ops/matmul.ts';
+export { add, sub, mul, div, scale, broadcastShape } from './ops/elementwise.ts';
+export { sum, mean, sumLast } from './ops/reduce.ts';
+export { reshape, transpose, slice, split, concat } from './ops/shape.ts';
+export { embedding } from './ops/embedding.ts';
+export { layerNorm, rmsNorm } from './ops/norm.ts';
+export { gelu, silu, softmax } from './ops/activation.ts';
+export { causalSelfAttention, causalSelfAttentionPacked } from './ops/attention.ts';
+export { rope } from './ops/rope.ts';
+export { dropout, type UniformSource } from './ops/dropout.ts';
+export { crossEntropy, IGNORE_INDEX } from './ops/loss.ts';

@@ -1,0 +1,92 @@
+import type { Buf } from '../../backend/backend.ts';
+import { assertShape, empty, record, type Tensor } from '../tensor.ts';
+
+/** Broadcast shape (NumPy rules) or a ShapeError. */
+export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1, db = b[b.length - n + i] ?? 1;
+    assertShape(da === db || da === 1 || db === 1, () => `cannot broadcast [${a}] with [${b}]`);
+    out[i] = Math.max(da, db);
+  }
+  return out;
+}
+
+/** For each output element, the flat index into an input of `shape` broadcast to `outShape`. */
+function broadcastIndex(shape: readonly number[], outShape: readonly number[]): Int32Array {
+  const n = outShape.length;
+  let total = 1;
+  for (const d of outShape) total *= d;
+  const idx = new Int32Array(total);
+  const strides = new Array<number>(n).fill(0);
+  let s = 1;
+  for (let i = n - 1; i >= 0; i--) {
+    const d = shape[shape.length - n + i] ?? 1;
+    strides[i] = d === 1 ? 0 : s;
+    s *= d;
+  }
+  const coord = new Array<number>(n).fill(0);
+  let off = 0;
+  for (let f = 0; f < total; f++) {
+    idx[f] = off;
+    for (let i = n - 1; i >= 0; i--) {
+      coord[i]++;
+      off += strides[i];
+      if (coord[i] < outShape[i]) break;
+      off -= strides[i] * coord[i];
+      coord[i] = 0;
+    }
+  }
+  return idx;
+}
+
+type Kind = 'add' | 'sub' | 'mul' | 'div';
+
+function binary(kind: Kind, a: Tensor, b: Tensor): Tensor {
+  const shape = broadcastShape(a.shape, b.shape);
+  const out = empty(a.backend, shape, a.dtype);
+  const n = out.size;
+  const A = a.data, B = b.data, O = out.data;
+  // index maps only when an operand is broadcast
+  const ia = a.size === n ? null : broadcastIndex(a.shape, shape);
+  const ib = b.size === n ? null : broadcastIndex(b.shape, shape);
+  for (let i = 0; i < n; i++) {
+    const x = A[ia === null ? i : ia[i]], y = B[ib === null ? i : ib[i]];
+    O[i] = kind === 'add' ? x + y : kind === 'sub' ? x - y : kind === 'mul' ? x * y : x / y;
+  }
+  return record(out, [a, b], () => {
+    const g = out.grad!;
+    const acc = (t: Tensor, idx: Int32Array | null, f: (i: number) => number) => {
+      const d: Buf = t.ensureGrad();
+      for (let i = 0; i < n; i++) d[idx === null ? i : idx[i]] += f(i);
+    };
+    if (a.requiresGrad) {
+      if (kind === 'add' || kind === 'sub') acc(a, ia, (i) => g[i]);
+      else if (kind === 'mul') acc(a, ia, (i) => g[i] * B[ib === null ? i : ib[i]]);
+      else acc(a, ia, (i) => g[i] / B[ib === null ? i : ib[i]]);
+    }
+    if (b.requiresGrad) {
+      if (kind === 'add') acc(b, ib, (i) => g[i]);
+      else if (kind === 'sub') acc(b, ib, (i) => -g[i]);
+      else if (kind === 'mul') acc(b, ib, (i) => g[i] * A[ia === null ? i : ia[i]]);
+      // d(x/y)/dy = −x/y² = −out/y
+      else acc(b, ib, (i) => -g[i] * O[i] / B[ib === null ? i : ib[i]]);
+    }
+  });
+}
+
+export const add = (a: Tensor, b: Tensor): Tensor => binary('add', a, b);
+export const sub = (a: Tensor, b: Tensor): Tensor => binary('sub', a, b);
+export const mul = (a: Tensor, b: Tensor): Tensor => binary('mul', a, b);
+export const div = (a: Tensor, b: Tensor): Tensor => binary('div', a, b);
+
+/** out = a · s for a scalar s. */
+export function scale(a: Tensor, s: number): Tensor {
+  const out = empty(a.backend, a.shape.slice(), a.dtype);
+  for (let i = 0; i < a.size; i++) out.data[i] = a.data[i] * s;
+  return record(out, [a], () => {
+    const g = out.grad!, d = a.ensureGrad();
+    for (let i = 0; i < a.size; i++) d[i] += g[i] * s;
+  });
+}

@@ -1,0 +1,74 @@
+import { assertShape, empty, record, type Tensor } from '../tensor.ts';
+
+/**
+ * Batched matmul. a (..., M, K) (or (..., K, M) with transA), b (K, N) or (..., K, N)
+ * (or transposed with transB). A 2-D b is shared by every batch entry.
+ */
+export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  const transA = opts.transA ?? false, transB = opts.transB ?? false;
+  assertShape(a.ndim >= 2 && b.ndim >= 2, () => `matmul needs ≥2-D operands, got [${a.shape}] and [${b.shape}]`);
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const M = transA ? ac : ar, K = transA ? ar : ac;
+  const Kb = transB ? bc : br, N = transB ? br : bc;
+  assertShape(K === Kb, () => `matmul inner dims differ: [${a.shape}]${transA ? 'ᵀ' : ''} · [${b.shape}]${transB ? 'ᵀ' : ''}`);
+  const batch = a.size / (M * K);
+  const bBatched = b.ndim > 2;
+  assertShape(!bBatched || b.size / (K * N) === batch, () => `matmul batch dims differ: [${a.shape}] · [${b.shape}]`);
+  const out = empty(a.backend, [...a.shape.slice(0, -2), M, N], a.dtype);   // (..., M, N)
+  const be = a.backend;
+  const sa = M * K, sb = bBatched ? K * N : 0, so = M * N;
+  for (let i = 0; i < batch; i++) {
+    be.matmul(out.data.subarray(i * so, (i + 1) * so), a.data.subarray(i * sa, (i + 1) * sa),
+      b.data.subarray(i * sb, i * sb + K * N), M, N, K, transA, transB, false);
+  }
+  return record(out, [a, b], () => {
+    const dC = out.grad!;
+    for (let i = 0; i < batch; i++) {
+      const dc = dC.subarray(i * so, (i + 1) * so);
+      if (a.requiresGrad) {
+        const dA = a.ensureGrad().subarray(i * sa, (i + 1) * sa);
+        const Bi = b.data.subarray(i * sb, i * sb + K * N);
+        // dA = dC · op(B)ᵀ  (stored as A is: transposed back when transA)
+        if (!transA) be.matmul(dA, dc, Bi, M, K, N, false, !transB, true);
+        else be.matmul(dA, Bi, dc, K, M, N, transB, true, true);
+      }
+      if (b.requiresGrad) {
+        const dB = b.ensureGrad().subarray(i * sb, i * sb + K * N);
+        const Ai = a.data.subarray(i * sa, (i + 1) * sa);
+        // dB = op(A)ᵀ · dC
+        if (!transB) be.matmul(dB, Ai, dc, K, N, M, !transA, false, true);
+        else be.matmul(dB, dc, Ai, N, K, M, true, transA, true);
+      }
+    }
+  });
+}
+
+/**
+ * Linear layer with weights stored (in, out) (GPT-2's Conv1D layout):
+ * y (N, out) = x (N, in) · W (in, out) + b. Frozen weights get no weight gradient (no dW GEMM).
+ */
+export function linear(x: Tensor, w: Tensor, bias: Tensor | null): Tensor {
+  const [inF, outF] = w.shape;
+  assertShape(w.ndim === 2 && x.shape[x.ndim - 1] === inF, () => `linear: x [${x.shape}] vs W [${w.shape}]`);
+  assertShape(bias === null || (bias.ndim === 1 && bias.size === outF), () => `linear: bias [${bias!.shape}] vs W [${w.shape}]`);
+  const N = x.size / inF;
+  const be = x.backend;
+  const y = empty(be, [...x.shape.slice(0, -1), outF], x.dtype);     // (..., out)
+  if (bias !== null) {
+    for (let i = 0; i < N; i++) y.data.set(bias.data, i * outF);
+    be.matmul(y.data, x.data, w.data, N, outF, inF, false, false, true);
+  } else {
+    be.matmul(y.data, x.data, w.data, N, outF, inF, false, false, false);
+  }
+  const inputs = bias === null ? [x, w] : [x, w, bias];
+  return record(y, inputs, () => {
+    const dy = y.grad!;
+    if (x.requiresGrad) be.matmul(x.ensureGrad(), dy, w.data, N, inF, outF, false, true, true);  // dx = dy Wᵀ
+    if (w.requiresGrad) be.matmul(w.ensureGrad(), x.data, dy, inF, outF, N, true, false, true);  // dW = xᵀ dy
+    if (bias !== null && bias.requiresGrad) {
+      const db = bias.ensureGrad();
+      for (let i = 0; i < N; i++) { const r = i * outF; for (let j = 0; j < outF; j++) db[j] += dy[r + j]; }
+    }
+  });
+}

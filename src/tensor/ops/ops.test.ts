@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { createJsBackend } from '../../backend/js/index.ts';
+import { gradCheck, randTensor, testRng } from '../../../test/util.ts';
+import type { Tensor } from '../tensor.ts';
+import * as T from '../index.ts';
+
+// Float64 central differences with h = 1e-6 carry ~1e-10 truncation/rounding error on these
+// sizes; 1e-6 separates a right gradient from any plausible wrong one by orders of magnitude.
+const TOL = 1e-6;
+const be = createJsBackend();
+
+function check(name: string, shapes: number[][], f: (xs: Tensor[]) => Tensor, opts: { seed?: number; lo?: number; hi?: number; frozen?: number[] } = {}) {
+  it(name, () => {
+    const rnd = testRng(opts.seed ?? 1);
+    const xs = shapes.map((s, i) => {
+      const t = randTensor(be, s, rnd, 'f64', opts.lo ?? -1, opts.hi ?? 1);
+      t.requiresGrad = !(opts.frozen ?? []).includes(i);
+      return t;
+    });
+    expect(gradCheck(f, xs, rnd)).toBeLessThan(TOL);
+  });
+}
+
+describe('finite-difference gradients (float64, js backend)', () => {
+  check('matmul nn', [[3, 5], [5, 4]], ([a, b]) => T.matmul(a, b));
+  check('matmul nt', [[3, 5], [4, 5]], ([a, b]) => T.matmul(a, b, { transB: true }));
+  check('matmul tn', [[5, 3], [5, 4]], ([a, b]) => T.matmul(a, b, { transA: true }));
+  check('matmul tt', [[5, 3], [4, 5]], ([a, b]) => T.matmul(a, b, { transA: true, transB: true }));
+  check('matmul batched', [[2, 3, 5], [2, 5, 4]], ([a, b]) => T.matmul(a, b));
+  check('matmul batched × shared 2-D', [[2, 3, 5], [5, 4]], ([a, b]) => T.matmul(a, b));
+  check('linear with bias', [[2, 3, 7], [7, 5], [5]], ([x, w, b]) => T.linear(x, w, b));
+  check('linear, frozen weight', [[4, 7], [7, 5]], ([x, w]) => T.linear(x, w, null), { frozen: [1] });
+  check('add broadcast', [[2, 3, 4], [4]], ([a, b]) => T.add(a, b));
+  check('sub broadcast middle', [[2, 3, 4], [3, 1]], ([a, b]) => T.sub(a, b));
+  check('mul broadcast both', [[2, 1, 4], [3, 1]], ([a, b]) => T.mul(a, b));
+  check('div', [[3, 4], [3, 4]], ([a, b]) => T.div(a, b), { lo: 0.5, hi: 2 });
+  check('scale', [[3, 4]], ([a]) => T.scale(a, -2.5));
+  check('sum', [[3, 4]], ([a]) => T.sum(a));
+  check('mean', [[3, 4]], ([a]) => T.mean(a));
+  check('sumLast', [[3, 4]], ([a]) => T.sumLast(a));
+  check('reshape', [[3, 4]], ([a]) => T.mul(T.reshape(a, [2, 6]), T.reshape(a, [2, -1])));
+  check('transpose', [[2, 3, 4]], ([a]) => T.transpose(a, 0, 2));
+  check('slice', [[2, 5, 3]], ([a]) => T.slice(a, 1, 1, 4));
+  check('split + concat', [[2, 7]], ([a]) => { const [x, y] = T.split(a, 1, [3, 4]); return T.concat([T.scale(y, 2), x], 1); });
+  check('layerNorm (C = 7)', [[3, 7], [7], [7]], ([x, w, b]) => T.layerNorm(x, w, b));
+  check('layerNorm, near-constant rows', [[2, 5], [5], [5]], ([x, w, b]) => T.layerNorm(T.add(T.scale(x, 1e-2), w), w, b));
+  check('rmsNorm', [[3, 7], [7]], ([x, w]) => T.rmsNorm(x, w));
+  check('gelu', [[4, 5]], ([x]) => T.gelu(x), { lo: -4, hi: 4 });
+  check('silu', [[4, 5]], ([x]) => T.silu(x), { lo: -4, hi: 4 });
+  check('softmax', [[3, 6]], ([x]) => T.softmax(x), { lo: -3, hi: 3 });
+  check('attention (B 2, T 4, nh 2)', [[2, 4, 6], [2, 4, 6], [2, 4, 6]], ([q, k, v]) => T.causalSelfAttention(q, k, v, 2));
+  check('attention grouped-query (nh 4, nkv 2)', [[1, 3, 8], [1, 3, 4], [1, 3, 4]], ([q, k, v]) => T.causalSelfAttention(q, k, v, 4, 2));
+  check('attention packed qkv', [[2, 3, 12]], ([qkv]) => T.causalSelfAttentionPacked(qkv, 2));
+  check('attention T = 1', [[1, 1, 12]], ([qkv]) => T.causalSelfAttentionPacked(qkv, 2));
+  check('rope', [[2, 3, 8]], ([x]) => T.rope(x, 2, 10000, 3));
+  check('dropout', [[4, 5]], ([x]) => { let s = 7; return T.dropout(x, 0.3, { next: () => ((s = (s * 48271) % 2147483647) / 2147483647) }); });
+  it('cross-entropy with ignore index', () => {
+    const rnd = testRng(3);
+    const logits = randTensor(be, [5, 7], rnd, 'f64', -3, 3);
+    logits.requiresGrad = true;
+    const targets = Int32Array.from([2, -100, 6, 0, -100]);
+    expect(gradCheck(([l]) => T.crossEntropy(l, targets), [logits], rnd)).toBeLessThan(TOL);
+  });
+  it('embedding (scatter-add on repeated ids)', () => {
+    const rnd = testRng(4);
+    const w = randTensor(be, [5, 3], rnd);
+    w.requiresGrad = true;
+    const ids = Int32Array.from([1, 4, 1, 0]);
+    expect(gradCheck(([x]) => T.embedding(x, ids, [2, 2]), [w], rnd)).toBeLessThan(TOL);
+  });
+});
+
+describe('forward values', () => {
+  it('cross-entropy of uniform logits is ln V; ignored rows do not count', () => {
+    const logits = T.zeros(be, [3, 11]);
+    const loss = T.crossEntropy(logits, Int32Array.from([3, -100, 10]));
+    expect(loss.item()).toBeCloseTo(Math.log(11), 6);
+  });
+  it('cross-entropy stays finite for large logits (±80)', () => {
+    const logits = T.fromArray(be, [80, -80, 0, -80, 80, 0], [2, 3]);
+    const loss = T.crossEntropy(logits, Int32Array.from([0, 0]));
+    expect(loss.item()).toBeCloseTo(80, 5);  // row 2: −log softmax = 160 + log(1+e^−80…) → mean (0 + 160)/2
+  });
+  it('noGrad records no graph', () => {
+    const a = T.fromArray(be, [1, 2], [2]);
+    a.requiresGrad = true;
+    const y = T.noGrad(() => T.scale(a, 2));
+    expect(y.requiresGrad).toBe(false);
+    expect(y.backwardFn).toBe(null);
+  });
+  it('releaseGraph returns buffers to the pool and keeps leaves', () => {
+    const rnd = testRng(5);
+    const w = randTensor(be, [4, 4], rnd, 'f32');
+    w.requiresGrad = true;
+    const x = randTensor(be, [3, 4], rnd, 'f32');
+    const pool = T.poolOf(be);
+    pool.clear();
+    const y = T.sum(T.gelu(T.matmul(x, w)));
+    y.backward();
+    y.releaseGraph();
+    expect(pool.parkedBytes).toBeGreaterThan(0);
+    expect(w.grad).not.toBe(null);
+    expect(w.data.length).toBe(16);
+  });
+});

@@ -1,0 +1,189 @@
+import type { Backend, Buf } from '../backend/backend.ts';
+import { ShapeError } from '../errors.ts';
+import { BufferPool } from './pool.ts';
+
+export type DType = 'f32' | 'f64';
+
+/** Each backend owns one buffer pool (a cache, not semantics). */
+const pools = new WeakMap<Backend, BufferPool>();
+export function poolOf(backend: Backend): BufferPool {
+  let p = pools.get(backend);
+  if (p === undefined) { p = new BufferPool(); pools.set(backend, p); }
+  return p;
+}
+
+/** The only global switch: inside `noGrad(fn)` no graph is recorded. */
+let gradEnabled = true;
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try { return fn(); } finally { gradEnabled = prev; }
+}
+export function isGradEnabled(): boolean { return gradEnabled; }
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * A dense row-major float tensor with reverse-mode autograd. Every op output records its
+ * parents and a backward closure that ACCUMULATES into the parents' `grad`.
+ */
+export class Tensor {
+  data: Buf;
+  readonly shape: number[];
+  readonly size: number;
+  readonly backend: Backend;
+  requiresGrad: boolean;
+  grad: Buf | null = null;
+  name: string | undefined;
+  /** Graph: inputs of the op that made this tensor, and its backward. */
+  parents: Tensor[] = [];
+  backwardFn: (() => void) | null = null;
+  /** True when `data` belongs to another tensor (reshape views): never returned to the pool. */
+  isView = false;
+
+  constructor(backend: Backend, data: Buf, shape: number[], requiresGrad = false) {
+    const n = sizeOf(shape);
+    if (data.length !== n) throw new ShapeError(`data has ${data.length} elements, shape [${shape}] needs ${n}`);
+    this.backend = backend;
+    this.data = data;
+    this.shape = shape;
+    this.size = n;
+    this.requiresGrad = requiresGrad;
+  }
+
+  get dtype(): DType { return this.data instanceof Float64Array ? 'f64' : 'f32'; }
+  get ndim(): number { return this.shape.length; }
+
+  /** The gradient buffer, allocated zeroed on first use. */
+  ensureGrad(): Buf {
+    if (this.grad === null) {
+      const g = poolOf(this.backend).take(this.size, this.dtype === 'f64');
+      g.fill(0);
+      this.grad = g;
+    }
+    return this.grad;
+  }
+
+  zeroGrad(): void { if (this.grad !== null) this.grad.fill(0); }
+
+  /** Scalar value of a 1-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new ShapeError(`item() needs 1 element, shape is [${this.shape}]`);
+    return this.data[0];
+  }
+
+  /**
+   * Reverse-mode pass from this tensor. Seeds d(this) = 1 (or `seed`), visits the graph in
+   * reverse topological order and runs each backward closure once.
+   */
+  backward(seed?: Buf): void {
+    const order = topoOrder(this);
+    const g = this.ensureGrad();
+    if (seed !== undefined) g.set(seed); else g.fill(1);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      if (t.backwardFn !== null && t.grad !== null) t.backwardFn();
+    }
+  }
+
+  /**
+   * Returns every intermediate buffer of the graph under this tensor (outputs of ops: data
+   * and grad) to the pool and cuts the graph. Leaves (parameters, inputs) are kept. Call once
+   * a step is done with its activations.
+   */
+  releaseGraph(): void {
+    const pool = poolOf(this.backend);
+    for (const t of topoOrder(this)) {
+      if (t.parents.length === 0) continue;
+      if (!t.isView) pool.give(t.data);
+      if (t.grad !== null) pool.give(t.grad);
+      t.grad = null;
+      t.parents = [];
+      t.backwardFn = null;
+    }
+  }
+
+  toString(): string { return `Tensor(${this.dtype}, [${this.shape}]${this.requiresGrad ? ', grad' : ''})`; }
+}
+
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // iterative DFS (graphs of deep models overflow a recursive one)
+  const stack: Array<[Tensor, number]> = [[root, 0]];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    if (i < t.parents.length) {
+      top[1]++;
+      const p = t.parents[i];
+      if (!seen.has(p)) { seen.add(p); stack.push([p, 0]); }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order;
+}
+
+/* ---------- construction ---------- */
+
+/** A tensor with pooled, UNINITIALIZED storage (the op fills it). */
+export function empty(backend: Backend, shape: number[], dtype: DType = 'f32'): Tensor {
+  return new Tensor(backend, poolOf(backend).take(sizeOf(shape), dtype === 'f64'), shape);
+}
+
+export function zeros(backend: Backend, shape: number[], dtype: DType = 'f32'): Tensor {
+  const t = empty(backend, shape, dtype);
+  t.data.fill(0);
+  return t;
+}
+
+export function fromArray(backend: Backend, values: ArrayLike<number>, shape: number[], dtype: DType = 'f32'): Tensor {
+  const data = dtype === 'f64' ? Float64Array.from(values as ArrayLike<number>) : Float32Array.from(values as ArrayLike<number>);
+  return new Tensor(backend, data, shape);
+}
+
+/** A trainable leaf (a parameter). */
+export function parameter(backend: Backend, data: Buf, shape: number[], name?: string): Tensor {
+  const t = new Tensor(backend, data, shape, true);
+  t.name = name;
+  return t;
+}
+
+/**
+ * Records `out` as produced from `inputs` with `backward` (which reads out.grad and
+ * accumulates into the inputs' grads). Does nothing under noGrad or when no input needs grad.
+ */
+export function record(out: Tensor, inputs: Tensor[], backward: () => void): Tensor {
+  if (!gradEnabled) return out;
+  let any = false;
+  for (const x of inputs) if (x.requiresGrad) { any = true; break; }
+  if (!any) return out;
+  out.requiresGrad = true;
+  out.parents = inputs;
+  out.backwardFn = backward;
+  return out;
+}
+
+export function assertShape(cond: boolean, msg: () => string): void {
+  if (!cond) throw new ShapeError(msg());
+}
+
+/**
+ * Where a backward kernel should accumulate t's gradient: t.grad when t needs one, else a
+ * zeroed scratch buffer from the pool (hand it back with `done`). Frozen weights thus get no
+ * gradient buffer at all.
+ */
+export function gradTarget(t: Tensor): { buf: Buf; done: () => void } {
+  if (t.requiresGrad) return { buf: t.ensureGrad(), done: () => {} };
+  const pool = poolOf(t.backend);
+  const buf = pool.take(t.size, t.dtype === 'f64');
+  buf.fill(0);
+  return { buf, done: () => pool.give(buf) };
+}
