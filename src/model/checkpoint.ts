@@ -1,0 +1,80 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend } from '../backend/backend.ts';
+import { CheckpointError, ConfigError } from '../errors.ts';
+import { fromHfConfig, toHfConfig, type GPTConfig } from './config.ts';
+import { GPT } from './gpt.ts';
+import { readSafetensors, serializeSafetensors, writeFileAtomic, type StTensor } from './safetensors.ts';
+
+/**
+ * A model directory in the Hugging Face layout: config.json, model.safetensors and (when the
+ * model has one) tokenizer.json.
+ */
+
+/** Llama's nn.Linear weights are stored (out, in); ours are (in, out). */
+function isTransposedInHf(config: GPTConfig, name: string): boolean {
+  return config.modelType === 'llama' && /(_proj|lm_head)\.weight$/.test(name);
+}
+
+function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+/**
+ * The model's weights (or, with `which = 'grad'`, their gradients) as an HF state dict:
+ * name → tensor in HF layout.
+ */
+export function stateDict(model: GPT, which: 'data' | 'grad' = 'data'): Map<string, { shape: number[]; data: Float32Array }> {
+  const sd = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, t] of model.namedParameters()) {
+    const data = (which === 'data' ? t.data : (t.grad ?? new Float32Array(t.size))) as Float32Array;
+    if (isTransposedInHf(model.config, name)) sd.set(name, { shape: [t.shape[1], t.shape[0]], data: transpose2d(data, t.shape[0], t.shape[1]) });
+    else sd.set(name, { shape: t.shape.slice(), data });
+  }
+  return sd;
+}
+
+/** Copies an HF state dict into the model; every parameter must be present with its shape. */
+export function loadStateDict(model: GPT, tensors: Map<string, StTensor | { shape: number[]; data: Float32Array }>, file = 'model.safetensors'): void {
+  const byName = new Map(tensors);
+  // GPT2Model checkpoints omit the `transformer.` prefix of GPT2LMHeadModel
+  for (const [k, v] of tensors) if (model.config.modelType === 'gpt2' && !k.startsWith('transformer.') && !k.startsWith('lm_head.')) byName.set(`transformer.${k}`, v);
+  for (const [name, t] of model.namedParameters()) {
+    const src = byName.get(name);
+    if (src === undefined) throw new CheckpointError('missing tensor', { file, field: name });
+    const hfShape = isTransposedInHf(model.config, name) ? [t.shape[1], t.shape[0]] : t.shape;
+    if (src.shape.join(',') !== hfShape.join(',')) {
+      throw new CheckpointError(`shape [${src.shape}] does not fit the model's [${hfShape}]`, { file, field: name });
+    }
+    t.data.set(isTransposedInHf(model.config, name) ? transpose2d(src.data, hfShape[0], hfShape[1]) : src.data);
+  }
+}
+
+export function saveModel(model: GPT, dir: string, opts: { tokenizerJson?: string; metadata?: Record<string, string> } = {}): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, 'model.safetensors'), serializeSafetensors(stateDict(model), { format: 'pt', ...opts.metadata }));
+  writeFileAtomic(join(dir, 'config.json'), JSON.stringify(toHfConfig(model.config), null, 2) + '\n');
+  if (opts.tokenizerJson !== undefined) writeFileAtomic(join(dir, 'tokenizer.json'), opts.tokenizerJson);
+}
+
+export function readModelConfig(dir: string): GPTConfig {
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) throw new ConfigError('not a model directory (no config.json)', { file: dir });
+  let j: unknown;
+  try { j = JSON.parse(readFileSync(file, 'utf8')); } catch (e) {
+    throw new CheckpointError(`invalid JSON: ${(e as Error).message}`, { file }, { cause: e });
+  }
+  if (typeof j !== 'object' || j === null) throw new CheckpointError('config must be a JSON object', { file });
+  return fromHfConfig(j as Record<string, unknown>, file);
+}
+
+/** Loads config.json + model.safetensors from a model directory. */
+export function loadModel(dir: string, backend: Backend): GPT {
+  const config = readModelConfig(dir);
+  const model = new GPT(backend, config);
+  const file = join(dir, 'model.safetensors');
+  loadStateDict(model, readSafetensors(file).tensors, file);
+  return model;
+}

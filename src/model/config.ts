@@ -1,0 +1,90 @@
+import { ConfigError } from '../errors.ts';
+
+/** The architecture of a decoder-only transformer, in either of the two supported variants. */
+export interface GPTConfig {
+  /** `gpt2`: learned positions, LayerNorm, GELU MLP, biases, tied head. `llama`: RoPE, RMSNorm, SwiGLU, no biases, GQA, untied head. */
+  modelType: 'gpt2' | 'llama';
+  vocabSize: number;
+  /** Longest sequence (GPT-2 n_positions, Llama max_position_embeddings). */
+  nCtx: number;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  /** Key/value heads (grouped-query attention); = nHead for gpt2. */
+  nKvHead: number;
+  /** MLP hidden size (4·nEmbd for gpt2). */
+  intermediateSize: number;
+  normEps: number;
+  /** RoPE base (llama). */
+  ropeTheta: number;
+  tieWordEmbeddings: boolean;
+  /** Token ids of the special tokens, when the tokenizer has them. */
+  bosTokenId?: number;
+  eosTokenId?: number;
+}
+
+/** HF config.json for this architecture (the keys transformers reads). */
+export function toHfConfig(c: GPTConfig): Record<string, unknown> {
+  if (c.modelType === 'gpt2') {
+    return {
+      model_type: 'gpt2', architectures: ['GPT2LMHeadModel'],
+      vocab_size: c.vocabSize, n_positions: c.nCtx, n_ctx: c.nCtx, n_embd: c.nEmbd, n_layer: c.nLayer,
+      n_head: c.nHead, n_inner: c.intermediateSize, activation_function: 'gelu_new',
+      layer_norm_epsilon: c.normEps, tie_word_embeddings: true,
+      resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0,
+      bos_token_id: c.bosTokenId, eos_token_id: c.eosTokenId, torch_dtype: 'float32',
+    };
+  }
+  return {
+    model_type: 'llama', architectures: ['LlamaForCausalLM'],
+    vocab_size: c.vocabSize, max_position_embeddings: c.nCtx, hidden_size: c.nEmbd,
+    num_hidden_layers: c.nLayer, num_attention_heads: c.nHead, num_key_value_heads: c.nKvHead,
+    intermediate_size: c.intermediateSize, rms_norm_eps: c.normEps, rope_theta: c.ropeTheta,
+    hidden_act: 'silu', tie_word_embeddings: c.tieWordEmbeddings, attention_bias: false, mlp_bias: false,
+    bos_token_id: c.bosTokenId, eos_token_id: c.eosTokenId, torch_dtype: 'float32',
+  };
+}
+
+/** Reads an HF config.json object; `file` names it in errors. */
+export function fromHfConfig(j: Record<string, unknown>, file = 'config.json'): GPTConfig {
+  const num = (key: string, def?: number): number => {
+    const v = j[key] ?? def;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`must be a number, got ${JSON.stringify(v)}`, { file, field: key });
+    return v;
+  };
+  const optId = (key: string): number | undefined => (typeof j[key] === 'number' ? (j[key] as number) : undefined);
+  const type = j.model_type;
+  if (type === 'gpt2') {
+    const nEmbd = num('n_embd');
+    return {
+      modelType: 'gpt2', vocabSize: num('vocab_size'), nCtx: num('n_positions', num('n_ctx', 1024)), nEmbd,
+      nLayer: num('n_layer'), nHead: num('n_head'), nKvHead: num('n_head'),
+      intermediateSize: typeof j.n_inner === 'number' ? j.n_inner : 4 * nEmbd,
+      normEps: num('layer_norm_epsilon', 1e-5), ropeTheta: 10000, tieWordEmbeddings: true,
+      bosTokenId: optId('bos_token_id'), eosTokenId: optId('eos_token_id'),
+    };
+  }
+  if (type === 'llama') {
+    const nHead = num('num_attention_heads');
+    return {
+      modelType: 'llama', vocabSize: num('vocab_size'), nCtx: num('max_position_embeddings', 2048),
+      nEmbd: num('hidden_size'), nLayer: num('num_hidden_layers'), nHead, nKvHead: num('num_key_value_heads', nHead),
+      intermediateSize: num('intermediate_size'), normEps: num('rms_norm_eps', 1e-6), ropeTheta: num('rope_theta', 10000),
+      tieWordEmbeddings: j.tie_word_embeddings === true,
+      bosTokenId: optId('bos_token_id'), eosTokenId: optId('eos_token_id'),
+    };
+  }
+  throw new ConfigError(`model_type must be "gpt2" or "llama", got ${JSON.stringify(type)}`, { file, field: 'model_type' });
+}
+
+/** Checks the numbers fit together (head sizes, GQA groups, even head size for RoPE). */
+export function validateConfig(c: GPTConfig, file?: string): GPTConfig {
+  const fail = (field: string, msg: string) => { throw new ConfigError(msg, { file, field }); };
+  for (const k of ['vocabSize', 'nCtx', 'nEmbd', 'nLayer', 'nHead', 'nKvHead', 'intermediateSize'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) fail(k, `must be a positive integer, got ${c[k]}`);
+  }
+  if (c.nEmbd % c.nHead !== 0) fail('nHead', `n_embd ${c.nEmbd} is not a multiple of n_head ${c.nHead}`);
+  if (c.nHead % c.nKvHead !== 0) fail('nKvHead', `n_head ${c.nHead} is not a multiple of n_kv_head ${c.nKvHead}`);
+  if (c.modelType === 'llama' && (c.nEmbd / c.nHead) % 2 !== 0) fail('nHead', 'RoPE needs an even head size');
+  return c;
+}

@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createJsBackend } from '../backend/js/index.ts';
+import type { Backend } from '../backend/backend.ts';
+import { loadNativeBackend } from '../backend/native/index.ts';
+import { crossEntropy } from '../tensor/ops/loss.ts';
+import { relErr, testRng } from '../../test/util.ts';
+import { loadModel, saveModel, stateDict } from './checkpoint.ts';
+import { GPT } from './gpt.ts';
+import { micro, nanoLlama } from './presets.ts';
+import { readSafetensors } from './safetensors.ts';
+import { AdamW } from '../optim/adamw.ts';
+
+const fixtures = join(import.meta.dirname, '..', '..', 'test', 'fixtures');
+const backends: [string, () => Backend | null][] = [
+  ['js', () => createJsBackend()],
+  ['native', () => { try { return loadNativeBackend(); } catch { return null; } }],
+];
+
+describe.each(backends)('PyTorch reference (%s backend)', (bname, make) => {
+  const be = make();
+  for (const name of ['tiny-gpt2', 'tiny-llama']) {
+    it.skipIf(be === null)(`${name}: logits, loss and every gradient match PyTorch`, () => {
+      const dir = join(fixtures, name);
+      const model = loadModel(dir, be!);
+      const ref = readSafetensors(join(dir, 'reference.safetensors')).tensors;
+      const ids = Int32Array.from(ref.get('ids')!.data);
+      const targets = Int32Array.from(ref.get('targets')!.data);
+      const [B, T] = ref.get('ids')!.shape;
+      const logits = model.forward(ids, B, T);
+      // float32 forward through 2 layers: relative error ≤ 1e-4 (issue bound)
+      expect(relErr(logits.data, ref.get('logits')!.data)).toBeLessThan(1e-4);
+      const loss = crossEntropy(logits, targets);
+      expect(Math.abs(loss.item() - ref.get('loss')!.data[0]) / ref.get('loss')!.data[0]).toBeLessThan(1e-5);
+      loss.backward();
+      const grads = stateDict(model, 'grad');
+      for (const [k, g] of grads) {
+        const r = ref.get(`grad.${k}`);
+        expect(r, k).toBeDefined();
+        expect(relErr(g.data, r!.data), `${bname} grad ${k}`).toBeLessThan(1e-3);
+      }
+    });
+  }
+});
+
+describe('GPT sanity (js backend)', () => {
+  const be = createJsBackend();
+  const V = 61;
+  const rngOf = (seed: number) => { const r = testRng(seed); return { next: r }; };
+
+  it('initial loss ≈ ln V', () => {
+    const model = new GPT(be, micro(V));
+    model.initWeights(rngOf(1));
+    const r = testRng(2);
+    const ids = Int32Array.from({ length: 4 * 16 }, () => Math.floor(r() * V));
+    const tg = Int32Array.from({ length: 4 * 16 }, () => Math.floor(r() * V));
+    const loss = crossEntropy(model.forward(ids, 4, 16), tg).item();
+    expect(Math.abs(loss - Math.log(V))).toBeLessThan(0.1);
+  });
+
+  it('one batch overfits to < 0.05', () => {
+    const model = new GPT(be, micro(V));
+    model.initWeights(rngOf(3));
+    const r = testRng(4);
+    const ids = Int32Array.from({ length: 2 * 12 }, () => Math.floor(r() * V));
+    const tg = Int32Array.from({ length: 2 * 12 }, () => Math.floor(r() * V));
+    const opt = new AdamW(model.namedParameters(), { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+    let loss = Infinity;
+    for (let s = 0; s < 150 && loss >= 0.05; s++) {
+      opt.zeroGrad();
+      const l = crossEntropy(model.forward(ids, 2, 12), tg);
+      loss = l.item();
+      l.backward();
+      l.releaseGraph();
+      opt.update(3e-3);
+    }
+    expect(loss).toBeLessThan(0.05);
+  });
+
+  it('save → load round-trips exactly (gpt2 and llama)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fmn-model-'));
+    try {
+      for (const cfg of [micro(V), { ...nanoLlama(V), nLayer: 1, nEmbd: 24, nHead: 4, nKvHead: 2, intermediateSize: 40 }]) {
+        const m = new GPT(be, cfg);
+        m.initWeights(rngOf(5));
+        saveModel(m, dir);
+        const back = loadModel(dir, be);
+        expect(back.config).toMatchObject({ ...cfg, bosTokenId: undefined, eosTokenId: undefined });
+        const a = m.namedParameters(), b = back.namedParameters();
+        expect(b.map(([n]) => n)).toEqual(a.map(([n]) => n));
+        a.forEach(([, t], i) => expect(Buffer.compare(Buffer.from(t.data.buffer), Buffer.from(b[i][1].data.buffer))).toBe(0));
+      }
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+});

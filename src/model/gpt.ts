@@ -1,0 +1,199 @@
+import type { Backend } from '../backend/backend.ts';
+import { Embedding, LayerNorm, Linear, RMSNorm, type LinearLike } from '../nn/layers.ts';
+import { Module } from '../nn/module.ts';
+import { fillNormal } from '../nn/init.ts';
+import { gelu, silu } from '../tensor/ops/activation.ts';
+import { causalSelfAttention, causalSelfAttentionPacked } from '../tensor/ops/attention.ts';
+import { add, mul } from '../tensor/ops/elementwise.ts';
+import { matmul } from '../tensor/ops/matmul.ts';
+import { rope } from '../tensor/ops/rope.ts';
+import { assertShape, type Tensor } from '../tensor/tensor.ts';
+import type { UniformSource } from '../tensor/ops/dropout.ts';
+import { validateConfig, type GPTConfig } from './config.ts';
+
+/** An ordered list of submodules named 0, 1, … (HF's `h.0`, `layers.0`). */
+class ModuleList<M extends Module> extends Module {
+  readonly items: M[];
+  constructor(items: M[]) {
+    super();
+    this.items = items.map((m, i) => this.child(String(i), m));
+  }
+}
+
+/* ---------- GPT-2 ---------- */
+
+class Gpt2Attention extends Module {
+  cAttn: LinearLike;
+  cProj: LinearLike;
+  constructor(be: Backend, c: GPTConfig) {
+    super();
+    this.cAttn = this.child('c_attn', new Linear(be, c.nEmbd, 3 * c.nEmbd, true));
+    this.cProj = this.child('c_proj', new Linear(be, c.nEmbd, c.nEmbd, true));
+  }
+  forward(x: Tensor, nh: number): Tensor {
+    const qkv = this.cAttn.forward(x);                     // (B, T, 3C)
+    const y = causalSelfAttentionPacked(qkv, nh);          // (B, T, C)
+    return this.cProj.forward(y);                          // (B, T, C)
+  }
+}
+
+class Gpt2Mlp extends Module {
+  cFc: LinearLike;
+  cProj: LinearLike;
+  constructor(be: Backend, c: GPTConfig) {
+    super();
+    this.cFc = this.child('c_fc', new Linear(be, c.nEmbd, c.intermediateSize, true));
+    this.cProj = this.child('c_proj', new Linear(be, c.intermediateSize, c.nEmbd, true));
+  }
+  forward(x: Tensor): Tensor {
+    return this.cProj.forward(gelu(this.cFc.forward(x)));  // (B, T, 4C) → (B, T, C)
+  }
+}
+
+class Gpt2Block extends Module {
+  ln1: LayerNorm; attn: Gpt2Attention; ln2: LayerNorm; mlp: Gpt2Mlp;
+  constructor(be: Backend, readonly c: GPTConfig) {
+    super();
+    this.ln1 = this.child('ln_1', new LayerNorm(be, c.nEmbd, c.normEps));
+    this.attn = this.child('attn', new Gpt2Attention(be, c));
+    this.ln2 = this.child('ln_2', new LayerNorm(be, c.nEmbd, c.normEps));
+    this.mlp = this.child('mlp', new Gpt2Mlp(be, c));
+  }
+  forward(x: Tensor): Tensor {
+    x = add(x, this.attn.forward(this.ln1.forward(x), this.c.nHead));  // (B, T, C)
+    return add(x, this.mlp.forward(this.ln2.forward(x)));              // (B, T, C)
+  }
+}
+
+class Gpt2Body extends Module {
+  wte: Embedding; wpe: Embedding; h: ModuleList<Gpt2Block>; lnF: LayerNorm;
+  constructor(be: Backend, c: GPTConfig) {
+    super();
+    this.wte = this.child('wte', new Embedding(be, c.vocabSize, c.nEmbd));
+    this.wpe = this.child('wpe', new Embedding(be, c.nCtx, c.nEmbd));
+    this.h = this.child('h', new ModuleList(Array.from({ length: c.nLayer }, () => new Gpt2Block(be, c))));
+    this.lnF = this.child('ln_f', new LayerNorm(be, c.nEmbd, c.normEps));
+  }
+}
+
+/* ---------- Llama ---------- */
+
+class LlamaAttention extends Module {
+  qProj: LinearLike; kProj: LinearLike; vProj: LinearLike; oProj: LinearLike;
+  constructor(be: Backend, readonly c: GPTConfig) {
+    super();
+    const hs = c.nEmbd / c.nHead;
+    this.qProj = this.child('q_proj', new Linear(be, c.nEmbd, c.nHead * hs, false));
+    this.kProj = this.child('k_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, false));
+    this.vProj = this.child('v_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, false));
+    this.oProj = this.child('o_proj', new Linear(be, c.nHead * hs, c.nEmbd, false));
+  }
+  forward(x: Tensor): Tensor {
+    const { nHead: nh, nKvHead: nkv, ropeTheta } = this.c;
+    const q = rope(this.qProj.forward(x), nh, ropeTheta);    // (B, T, nh·hs)
+    const k = rope(this.kProj.forward(x), nkv, ropeTheta);   // (B, T, nkv·hs)
+    const v = this.vProj.forward(x);                         // (B, T, nkv·hs)
+    return this.oProj.forward(causalSelfAttention(q, k, v, nh, nkv));  // (B, T, C)
+  }
+}
+
+class LlamaMlp extends Module {
+  gateProj: LinearLike; upProj: LinearLike; downProj: LinearLike;
+  constructor(be: Backend, c: GPTConfig) {
+    super();
+    this.gateProj = this.child('gate_proj', new Linear(be, c.nEmbd, c.intermediateSize, false));
+    this.upProj = this.child('up_proj', new Linear(be, c.nEmbd, c.intermediateSize, false));
+    this.downProj = this.child('down_proj', new Linear(be, c.intermediateSize, c.nEmbd, false));
+  }
+  forward(x: Tensor): Tensor {
+    const h = mul(silu(this.gateProj.forward(x)), this.upProj.forward(x));  // (B, T, I) SwiGLU
+    return this.downProj.forward(h);                                         // (B, T, C)
+  }
+}
+
+class LlamaBlock extends Module {
+  inputLayernorm: RMSNorm; selfAttn: LlamaAttention; postAttentionLayernorm: RMSNorm; mlp: LlamaMlp;
+  constructor(be: Backend, c: GPTConfig) {
+    super();
+    this.inputLayernorm = this.child('input_layernorm', new RMSNorm(be, c.nEmbd, c.normEps));
+    this.selfAttn = this.child('self_attn', new LlamaAttention(be, c));
+    this.postAttentionLayernorm = this.child('post_attention_layernorm', new RMSNorm(be, c.nEmbd, c.normEps));
+    this.mlp = this.child('mlp', new LlamaMlp(be, c));
+  }
+  forward(x: Tensor): Tensor {
+    x = add(x, this.selfAttn.forward(this.inputLayernorm.forward(x)));      // (B, T, C)
+    return add(x, this.mlp.forward(this.postAttentionLayernorm.forward(x))); // (B, T, C)
+  }
+}
+
+class LlamaBody extends Module {
+  embedTokens: Embedding; layers: ModuleList<LlamaBlock>; norm: RMSNorm;
+  constructor(be: Backend, c: GPTConfig) {
+    super();
+    this.embedTokens = this.child('embed_tokens', new Embedding(be, c.vocabSize, c.nEmbd));
+    this.layers = this.child('layers', new ModuleList(Array.from({ length: c.nLayer }, () => new LlamaBlock(be, c))));
+    this.norm = this.child('norm', new RMSNorm(be, c.nEmbd, c.normEps));
+  }
+}
+
+/* ---------- the model ---------- */
+
+/** A decoder-only language model; parameter names are Hugging Face's. */
+export class GPT extends Module {
+  readonly config: GPTConfig;
+  readonly backend: Backend;
+  readonly #gpt2: Gpt2Body | null = null;
+  readonly #llama: LlamaBody | null = null;
+  readonly lmHead: Linear | null = null;
+
+  constructor(be: Backend, config: GPTConfig) {
+    super();
+    this.config = validateConfig(config);
+    this.backend = be;
+    if (config.modelType === 'gpt2') this.#gpt2 = this.child('transformer', new Gpt2Body(be, config));
+    else {
+      this.#llama = this.child('model', new LlamaBody(be, config));
+      if (!config.tieWordEmbeddings) this.lmHead = this.child('lm_head', new Linear(be, config.nEmbd, config.vocabSize, false));
+    }
+  }
+
+  /** The token embedding (V, C) (also the tied output head). */
+  get tokenEmbedding(): Tensor { return this.#gpt2 ? this.#gpt2.wte.weight : this.#llama!.embedTokens.weight; }
+
+  /**
+   * GPT-2 initialization (nanoGPT): N(0, 0.02) for weights and embeddings, residual
+   * projections scaled by 1/√(2L), zero biases, unit norms.
+   */
+  initWeights(rng: UniformSource): void {
+    const resid = 0.02 / Math.sqrt(2 * this.config.nLayer);
+    for (const [name, t] of this.namedParameters()) {
+      if (t.ndim < 2) continue;   // biases 0, norm weights 1 (set by the constructors)
+      const isResid = /(attn\.c_proj|mlp\.c_proj|o_proj|down_proj)\.weight$/.test(name);
+      fillNormal(t.data as Float32Array, isResid ? resid : 0.02, rng);
+    }
+  }
+
+  /** ids (B·T) → logits (B, T, V). */
+  forward(ids: Int32Array, B: number, T: number): Tensor {
+    const c = this.config;
+    assertShape(ids.length === B * T && T <= c.nCtx, () => `forward: ${ids.length} ids for B=${B}, T=${T} (n_ctx ${c.nCtx})`);
+    let x: Tensor;
+    if (this.#gpt2) {
+      const g = this.#gpt2;
+      const pos = new Int32Array(B * T);
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = t;
+      x = add(g.wte.forward(ids, [B, T]), g.wpe.forward(pos, [B, T]));   // (B, T, C)
+      for (const block of g.h.items) x = block.forward(x);               // (B, T, C)
+      x = g.lnF.forward(x);                                              // (B, T, C)
+      return matmul(x, g.wte.weight, { transB: true });                  // (B, T, V) tied head
+    }
+    const l = this.#llama!;
+    x = l.embedTokens.forward(ids, [B, T]);                              // (B, T, C)
+    for (const block of l.layers.items) x = block.forward(x);            // (B, T, C)
+    x = l.norm.forward(x);                                               // (B, T, C)
+    return this.lmHead ? this.lmHead.forward(x) : matmul(x, l.embedTokens.weight, { transB: true });  // (B, T, V)
+  }
+
+  /** Parameter count (tied weights counted once). */
+  numParams(): number { return this.parameters().reduce((s, t) => s + t.size, 0); }
+}
