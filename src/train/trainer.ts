@@ -1,0 +1,146 @@
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointError } from '../errors.ts';
+import { readSafetensors, serializeSafetensors, writeFileAtomic } from '../model/safetensors.ts';
+import { AdamW, clipGradNorm, type AdamWOptions } from '../optim/adamw.ts';
+import { lrAt } from '../optim/schedule.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import type { Batch, BatchSource } from './batch.ts';
+import { MetricsLog } from './metrics.ts';
+import { Progress } from './progress.ts';
+
+export interface TrainerOptions {
+  steps: number;
+  maxLr: number;
+  /** Final learning rate of the cosine (absolute). */
+  minLr: number;
+  warmup: number;
+  /** Global gradient-norm clip (0 = off). */
+  clip: number;
+  /** Micro-batches per optimizer step. */
+  gradAccum: number;
+  adamw: AdamWOptions;
+  logEvery: number;
+  /** Run `evaluate` every N steps (0 = only at the end). */
+  evalEvery: number;
+  /** Save the training state every N steps (0 = only at the end). */
+  checkpointEvery: number;
+}
+
+export interface StepLoss {
+  /** The scalar to differentiate (already includes regularizers). */
+  loss: Tensor;
+  /** Extra numbers to log (e.g. `replay_loss`, `reg`). */
+  parts?: Record<string, number>;
+  /** Tokens this micro-batch trained on (for tokens/s). */
+  tokens: number;
+}
+
+export interface TrainHooks {
+  /** Builds the loss graph for one micro-batch. */
+  loss(batch: Batch): StepLoss;
+  /** Held-out evaluation; its numbers go to metrics.jsonl. `stop: true` ends training. */
+  evaluate?(step: number): Record<string, number> & { stop?: number };
+  /** Called after each saved training state (e.g. to write model or adapter files). */
+  onCheckpoint?(step: number): void;
+}
+
+/**
+ * The training loop shared by pretraining and fine-tuning: micro-batch accumulation, clipping,
+ * AdamW with warmup + cosine, periodic logs / evals / atomic checkpoints, and an exact resume
+ * (trainable weights, AdamW moments, step and data position are all in the saved state).
+ */
+export class Trainer {
+  readonly opt: AdamW;
+  readonly metrics: MetricsLog;
+  step = 0;
+
+  constructor(readonly params: [string, Tensor][], readonly data: BatchSource, readonly o: TrainerOptions,
+    readonly hooks: TrainHooks, readonly outDir: string | null, readonly label = 'train') {
+    this.opt = new AdamW(params, o.adamw);
+    this.metrics = new MetricsLog(outDir === null ? null : join(outDir, 'metrics.jsonl'));
+  }
+
+  /** Runs until `o.steps` (or `stopAt`, for tests that simulate a kill). Returns the last loss. */
+  run(opts: { stopAt?: number; resumed?: boolean } = {}): { loss: number; step: number; tokensPerSec: number } {
+    const o = this.o;
+    const end = Math.min(o.steps, opts.stopAt ?? o.steps);
+    if (this.outDir !== null) mkdirSync(this.outDir, { recursive: true });
+    this.metrics.reset(opts.resumed ? this.step : -1);
+    const progress = new Progress(this.label, o.steps);
+    const trainable = this.params.map(([, p]) => p);
+    let lastLoss = NaN, tokens = 0;
+    const t0 = performance.now();
+    while (this.step < end) {
+      const lr = lrAt(this.step, { maxLr: o.maxLr, minLr: o.minLr, warmup: o.warmup, total: o.steps });
+      this.opt.zeroGrad();
+      let lossSum = 0, stepTokens = 0;
+      const parts: Record<string, number> = {};
+      for (let a = 0; a < o.gradAccum; a++) {
+        const sl = this.hooks.loss(this.data.next());
+        lossSum += sl.loss.item();
+        stepTokens += sl.tokens;
+        for (const [k, v] of Object.entries(sl.parts ?? {})) parts[k] = (parts[k] ?? 0) + v / o.gradAccum;
+        // mean over micro-batches: seed d(loss) = 1 / accum
+        sl.loss.backward(new Float32Array([1 / o.gradAccum]));
+        sl.loss.releaseGraph();
+      }
+      const gradNorm = clipGradNorm(trainable, o.clip);
+      this.opt.update(lr);
+      this.step++;
+      tokens += stepTokens;
+      lastLoss = lossSum / o.gradAccum;
+      const tps = tokens / ((performance.now() - t0) / 1000);
+      if (this.step % o.logEvery === 0 || this.step === end) {
+        this.metrics.write({ step: this.step, loss: lastLoss, lr, grad_norm: gradNorm, tokens_per_s: Math.round(tps), ...parts });
+      }
+      progress.update(this.step, { loss: lastLoss, lr, 'tok/s': Math.round(tps) });
+      const evalNow = this.hooks.evaluate && ((o.evalEvery > 0 && this.step % o.evalEvery === 0) || this.step === o.steps);
+      if (evalNow) {
+        const r = this.hooks.evaluate!(this.step);
+        this.metrics.write({ step: this.step, ...r });
+        if (r.stop) { this.saveState(); break; }
+      }
+      if (this.outDir !== null && ((o.checkpointEvery > 0 && this.step % o.checkpointEvery === 0) || this.step === o.steps)) this.saveState();
+    }
+    return { loss: lastLoss, step: this.step, tokensPerSec: tokens / ((performance.now() - t0) / 1000) };
+  }
+
+  /** training_state.safetensors (trainable weights, AdamW m and v) + training_state.json (step, data position). */
+  saveState(): void {
+    if (this.outDir === null) return;
+    const t = new Map<string, { shape: number[]; data: Float32Array }>();
+    this.params.forEach(([name, p], i) => {
+      t.set(`param.${name}`, { shape: p.shape, data: p.data as Float32Array });
+      t.set(`exp_avg.${name}`, { shape: p.shape, data: this.opt.m[i] });
+      t.set(`exp_avg_sq.${name}`, { shape: p.shape, data: this.opt.v[i] });
+    });
+    writeFileAtomic(join(this.outDir, 'training_state.safetensors'), serializeSafetensors(t));
+    writeFileAtomic(join(this.outDir, 'training_state.json'), JSON.stringify({
+      step: this.step, optimizer_step: this.opt.step, data: this.data.state(), total_steps: this.o.steps,
+    }, null, 2) + '\n');
+    this.hooks.onCheckpoint?.(this.step);
+  }
+
+  /** Restores what saveState wrote; the trainable parameters must match by name and shape. */
+  loadState(dir: string): void {
+    const jf = join(dir, 'training_state.json'), sf = join(dir, 'training_state.safetensors');
+    if (!existsSync(jf) || !existsSync(sf)) throw new CheckpointError('no training state to resume from', { file: dir });
+    let j: { step: number; optimizer_step: number; data: unknown };
+    try { j = JSON.parse(readFileSync(jf, 'utf8')); } catch (e) {
+      throw new CheckpointError(`invalid JSON: ${(e as Error).message}`, { file: jf }, { cause: e });
+    }
+    if (!Number.isInteger(j.step) || j.step < 0) throw new CheckpointError('step must be a non-negative integer', { file: jf, field: 'step' });
+    const st = readSafetensors(sf).tensors;
+    this.params.forEach(([name, p], i) => {
+      for (const [key, dst] of [[`param.${name}`, p.data], [`exp_avg.${name}`, this.opt.m[i]], [`exp_avg_sq.${name}`, this.opt.v[i]]] as const) {
+        const src = st.get(key);
+        if (!src || src.data.length !== dst.length) throw new CheckpointError('missing or mis-sized tensor', { file: sf, field: key });
+        dst.set(src.data);
+      }
+    });
+    this.step = j.step;
+    this.opt.step = j.optimizer_step;
+    this.data.restore(j.data);
+  }
+}
