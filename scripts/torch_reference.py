@@ -151,5 +151,50 @@ def main(out_dir):
     make(out_dir, "tiny-llama", lcfg, ls, llama_forward, V)
 
 
+def make_lora(out_dir):
+    """LoRA (r 3, alpha 6, on c_attn and c_proj incl. mlp.c_proj) over tiny-gpt2 with a nonzero B,
+    plus the anchor regularizer lam * ||s B A||_F^2 summed over adapters: loss, and the
+    gradients of the total with respect to every A and B (PEFT names)."""
+    from safetensors_lite import read_safetensors
+    base = os.path.join(out_dir, "tiny-gpt2")
+    p = {k: v.to(torch.float64) for k, v in read_safetensors(os.path.join(base, "model.safetensors")).items()}
+    cfg = json.load(open(os.path.join(base, "config.json")))
+    ref = read_safetensors(os.path.join(base, "reference.safetensors"))
+    r, alpha, lam = 3, 6.0, 0.05
+    s = alpha / r
+    ad = {}
+    for k in list(p):
+        if k.endswith("attn.c_attn.weight") or k.endswith("c_proj.weight"):
+            fin, fout = p[k].shape  # Conv1D (in, out)
+            mod = k[: -len(".weight")]
+            ad[mod] = (torch.randn(r, fin).to(torch.float32).to(torch.float64).requires_grad_(True),
+                       (0.2 * torch.randn(fout, r)).to(torch.float32).to(torch.float64).requires_grad_(True))
+    q = dict(p)
+    for mod, (A, B) in ad.items():
+        q[mod + ".weight"] = p[mod + ".weight"] + s * (B @ A).T     # fan_in_fan_out: delta transposed
+    ids, targets = ref["ids"].long(), ref["targets"].long()
+    logits = gpt2_forward(q, cfg, ids)
+    V = cfg["vocab_size"]
+    ce = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), ignore_index=-100)
+    reg = sum((s * (B @ A)).pow(2).sum() for A, B in ad.values())
+    total = ce + lam * reg
+    total.backward()
+    d = os.path.join(out_dir, "tiny-gpt2-lora"); os.makedirs(d, exist_ok=True)
+    tens = {}
+    out = {"logits": logits.detach(), "ce": ce.detach().reshape(1), "reg": reg.detach().reshape(1), "total": total.detach().reshape(1)}
+    for mod, (A, B) in ad.items():
+        tens[f"base_model.model.{mod}.lora_A.weight"] = A.detach(); tens[f"base_model.model.{mod}.lora_B.weight"] = B.detach()
+        out[f"grad.{mod}.lora_A.weight"] = A.grad; out[f"grad.{mod}.lora_B.weight"] = B.grad
+    write_safetensors(os.path.join(d, "adapter_model.safetensors"), tens)
+    json.dump({"peft_type": "LORA", "task_type": "CAUSAL_LM", "r": r, "lora_alpha": alpha, "lora_dropout": 0.0,
+               "target_modules": ["c_attn", "c_proj"], "fan_in_fan_out": True, "bias": "none", "use_rslora": False,
+               "init_lora_weights": True, "base_model_name_or_path": "../tiny-gpt2", "lambda": lam},
+              open(os.path.join(d, "adapter_config.json"), "w"), indent=2)
+    write_safetensors(os.path.join(d, "reference.safetensors"), out)
+    print("tiny-gpt2-lora total", float(total))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "test/fixtures")
+    out = sys.argv[1] if len(sys.argv) > 1 else "test/fixtures"
+    main(out)
+    make_lora(out)

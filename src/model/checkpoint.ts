@@ -28,7 +28,10 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
  */
 export function stateDict(model: GPT, which: 'data' | 'grad' = 'data'): Map<string, { shape: number[]; data: Float32Array }> {
   const sd = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, t] of model.namedParameters()) {
+  for (const [rawName, t] of model.namedParameters()) {
+    // a LoRA-wrapped model: the base weights keep their own names, adapters are not part of it
+    if (/\.lora_[AB]\./.test(rawName)) continue;
+    const name = rawName.replace('.base_layer.', '.');
     const data = (which === 'data' ? t.data : (t.grad ?? new Float32Array(t.size))) as Float32Array;
     if (isTransposedInHf(model.config, name)) sd.set(name, { shape: [t.shape[1], t.shape[0]], data: transpose2d(data, t.shape[0], t.shape[1]) });
     else sd.set(name, { shape: t.shape.slice(), data });
@@ -41,7 +44,9 @@ export function loadStateDict(model: GPT, tensors: Map<string, StTensor | { shap
   const byName = new Map(tensors);
   // GPT2Model checkpoints omit the `transformer.` prefix of GPT2LMHeadModel
   for (const [k, v] of tensors) if (model.config.modelType === 'gpt2' && !k.startsWith('transformer.') && !k.startsWith('lm_head.')) byName.set(`transformer.${k}`, v);
-  for (const [name, t] of model.namedParameters()) {
+  for (const [rawName, t] of model.namedParameters()) {
+    if (/\.lora_[AB]\./.test(rawName)) continue;
+    const name = rawName.replace('.base_layer.', '.');
     const src = byName.get(name);
     if (src === undefined) throw new CheckpointError('missing tensor', { file, field: name });
     const hfShape = isTransposedInHf(model.config, name) ? [t.shape[1], t.shape[0]] : t.shape;

@@ -23,30 +23,27 @@ class ModuleList<M extends Module> extends Module {
 /* ---------- GPT-2 ---------- */
 
 class Gpt2Attention extends Module {
-  cAttn: LinearLike;
-  cProj: LinearLike;
   constructor(be: Backend, c: GPTConfig) {
     super();
-    this.cAttn = this.child('c_attn', new Linear(be, c.nEmbd, 3 * c.nEmbd, true));
-    this.cProj = this.child('c_proj', new Linear(be, c.nEmbd, c.nEmbd, true));
+    this.child('c_attn', new Linear(be, c.nEmbd, 3 * c.nEmbd, true));
+    this.child('c_proj', new Linear(be, c.nEmbd, c.nEmbd, true));
   }
   forward(x: Tensor, nh: number): Tensor {
-    const qkv = this.cAttn.forward(x);                     // (B, T, 3C)
-    const y = causalSelfAttentionPacked(qkv, nh);          // (B, T, C)
-    return this.cProj.forward(y);                          // (B, T, C)
+    const qkv = this.getChild<LinearLike>('c_attn').forward(x);   // (B, T, 3C)
+    const y = causalSelfAttentionPacked(qkv, nh);                 // (B, T, C)
+    return this.getChild<LinearLike>('c_proj').forward(y);        // (B, T, C)
   }
 }
 
 class Gpt2Mlp extends Module {
-  cFc: LinearLike;
-  cProj: LinearLike;
   constructor(be: Backend, c: GPTConfig) {
     super();
-    this.cFc = this.child('c_fc', new Linear(be, c.nEmbd, c.intermediateSize, true));
-    this.cProj = this.child('c_proj', new Linear(be, c.intermediateSize, c.nEmbd, true));
+    this.child('c_fc', new Linear(be, c.nEmbd, c.intermediateSize, true));
+    this.child('c_proj', new Linear(be, c.intermediateSize, c.nEmbd, true));
   }
   forward(x: Tensor): Tensor {
-    return this.cProj.forward(gelu(this.cFc.forward(x)));  // (B, T, 4C) → (B, T, C)
+    const h = gelu(this.getChild<LinearLike>('c_fc').forward(x));   // (B, T, 4C)
+    return this.getChild<LinearLike>('c_proj').forward(h);          // (B, T, C)
   }
 }
 
@@ -79,35 +76,35 @@ class Gpt2Body extends Module {
 /* ---------- Llama ---------- */
 
 class LlamaAttention extends Module {
-  qProj: LinearLike; kProj: LinearLike; vProj: LinearLike; oProj: LinearLike;
   constructor(be: Backend, readonly c: GPTConfig) {
     super();
     const hs = c.nEmbd / c.nHead;
-    this.qProj = this.child('q_proj', new Linear(be, c.nEmbd, c.nHead * hs, false));
-    this.kProj = this.child('k_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, false));
-    this.vProj = this.child('v_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, false));
-    this.oProj = this.child('o_proj', new Linear(be, c.nHead * hs, c.nEmbd, false));
+    this.child('q_proj', new Linear(be, c.nEmbd, c.nHead * hs, false));
+    this.child('k_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, false));
+    this.child('v_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, false));
+    this.child('o_proj', new Linear(be, c.nHead * hs, c.nEmbd, false));
   }
   forward(x: Tensor): Tensor {
     const { nHead: nh, nKvHead: nkv, ropeTheta } = this.c;
-    const q = rope(this.qProj.forward(x), nh, ropeTheta);    // (B, T, nh·hs)
-    const k = rope(this.kProj.forward(x), nkv, ropeTheta);   // (B, T, nkv·hs)
-    const v = this.vProj.forward(x);                         // (B, T, nkv·hs)
-    return this.oProj.forward(causalSelfAttention(q, k, v, nh, nkv));  // (B, T, C)
+    const proj = (n: string) => this.getChild<LinearLike>(n);
+    const q = rope(proj('q_proj').forward(x), nh, ropeTheta);    // (B, T, nh·hs)
+    const k = rope(proj('k_proj').forward(x), nkv, ropeTheta);   // (B, T, nkv·hs)
+    const v = proj('v_proj').forward(x);                         // (B, T, nkv·hs)
+    return proj('o_proj').forward(causalSelfAttention(q, k, v, nh, nkv));  // (B, T, C)
   }
 }
 
 class LlamaMlp extends Module {
-  gateProj: LinearLike; upProj: LinearLike; downProj: LinearLike;
   constructor(be: Backend, c: GPTConfig) {
     super();
-    this.gateProj = this.child('gate_proj', new Linear(be, c.nEmbd, c.intermediateSize, false));
-    this.upProj = this.child('up_proj', new Linear(be, c.nEmbd, c.intermediateSize, false));
-    this.downProj = this.child('down_proj', new Linear(be, c.intermediateSize, c.nEmbd, false));
+    this.child('gate_proj', new Linear(be, c.nEmbd, c.intermediateSize, false));
+    this.child('up_proj', new Linear(be, c.nEmbd, c.intermediateSize, false));
+    this.child('down_proj', new Linear(be, c.intermediateSize, c.nEmbd, false));
   }
   forward(x: Tensor): Tensor {
-    const h = mul(silu(this.gateProj.forward(x)), this.upProj.forward(x));  // (B, T, I) SwiGLU
-    return this.downProj.forward(h);                                         // (B, T, C)
+    const proj = (n: string) => this.getChild<LinearLike>(n);
+    const h = mul(silu(proj('gate_proj').forward(x)), proj('up_proj').forward(x));  // (B, T, I) SwiGLU
+    return proj('down_proj').forward(h);                                            // (B, T, C)
   }
 }
 
@@ -144,7 +141,7 @@ export class GPT extends Module {
   readonly backend: Backend;
   readonly #gpt2: Gpt2Body | null = null;
   readonly #llama: LlamaBody | null = null;
-  readonly lmHead: Linear | null = null;
+  readonly #hasHead: boolean = false;
 
   constructor(be: Backend, config: GPTConfig) {
     super();
@@ -153,7 +150,7 @@ export class GPT extends Module {
     if (config.modelType === 'gpt2') this.#gpt2 = this.child('transformer', new Gpt2Body(be, config));
     else {
       this.#llama = this.child('model', new LlamaBody(be, config));
-      if (!config.tieWordEmbeddings) this.lmHead = this.child('lm_head', new Linear(be, config.nEmbd, config.vocabSize, false));
+      if (!config.tieWordEmbeddings) { this.child('lm_head', new Linear(be, config.nEmbd, config.vocabSize, false)); this.#hasHead = true; }
     }
   }
 
@@ -191,7 +188,7 @@ export class GPT extends Module {
     x = l.embedTokens.forward(ids, [B, T]);                              // (B, T, C)
     for (const block of l.layers.items) x = block.forward(x);            // (B, T, C)
     x = l.norm.forward(x);                                               // (B, T, C)
-    return this.lmHead ? this.lmHead.forward(x) : matmul(x, l.embedTokens.weight, { transB: true });  // (B, T, V)
+    return this.#hasHead ? this.getChild<LinearLike>('lm_head').forward(x) : matmul(x, l.embedTokens.weight, { transB: true });  // (B, T, V)
   }
 
   /** Parameter count (tied weights counted once). */

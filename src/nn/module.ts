@@ -24,6 +24,13 @@ export abstract class Module {
     this.#children.set(name, m);
   }
 
+  /** A registered submodule by name (forward passes read Linear layers through this, so LoRA can wrap them in place). */
+  getChild<M extends Module>(name: string): M {
+    const m = this.#children.get(name);
+    if (m === undefined) throw new Error(`no child "${name}"`);
+    return m as M;
+  }
+
   /** Direct submodules, in registration order. */
   children(): [string, Module][] { return [...this.#children]; }
 

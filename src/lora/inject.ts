@@ -1,0 +1,55 @@
+import type { Rng } from '../data/rng.ts';
+import { ConfigError } from '../errors.ts';
+import type { GPT } from '../model/gpt.ts';
+import { Linear } from '../nn/layers.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { loraScaling, resolveTargets, type LoraConfig } from './config.ts';
+import { LoraLinear } from './linear.ts';
+
+/** The adapters of a model, by module path (`transformer.h.0.attn.c_attn`). */
+export type Adapters = Map<string, LoraLinear>;
+
+/**
+ * Wraps every Linear whose name is in the targets with a LoraLinear, freezes every base
+ * parameter, and returns the adapters. The model's own parameters are never copied.
+ */
+export function applyLora(model: GPT, cfg: LoraConfig, rng: Rng): Adapters {
+  const targets = new Set(resolveTargets(cfg, model.config));
+  for (const p of model.parameters()) p.requiresGrad = false;
+  const adapters: Adapters = new Map();
+  const scaling = loraScaling(cfg);
+  for (const [path, mod] of model.namedModules()) {
+    for (const [name, child] of mod.children()) {
+      if (!(child instanceof Linear) || !targets.has(name) || name === 'lm_head') continue;
+      const full = path === '' ? name : `${path}.${name}`;
+      const lora = new LoraLinear(child, { rank: cfg.rank, scaling, dropout: cfg.dropout, init: cfg.init, rng });
+      mod.replaceChild(name, lora);
+      adapters.set(full, lora);
+    }
+  }
+  if (adapters.size === 0) {
+    throw new ConfigError(`no Linear layer matches ${[...targets].join(', ')}`, { field: 'lora.targets' });
+  }
+  return adapters;
+}
+
+/** The trainable adapter parameters under their PEFT names (without the base_model.model. prefix). */
+export function adapterParameters(adapters: Adapters): [string, Tensor][] {
+  const out: [string, Tensor][] = [];
+  for (const [path, a] of adapters) {
+    out.push([`${path}.lora_A.weight`, a.loraA], [`${path}.lora_B.weight`, a.loraB]);
+  }
+  return out;
+}
+
+export function setLoraTraining(adapters: Adapters, training: boolean): void {
+  for (const a of adapters.values()) a.training = training;
+}
+
+/** Switches every adapter off (forward = base model) or back on. */
+export function setLoraDisabled(adapters: Adapters, disabled: boolean): void {
+  for (const a of adapters.values()) a.disabled = disabled;
+}
+
+export function mergeAll(adapters: Adapters): void { for (const a of adapters.values()) a.merge(); }
+export function unmergeAll(adapters: Adapters): void { for (const a of adapters.values()) a.unmerge(); }
