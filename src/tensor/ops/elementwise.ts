@@ -43,35 +43,57 @@ function broadcastIndex(shape: readonly number[], outShape: readonly number[]): 
 
 type Kind = 'add' | 'sub' | 'mul' | 'div';
 
+/** O[i] = A[ia[i]] op B[ib[i]] (index maps only where an operand is broadcast). One loop per op: no per-element dispatch. */
+function forwardLoop(kind: Kind, O: Buf, A: Buf, B: Buf, ia: Int32Array | null, ib: Int32Array | null, n: number): void {
+  if (ia === null && ib === null) {
+    if (kind === 'add') for (let i = 0; i < n; i++) O[i] = A[i] + B[i];
+    else if (kind === 'sub') for (let i = 0; i < n; i++) O[i] = A[i] - B[i];
+    else if (kind === 'mul') for (let i = 0; i < n; i++) O[i] = A[i] * B[i];
+    else for (let i = 0; i < n; i++) O[i] = A[i] / B[i];
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const x = A[ia === null ? i : ia[i]], y = B[ib === null ? i : ib[i]];
+    O[i] = kind === 'add' ? x + y : kind === 'sub' ? x - y : kind === 'mul' ? x * y : x / y;
+  }
+}
+
+/** D[idx[i]] += G[i] · (F ? F[fi[i]] : 1) · sign, the common shape of every binary backward. */
+function accumulate(D: Buf, idx: Int32Array | null, G: Buf, F: Buf | null, fi: Int32Array | null, sign: number, n: number): void {
+  if (idx === null && fi === null) {
+    if (F === null) { if (sign === 1) for (let i = 0; i < n; i++) D[i] += G[i]; else for (let i = 0; i < n; i++) D[i] -= G[i]; }
+    else for (let i = 0; i < n; i++) D[i] += sign * G[i] * F[i];
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const f = F === null ? 1 : F[fi === null ? i : fi[i]];
+    D[idx === null ? i : idx[i]] += sign * G[i] * f;
+  }
+}
+
 function binary(kind: Kind, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShape(a.shape, b.shape);
   const out = empty(a.backend, shape, a.dtype);
   const n = out.size;
   const A = a.data, B = b.data, O = out.data;
-  // index maps only when an operand is broadcast
   const ia = a.size === n ? null : broadcastIndex(a.shape, shape);
   const ib = b.size === n ? null : broadcastIndex(b.shape, shape);
-  for (let i = 0; i < n; i++) {
-    const x = A[ia === null ? i : ia[i]], y = B[ib === null ? i : ib[i]];
-    O[i] = kind === 'add' ? x + y : kind === 'sub' ? x - y : kind === 'mul' ? x * y : x / y;
-  }
+  forwardLoop(kind, O, A, B, ia, ib, n);
   return record(out, [a, b], () => {
     const g = out.grad!;
-    const acc = (t: Tensor, idx: Int32Array | null, f: (i: number) => number) => {
-      const d: Buf = t.ensureGrad();
-      for (let i = 0; i < n; i++) d[idx === null ? i : idx[i]] += f(i);
-    };
     if (a.requiresGrad) {
-      if (kind === 'add' || kind === 'sub') acc(a, ia, (i) => g[i]);
-      else if (kind === 'mul') acc(a, ia, (i) => g[i] * B[ib === null ? i : ib[i]]);
-      else acc(a, ia, (i) => g[i] / B[ib === null ? i : ib[i]]);
+      const da = a.ensureGrad();
+      if (kind === 'add' || kind === 'sub') accumulate(da, ia, g, null, null, 1, n);
+      else if (kind === 'mul') accumulate(da, ia, g, B, ib, 1, n);
+      else for (let i = 0; i < n; i++) da[ia === null ? i : ia[i]] += g[i] / B[ib === null ? i : ib[i]];
     }
     if (b.requiresGrad) {
-      if (kind === 'add') acc(b, ib, (i) => g[i]);
-      else if (kind === 'sub') acc(b, ib, (i) => -g[i]);
-      else if (kind === 'mul') acc(b, ib, (i) => g[i] * A[ia === null ? i : ia[i]]);
+      const db = b.ensureGrad();
+      if (kind === 'add') accumulate(db, ib, g, null, null, 1, n);
+      else if (kind === 'sub') accumulate(db, ib, g, null, null, -1, n);
+      else if (kind === 'mul') accumulate(db, ib, g, A, ia, 1, n);
       // d(x/y)/dy = −x/y² = −out/y
-      else acc(b, ib, (i) => -g[i] * O[i] / B[ib === null ? i : ib[i]]);
+      else for (let i = 0; i < n; i++) db[ib === null ? i : ib[i]] -= g[i] * O[i] / B[ib === null ? i : ib[i]];
     }
   });
 }
