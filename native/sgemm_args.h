@@ -23,6 +23,9 @@ struct GemmVariant {
   void (*range)(const GemmArgs& g, int i0, int i1, int j0, int j1);
 };
 
+// Any strides, on the calling thread (attention uses it on strided q/k/v views).
+void sgemmStridedSerial(const GemmArgs& g);
+
 extern const GemmVariant kGemmAvx512;
 extern const GemmVariant kGemmAvx2;
 extern const GemmVariant kGemmScalar;

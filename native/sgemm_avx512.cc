@@ -17,9 +17,10 @@ namespace avx512 {
 
 struct Kernel {
   static constexpr int MR = 14, NR = 32;
+// KC·NR·4 = 32 KiB B micro-panel (L1); MC·KC·4 = 168 KiB A block (L2). Tuned by bench.
 #ifndef FMN_KC
 #define FMN_KC 256
-#define FMN_MC 336
+#define FMN_MC 168
 #endif
   static constexpr int KC = FMN_KC, MC = FMN_MC, NC = 2048;
 

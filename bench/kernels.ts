@@ -1,0 +1,120 @@
+/**
+ * Kernel benchmark: sgemm GFLOP/s on the training shapes (ops nn / nt / tn, 1 and 2 threads),
+ * against the machine's own measured single-core FP32 FMA peak and, when it is installed,
+ * Debian's OpenBLAS (opened with dlopen by the addon; never required).
+ *
+ *   npm run bench:kernels            table
+ *   npm run bench:kernels -- --json  {"peak_gflops", "sgemm": [{m,k,n,op,threads,gflops}], ...}
+ *
+ * Every figure is the median of several timed repetitions after warm-up calls.
+ */
+import { existsSync } from 'node:fs';
+import { loadNativeAddon, loadNativeBackend } from '../src/backend/native/index.ts';
+
+type Op = 'nn' | 'nt' | 'tn';
+interface Row { m: number; k: number; n: number; op: Op; threads: number; gflops: number }
+
+const SHAPES: [number, number, number][] = [  // (M, K, N)
+  [2048, 128, 128], [2048, 128, 512], [2048, 512, 128], [1024, 768, 768], [1024, 768, 3072], [4096, 768, 768],
+];
+const OPS: Op[] = ['nn', 'nt', 'tn'];
+const THREADS = [1, 2];
+const OPENBLAS_PATHS = [
+  '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0',
+  '/usr/lib/x86_64-linux-gnu/libopenblas.so.0',
+  '/usr/lib/x86_64-linux-gnu/libopenblas.so',
+  '/usr/lib64/libopenblas.so.0',
+  '/usr/lib/libopenblas.so.0',
+];
+
+const json = process.argv.includes('--json');
+const addon = loadNativeAddon();
+const backend = loadNativeBackend();
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+/** Median seconds per call: `warmup` untimed calls, then at least `minReps` and ~`budget` s. */
+function timeIt(fn: () => void, warmup = 2, minReps = 5, budget = 0.5): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minReps || (performance.now() - start < budget * 1e3 && times.length < 200)) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) / 1e3);
+  }
+  return median(times);
+}
+
+/** A, B, C for op: A stored (M,K) or (K,M) when transposed; the sizes are the same either way. */
+function operands(m: number, k: number, n: number) {
+  const A = new Float32Array(m * k), B = new Float32Array(k * n), C = new Float32Array(m * n);
+  let s = 1;
+  const next = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+  A.forEach((_, i) => (A[i] = next()));
+  B.forEach((_, i) => (B[i] = next()));
+  return { A, B, C };
+}
+
+// 1. the machine's single-core FP32 FMA peak (median of 3 runs of ~0.3 s)
+const peak = median([0, 1, 2].map(() => addon.peakGflops(0.3)));
+
+// 2. OpenBLAS, if installed
+const openblasPath = OPENBLAS_PATHS.find((p) => existsSync(p) && addon.openblasLoad(p)) ?? null;
+
+// 3. sgemm shapes
+const rows: Row[] = [];
+const blasRows: Row[] = [];
+for (const [m, k, n] of SHAPES) {
+  const { A, B, C } = operands(m, k, n);
+  const flops = 2 * m * n * k;
+  for (const op of OPS) {
+    const tA = op === 'tn', tB = op === 'nt';
+    for (const threads of THREADS) {
+      backend.setThreads(threads);
+      const t = timeIt(() => backend.matmul(C, A, B, m, n, k, tA, tB, false));
+      rows.push({ m, k, n, op, threads, gflops: flops / t / 1e9 });
+      if (openblasPath) {
+        const tb = timeIt(() => addon.openblasSgemm(C, A, B, m, n, k, tA, tB, false, threads));
+        blasRows.push({ m, k, n, op, threads, gflops: flops / tb / 1e9 });
+      }
+    }
+  }
+}
+backend.setThreads(1);
+
+// 4. per-call cost: a 64³ matmul, and a 1-element call (the N-API crossing alone)
+const s64 = operands(64, 64, 64);
+const call64 = timeIt(() => backend.matmul(s64.C, s64.A, s64.B, 64, 64, 64, false, false, false), 100, 2000, 0.3);
+const one = new Float32Array(1);
+const call1 = timeIt(() => backend.geluForward(one, one, 1), 1000, 20000, 0.2);
+
+if (json) {
+  console.log(JSON.stringify({
+    peak_gflops: peak,
+    sgemm: rows,
+    openblas: openblasPath ? blasRows : null,
+    openblas_path: openblasPath,
+    backend: backend.name,
+    call_overhead_us_64: call64 * 1e6,
+    call_overhead_us_1: call1 * 1e6,
+  }));
+} else {
+  const pct = (g: number, threads: number) => `${((100 * g) / (peak * threads)).toFixed(0)}%`;
+  console.log(`backend ${backend.name}; measured single-core FP32 FMA peak ${peak.toFixed(1)} GFLOP/s`);
+  console.log(`OpenBLAS: ${openblasPath ?? 'not installed (optional)'}`);
+  console.log('');
+  console.log(['M', 'K', 'N', 'op', 'thr', 'GFLOP/s', '% peak', 'OpenBLAS', 'ratio'].map((h) => h.padStart(8)).join(''));
+  rows.forEach((r, i) => {
+    const b = blasRows[i];
+    console.log([r.m, r.k, r.n, r.op, r.threads, r.gflops.toFixed(1), pct(r.gflops, r.threads),
+      b ? b.gflops.toFixed(1) : '-', b ? (r.gflops / b.gflops).toFixed(2) : '-'].map((x) => String(x).padStart(8)).join(''));
+  });
+  console.log('');
+  console.log(`64×64×64 matmul call: ${(call64 * 1e6).toFixed(2)} µs; 1-element call: ${(call1 * 1e6).toFixed(2)} µs`);
+  console.log('(% peak: of the measured single-core peak × threads)');
+}

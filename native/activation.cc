@@ -1,0 +1,60 @@
+// GELU (tanh form) and SiLU, forward and backward. Twin: src/backend/js/activation.ts.
+#include "kernels.h"
+#include "parallel.h"
+#include "vmath.h"
+
+namespace fmn {
+namespace {
+
+constexpr float kGeluK = 0.7978845608028654f;  // √(2/π)
+
+// 0.5 x (1 + tanh u) = x σ(2u), u = √(2/π)(x + 0.044715 x³)
+FMN_CLONES void geluFwdRange(float* out, const float* inp, long i0, long i1) {
+  for (long i = i0; i < i1; ++i) {
+    const float x = inp[i];
+    const float u = kGeluK * (x + 0.044715f * x * x * x);
+    out[i] = x * sigmoidFast(2.0f * u);
+  }
+}
+
+// d gelu = 0.5 (1 + tanh u) + 0.5 x (1 − tanh² u) u',  tanh u = 2σ(2u) − 1
+FMN_CLONES void geluBwdRange(float* dinp, const float* inp, const float* dout, long i0, long i1) {
+  for (long i = i0; i < i1; ++i) {
+    const float x = inp[i];
+    const float u = kGeluK * (x + 0.044715f * x * x * x);
+    const float th = 2.0f * sigmoidFast(2.0f * u) - 1.0f;
+    const float du = kGeluK * (1.0f + 3.0f * 0.044715f * x * x);
+    dinp[i] += dout[i] * (0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du);
+  }
+}
+
+FMN_CLONES void siluFwdRange(float* out, const float* inp, long i0, long i1) {
+  for (long i = i0; i < i1; ++i) out[i] = inp[i] * sigmoidFast(inp[i]);
+}
+
+// d silu = σ(x) (1 + x (1 − σ(x)))
+FMN_CLONES void siluBwdRange(float* dinp, const float* inp, const float* dout, long i0, long i1) {
+  for (long i = i0; i < i1; ++i) {
+    const float x = inp[i], s = sigmoidFast(x);
+    dinp[i] += dout[i] * s * (1.0f + x * (1.0f - s));
+  }
+}
+
+constexpr long kCost = 16;  // rough operations per element, for the parallel threshold
+
+}  // namespace
+
+void geluForward(float* out, const float* inp, long n) {
+  parallelFor(n, kCost, [&](long a, long b) { geluFwdRange(out, inp, a, b); });
+}
+void geluBackward(float* dinp, const float* inp, const float* dout, long n) {
+  parallelFor(n, kCost, [&](long a, long b) { geluBwdRange(dinp, inp, dout, a, b); });
+}
+void siluForward(float* out, const float* inp, long n) {
+  parallelFor(n, kCost, [&](long a, long b) { siluFwdRange(out, inp, a, b); });
+}
+void siluBackward(float* dinp, const float* inp, const float* dout, long n) {
+  parallelFor(n, kCost, [&](long a, long b) { siluBwdRange(dinp, inp, dout, a, b); });
+}
+
+}  // namespace fmn

@@ -1,0 +1,36 @@
+// AdamW step as torch.optim.AdamW (decoupled decay, then bias-corrected Adam).
+// Twin: src/backend/js/adamw.ts.
+#include <cmath>
+
+#include "kernels.h"
+#include "parallel.h"
+
+namespace fmn {
+namespace {
+
+// Coefficients arrive precomputed in double and rounded once (1 − β2 in float32 arithmetic
+// would be off by ~1e-5 relative).
+struct AdamCoef {
+  float decay, b1, a1, b2, a2, lr, bc1, bc2, eps;
+};
+
+FMN_CLONES void adamwRange(float* p, const float* g, float* m, float* v, long i0, long i1, AdamCoef k) {
+  for (long i = i0; i < i1; ++i) {
+    p[i] -= k.decay * p[i];                       // p −= lr·wd·p
+    m[i] = k.b1 * m[i] + k.a1 * g[i];             // m = β1 m + (1−β1) g
+    v[i] = k.b2 * v[i] + k.a2 * g[i] * g[i];      // v = β2 v + (1−β2) g²
+    p[i] -= k.lr * (m[i] / k.bc1) / (std::sqrt(v[i] / k.bc2) + k.eps);
+  }
+}
+
+}  // namespace
+
+void adamwUpdate(float* param, const float* grad, float* m, float* v, long n, double lr, double beta1,
+                 double beta2, double eps, double weightDecay, double t) {
+  const AdamCoef k = {(float)(lr * weightDecay), (float)beta1, (float)(1 - beta1), (float)beta2,
+                      (float)(1 - beta2), (float)lr, (float)(1 - std::pow(beta1, t)),
+                      (float)(1 - std::pow(beta2, t)), (float)eps};
+  parallelFor(n, 16, [&](long a, long b) { adamwRange(param, grad, m, v, a, b, k); });
+}
+
+}  // namespace fmn

@@ -1,0 +1,106 @@
+// Causal self-attention with grouped-query heads, forward and backward, on strided q/k/v
+// views. Twin: src/backend/js/attention.ts. Per (b, h) the products are small GEMMs on the
+// strided views (the full T×T score block is computed, the mask applied after), and the
+// softmax runs row by row. Forward splits (b, h) between threads; backward splits (b, kv
+// group) so that the heads sharing dk/dv rows run on one thread.
+#include <cmath>
+#include <vector>
+
+#include "kernels.h"
+#include "parallel.h"
+#include "sgemm_args.h"
+#include "vmath.h"
+
+namespace fmn {
+namespace {
+
+// C (M,N, row stride ldc) (+)= op(A) · op(B) with explicit strides.
+void gemm(float* C, long ldc, const float* A, long rsA, long csA, const float* B, long rsB, long csB,
+          long M, long N, long K, bool accumulate) {
+  GemmArgs g{A, rsA, csA, B, rsB, csB, C, ldc, (int)M, (int)N, (int)K, accumulate};
+  sgemmStridedSerial(g);
+}
+
+// att row t: scores (already in a) → causal softmax, zeros above the diagonal.
+FMN_CLONES void causalSoftmaxRow(float* a, long t, long T) {
+  float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+  for (long j = 0; j <= t; ++j) mx = a[j] > mx ? a[j] : mx;
+  float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+  for (long j = 0; j <= t; ++j) {
+    a[j] = expFast(a[j] - mx);
+    sum += a[j];
+  }
+  const float inv = 1.0f / sum;
+  for (long j = 0; j <= t; ++j) a[j] *= inv;
+  for (long j = t + 1; j < T; ++j) a[j] = 0.f;
+}
+
+// d softmax on row t: ds = att ⊙ (datt − Σ datt·att) · scale, zeros above the diagonal.
+FMN_CLONES void causalSoftmaxBwdRow(float* ds, const float* a, long t, long T, float scale) {
+  float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+  for (long j = 0; j <= t; ++j) dot += ds[j] * a[j];
+  for (long j = 0; j <= t; ++j) ds[j] = a[j] * (ds[j] - dot) * scale;
+  for (long j = t + 1; j < T; ++j) ds[j] = 0.f;
+}
+
+}  // namespace
+
+void attentionForward(float* out, float* att, const float* q, const float* k, const float* v,
+                      const AttnShape& s) {
+  const long B = s.B, T = s.T, nh = s.nh, hs = s.hs, C = nh * hs, group = nh / s.nkv;
+  const float scale = (float)(1.0 / std::sqrt((double)hs));
+  poolRun((int)(B * nh), [&](int bh) {
+    const long b = bh / nh, h = bh % nh, g = h / group;
+    const float* qh = q + b * T * s.qStride + h * hs;    // (T, hs), row stride qStride
+    const float* kh = k + b * T * s.kvStride + g * hs;   // (T, hs), row stride kvStride
+    const float* vh = v + b * T * s.kvStride + g * hs;
+    float* a = att + (b * nh + h) * T * T;               // (T, T)
+    float* o = out + b * T * C + h * hs;                 // (T, hs), row stride C
+    // scores = q kᵀ
+    gemm(a, T, qh, s.qStride, 1, kh, 1, s.kvStride, T, T, hs, false);
+    // att = causal softmax(scores · scale)
+    for (long t = 0; t < T; ++t) {
+      float* row = a + t * T;
+      for (long j = 0; j <= t; ++j) row[j] *= scale;
+      causalSoftmaxRow(row, t, T);
+    }
+    // out = att v
+    gemm(o, C, a, T, 1, vh, s.kvStride, 1, T, hs, T, false);
+  });
+}
+
+void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const float* att,
+                       const float* q, const float* k, const float* v, const AttnShape& s) {
+  const long B = s.B, T = s.T, nh = s.nh, nkv = s.nkv, hs = s.hs, C = nh * hs, group = nh / nkv;
+  const float scale = (float)(1.0 / std::sqrt((double)hs));
+  poolRun((int)(B * nkv), [&](int bg) {
+    const long b = bg / nkv, g = bg % nkv;
+    thread_local std::vector<float> dsBuf;
+    if ((long)dsBuf.size() < T * T) dsBuf.resize(T * T);
+    float* ds = dsBuf.data();                               // (T, T)
+    const float* kg = k + b * T * s.kvStride + g * hs;      // (T, hs)
+    const float* vg = v + b * T * s.kvStride + g * hs;
+    float* dkg = dk + b * T * s.kvStride + g * hs;
+    float* dvg = dv + b * T * s.kvStride + g * hs;
+    for (long h = g * group; h < (g + 1) * group; ++h) {
+      const float* a = att + (b * nh + h) * T * T;         // (T, T)
+      const float* qh = q + b * T * s.qStride + h * hs;    // (T, hs)
+      float* dqh = dq + b * T * s.qStride + h * hs;
+      const float* go = dout + b * T * C + h * hs;         // (T, hs), row stride C
+      // datt = dout vᵀ
+      gemm(ds, T, go, C, 1, vg, 1, s.kvStride, T, T, hs, false);
+      // dv += attᵀ dout
+      gemm(dvg, s.kvStride, a, 1, T, go, C, 1, T, hs, T, true);
+      // dscores = att ⊙ (datt − Σ datt·att) · scale
+      for (long t = 0; t < T; ++t) causalSoftmaxBwdRow(ds + t * T, a + t * T, t, T, scale);
+      // dq += ds k ;  dk += dsᵀ q
+      gemm(dqh, s.qStride, ds, T, 1, kg, s.kvStride, 1, T, hs, T, true);
+      gemm(dkg, s.kvStride, ds, 1, T, qh, s.qStride, 1, T, hs, T, true);
+    }
+  });
+}
+
+}  // namespace fmn

@@ -1,0 +1,318 @@
+// N-API glue: each export takes the same arguments as the Backend method of the same name
+// (src/backend/backend.ts). TypedArrays are used in place (zero copy; Data() already includes
+// a subarray's byteOffset). Sizes are read first and every buffer is checked against the
+// length they imply, so a wrong call throws a JS error instead of touching foreign memory.
+#include <napi.h>
+
+#include <cmath>
+#include <string>
+
+#include "kernels.h"
+#include "openblas.h"
+#include "pool.h"
+#include "sgemm.h"
+
+namespace {
+
+// Positional arguments by index, each with its name for the error message.
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
+
+  // A Float32Array with at least `need` elements.
+  float* f32(size_t i, const char* name, double need) const {
+    Napi::Value v = at(i);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      fail(std::string(name) + " must be a Float32Array", true);
+    auto a = v.As<Napi::Float32Array>();
+    checkLength(name, a.ElementLength(), need);
+    return a.Data();
+  }
+
+  int32_t* i32(size_t i, const char* name, double need) const {
+    Napi::Value v = at(i);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+      fail(std::string(name) + " must be an Int32Array", true);
+    auto a = v.As<Napi::Int32Array>();
+    checkLength(name, a.ElementLength(), need);
+    return a.Data();
+  }
+
+  // A non-negative integer below 2^31.
+  long size(size_t i, const char* name) const {
+    const double d = number(i, name);
+    if (!(d >= 0 && d < 2147483648.0 && std::floor(d) == d))
+      fail(std::string(name) + " must be a non-negative integer, got " + std::to_string(d), false);
+    return (long)d;
+  }
+
+  double number(size_t i, const char* name) const {
+    Napi::Value v = at(i);
+    if (!v.IsNumber()) fail(std::string(name) + " must be a number", true);
+    return v.As<Napi::Number>().DoubleValue();
+  }
+
+  bool flag(size_t i, const char* name) const {
+    Napi::Value v = at(i);
+    if (!v.IsBoolean()) fail(std::string(name) + " must be a boolean", true);
+    return v.As<Napi::Boolean>().Value();
+  }
+
+  [[noreturn]] void fail(const std::string& msg, bool type) const {
+    const std::string m = std::string(fn_) + ": " + msg;
+    if (type) throw Napi::TypeError::New(info_.Env(), m);
+    throw Napi::RangeError::New(info_.Env(), m);
+  }
+
+ private:
+  Napi::Value at(size_t i) const {
+    if (i >= info_.Length()) fail("expected at least " + std::to_string(i + 1) + " arguments", true);
+    return info_[i];
+  }
+  void checkLength(const char* name, size_t have, double need) const {
+    if ((double)have < need)
+      fail(std::string(name) + " has " + std::to_string(have) + " elements, needs " +
+               std::to_string((long long)need), false);
+  }
+
+  const Napi::CallbackInfo& info_;
+  const char* fn_;
+};
+
+using D = double;  // lengths are computed in double: no integer overflow before the check
+
+// matmul(C, A, B, M, N, K, transA, transB, accumulate)
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  const Args a(info, "matmul");
+  const long M = a.size(3, "M"), N = a.size(4, "N"), K = a.size(5, "K");
+  const bool tA = a.flag(6, "transA"), tB = a.flag(7, "transB"), acc = a.flag(8, "accumulate");
+  float* C = a.f32(0, "C", (D)M * N);
+  const float* A = a.f32(1, "A", (D)M * K);
+  const float* B = a.f32(2, "B", (D)K * N);
+  fmn::sgemm(tA, tB, (int)M, (int)N, (int)K, A, B, C, acc);
+  return info.Env().Undefined();
+}
+
+// layernormForward(out, mean, rstd, inp, weight, bias, N, C, eps)
+Napi::Value LayernormForward(const Napi::CallbackInfo& info) {
+  const Args a(info, "layernormForward");
+  const long N = a.size(6, "N"), C = a.size(7, "C");
+  const float eps = (float)a.number(8, "eps");
+  fmn::layernormForward(a.f32(0, "out", (D)N * C), a.f32(1, "mean", N), a.f32(2, "rstd", N),
+                        a.f32(3, "inp", (D)N * C), a.f32(4, "weight", C), a.f32(5, "bias", C), N, C, eps);
+  return info.Env().Undefined();
+}
+
+// layernormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C)
+Napi::Value LayernormBackward(const Napi::CallbackInfo& info) {
+  const Args a(info, "layernormBackward");
+  const long N = a.size(8, "N"), C = a.size(9, "C");
+  fmn::layernormBackward(a.f32(0, "dinp", (D)N * C), a.f32(1, "dweight", C), a.f32(2, "dbias", C),
+                         a.f32(3, "dout", (D)N * C), a.f32(4, "inp", (D)N * C), a.f32(5, "weight", C),
+                         a.f32(6, "mean", N), a.f32(7, "rstd", N), N, C);
+  return info.Env().Undefined();
+}
+
+// rmsnormForward(out, rstd, inp, weight, N, C, eps)
+Napi::Value RmsnormForward(const Napi::CallbackInfo& info) {
+  const Args a(info, "rmsnormForward");
+  const long N = a.size(4, "N"), C = a.size(5, "C");
+  const float eps = (float)a.number(6, "eps");
+  fmn::rmsnormForward(a.f32(0, "out", (D)N * C), a.f32(1, "rstd", N), a.f32(2, "inp", (D)N * C),
+                      a.f32(3, "weight", C), N, C, eps);
+  return info.Env().Undefined();
+}
+
+// rmsnormBackward(dinp, dweight, dout, inp, weight, rstd, N, C)
+Napi::Value RmsnormBackward(const Napi::CallbackInfo& info) {
+  const Args a(info, "rmsnormBackward");
+  const long N = a.size(6, "N"), C = a.size(7, "C");
+  fmn::rmsnormBackward(a.f32(0, "dinp", (D)N * C), a.f32(1, "dweight", C), a.f32(2, "dout", (D)N * C),
+                       a.f32(3, "inp", (D)N * C), a.f32(4, "weight", C), a.f32(5, "rstd", N), N, C);
+  return info.Env().Undefined();
+}
+
+// Elementwise: fwd(out, inp, n) and bwd(dinp, inp, dout, n)
+template <void (*F)(float*, const float*, long)>
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  const Args a(info, "activationForward");
+  const long n = a.size(2, "n");
+  F(a.f32(0, "out", n), a.f32(1, "inp", n), n);
+  return info.Env().Undefined();
+}
+template <void (*F)(float*, const float*, const float*, long)>
+Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
+  const Args a(info, "activationBackward");
+  const long n = a.size(3, "n");
+  F(a.f32(0, "dinp", n), a.f32(1, "inp", n), a.f32(2, "dout", n), n);
+  return info.Env().Undefined();
+}
+
+// softmaxForward(out, inp, N, C)
+Napi::Value SoftmaxForward(const Napi::CallbackInfo& info) {
+  const Args a(info, "softmaxForward");
+  const long N = a.size(2, "N"), C = a.size(3, "C");
+  fmn::softmaxForward(a.f32(0, "out", (D)N * C), a.f32(1, "inp", (D)N * C), N, C);
+  return info.Env().Undefined();
+}
+
+// softmaxBackward(dinp, out, dout, N, C)
+Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
+  const Args a(info, "softmaxBackward");
+  const long N = a.size(3, "N"), C = a.size(4, "C");
+  fmn::softmaxBackward(a.f32(0, "dinp", (D)N * C), a.f32(1, "out", (D)N * C), a.f32(2, "dout", (D)N * C), N, C);
+  return info.Env().Undefined();
+}
+
+// Attention sizes follow the buffers: (…, B, T, nh, nkv, hs, qStride, kvStride) from `first`.
+fmn::AttnShape attnShape(const Args& a, size_t first) {
+  fmn::AttnShape s{a.size(first, "B"), a.size(first + 1, "T"), a.size(first + 2, "nh"),
+                   a.size(first + 3, "nkv"), a.size(first + 4, "hs"), a.size(first + 5, "qStride"),
+                   a.size(first + 6, "kvStride")};
+  if (s.nkv == 0 || s.nh % s.nkv != 0) a.fail("nh must be a positive multiple of nkv", false);
+  if (s.qStride < s.nh * s.hs) a.fail("qStride must be at least nh*hs", false);
+  if (s.kvStride < s.nkv * s.hs) a.fail("kvStride must be at least nkv*hs", false);
+  return s;
+}
+// Elements a strided (B·T rows, `stride` apart) view must hold: last row start + width.
+double stridedNeed(const fmn::AttnShape& s, long stride, long width) {
+  const double rows = (double)s.B * s.T;
+  return rows == 0 ? 0 : (rows - 1) * stride + width;
+}
+
+// attentionForward(out, att, q, k, v, B, T, nh, nkv, hs, qStride, kvStride)
+Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
+  const Args a(info, "attentionForward");
+  const fmn::AttnShape s = attnShape(a, 5);
+  const double BT = (double)s.B * s.T;
+  fmn::attentionForward(a.f32(0, "out", BT * s.nh * s.hs), a.f32(1, "att", BT * s.nh * s.T),
+                        a.f32(2, "q", stridedNeed(s, s.qStride, s.nh * s.hs)),
+                        a.f32(3, "k", stridedNeed(s, s.kvStride, s.nkv * s.hs)),
+                        a.f32(4, "v", stridedNeed(s, s.kvStride, s.nkv * s.hs)), s);
+  return info.Env().Undefined();
+}
+
+// attentionBackward(dq, dk, dv, dout, att, q, k, v, B, T, nh, nkv, hs, qStride, kvStride)
+Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
+  const Args a(info, "attentionBackward");
+  const fmn::AttnShape s = attnShape(a, 8);
+  const double BT = (double)s.B * s.T;
+  const double nq = stridedNeed(s, s.qStride, s.nh * s.hs), nkv = stridedNeed(s, s.kvStride, s.nkv * s.hs);
+  fmn::attentionBackward(a.f32(0, "dq", nq), a.f32(1, "dk", nkv), a.f32(2, "dv", nkv),
+                         a.f32(3, "dout", BT * s.nh * s.hs), a.f32(4, "att", BT * s.nh * s.T),
+                         a.f32(5, "q", nq), a.f32(6, "k", nkv), a.f32(7, "v", nkv), s);
+  return info.Env().Undefined();
+}
+
+// Targets must be valid class indices (or ignoreIndex) before any row is read.
+void checkTargets(const Args& a, const int32_t* t, long N, long V, int32_t ignore) {
+  for (long i = 0; i < N; ++i)
+    if (t[i] != ignore && (t[i] < 0 || t[i] >= V))
+      a.fail("targets[" + std::to_string(i) + "] = " + std::to_string(t[i]) + " is outside [0, V)", false);
+}
+
+// crossEntropyForward(losses, probs, logits, targets, N, V, ignoreIndex)
+Napi::Value CrossEntropyForward(const Napi::CallbackInfo& info) {
+  const Args a(info, "crossEntropyForward");
+  const long N = a.size(4, "N"), V = a.size(5, "V");
+  const int32_t ignore = (int32_t)a.number(6, "ignoreIndex");
+  const int32_t* t = a.i32(3, "targets", N);
+  checkTargets(a, t, N, V, ignore);
+  fmn::crossEntropyForward(a.f32(0, "losses", N), a.f32(1, "probs", (D)N * V), a.f32(2, "logits", (D)N * V),
+                           t, N, V, ignore);
+  return info.Env().Undefined();
+}
+
+// crossEntropyBackward(dlogits, probs, targets, dlosses, N, V, ignoreIndex)
+Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
+  const Args a(info, "crossEntropyBackward");
+  const long N = a.size(4, "N"), V = a.size(5, "V");
+  const int32_t ignore = (int32_t)a.number(6, "ignoreIndex");
+  const int32_t* t = a.i32(2, "targets", N);
+  checkTargets(a, t, N, V, ignore);
+  fmn::crossEntropyBackward(a.f32(0, "dlogits", (D)N * V), a.f32(1, "probs", (D)N * V), t,
+                            a.f32(3, "dlosses", N), N, V, ignore);
+  return info.Env().Undefined();
+}
+
+// adamwUpdate(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, t)
+Napi::Value AdamwUpdate(const Napi::CallbackInfo& info) {
+  const Args a(info, "adamwUpdate");
+  const long n = a.size(4, "n");
+  fmn::adamwUpdate(a.f32(0, "param", n), a.f32(1, "grad", n), a.f32(2, "m", n), a.f32(3, "v", n), n,
+                   a.number(5, "lr"), a.number(6, "beta1"), a.number(7, "beta2"), a.number(8, "eps"),
+                   a.number(9, "weightDecay"), a.number(10, "t"));
+  return info.Env().Undefined();
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  const Args a(info, "setThreads");
+  const long n = a.size(0, "n");
+  if (n < 1) a.fail("n must be at least 1", false);
+  fmn::poolSetThreads((int)n);
+  return Napi::Number::New(info.Env(), fmn::poolThreads());
+}
+
+Napi::Value GetThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), fmn::poolThreads());
+}
+
+Napi::Value SimdLevel(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), fmn::simdLevel());
+}
+
+// peakGflops(seconds): the bench's measured single-core FP32 FMA peak.
+Napi::Value PeakGflops(const Napi::CallbackInfo& info) {
+  const Args a(info, "peakGflops");
+  return Napi::Number::New(info.Env(), fmn::peakGflops(a.number(0, "seconds")));
+}
+
+// openblasLoad(path) → boolean (bench only)
+Napi::Value OpenblasLoad(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "openblasLoad: path must be a string");
+  return Napi::Boolean::New(info.Env(), fmn::openblasLoad(info[0].As<Napi::String>().Utf8Value().c_str()));
+}
+
+// openblasSgemm(C, A, B, M, N, K, transA, transB, accumulate, threads) → boolean (bench only)
+Napi::Value OpenblasSgemm(const Napi::CallbackInfo& info) {
+  const Args a(info, "openblasSgemm");
+  const long M = a.size(3, "M"), N = a.size(4, "N"), K = a.size(5, "K");
+  const bool tA = a.flag(6, "transA"), tB = a.flag(7, "transB"), acc = a.flag(8, "accumulate");
+  const long threads = a.size(9, "threads");
+  const bool ok = fmn::openblasSgemm(tA, tB, (int)M, (int)N, (int)K, a.f32(1, "A", (D)M * K),
+                                     a.f32(2, "B", (D)K * N), a.f32(0, "C", (D)M * N), acc, (int)threads);
+  return Napi::Boolean::New(info.Env(), ok);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  const auto fn = [&](const char* name, Napi::Function::Callback cb) {
+    exports.Set(name, Napi::Function::New(env, cb, name));
+  };
+  fn("matmul", Matmul);
+  fn("layernormForward", LayernormForward);
+  fn("layernormBackward", LayernormBackward);
+  fn("rmsnormForward", RmsnormForward);
+  fn("rmsnormBackward", RmsnormBackward);
+  fn("geluForward", Unary<fmn::geluForward>);
+  fn("geluBackward", UnaryBackward<fmn::geluBackward>);
+  fn("siluForward", Unary<fmn::siluForward>);
+  fn("siluBackward", UnaryBackward<fmn::siluBackward>);
+  fn("softmaxForward", SoftmaxForward);
+  fn("softmaxBackward", SoftmaxBackward);
+  fn("attentionForward", AttentionForward);
+  fn("attentionBackward", AttentionBackward);
+  fn("crossEntropyForward", CrossEntropyForward);
+  fn("crossEntropyBackward", CrossEntropyBackward);
+  fn("adamwUpdate", AdamwUpdate);
+  fn("setThreads", SetThreads);
+  fn("getThreads", GetThreads);
+  fn("simdLevel", SimdLevel);
+  fn("peakGflops", PeakGflops);
+  fn("openblasLoad", OpenblasLoad);
+  fn("openblasSgemm", OpenblasSgemm);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(fmn_native, Init)

@@ -1,0 +1,45 @@
+// The non-GEMM kernels. Each one is the float32 twin of the function with the same name in
+// src/backend/js/ (same argument order: outputs, cached activations, inputs, sizes), and
+// backward kernels ACCUMULATE (+=) into their gradient outputs, as there.
+#pragma once
+#include <cstdint>
+
+namespace fmn {
+
+void layernormForward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                      const float* bias, long N, long C, float eps);
+void layernormBackward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                       const float* weight, const float* mean, const float* rstd, long N, long C);
+void rmsnormForward(float* out, float* rstd, const float* inp, const float* weight, long N, long C,
+                    float eps);
+void rmsnormBackward(float* dinp, float* dweight, const float* dout, const float* inp,
+                     const float* weight, const float* rstd, long N, long C);
+
+void geluForward(float* out, const float* inp, long n);
+void geluBackward(float* dinp, const float* inp, const float* dout, long n);
+void siluForward(float* out, const float* inp, long n);
+void siluBackward(float* dinp, const float* inp, const float* dout, long n);
+
+void softmaxForward(float* out, const float* inp, long N, long C);
+void softmaxBackward(float* dinp, const float* out, const float* dout, long N, long C);
+
+struct AttnShape {
+  long B, T, nh, nkv, hs, qStride, kvStride;
+};
+void attentionForward(float* out, float* att, const float* q, const float* k, const float* v,
+                      const AttnShape& s);
+void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const float* att,
+                       const float* q, const float* k, const float* v, const AttnShape& s);
+
+void crossEntropyForward(float* losses, float* probs, const float* logits, const int32_t* targets,
+                         long N, long V, int32_t ignoreIndex);
+void crossEntropyBackward(float* dlogits, const float* probs, const int32_t* targets,
+                          const float* dlosses, long N, long V, int32_t ignoreIndex);
+
+void adamwUpdate(float* param, const float* grad, float* m, float* v, long n, double lr, double beta1,
+                 double beta2, double eps, double weightDecay, double t);
+
+// Sustained single-core FP32 FMA rate (GFLOP/s): independent FMA chains for ~`seconds`.
+double peakGflops(double seconds);
+
+}  // namespace fmn

@@ -1,0 +1,137 @@
+// LayerNorm and RMSNorm, forward and backward. Twin: src/backend/js/norm.ts.
+// Row statistics are summed in double: on near-constant rows a float32 mean loses the digits
+// that (x − mean) keeps. Rows are split between threads; backward's dweight/dbias sums go
+// to one scratch row per task, added up at the end.
+#include <cmath>
+#include <vector>
+
+#include "kernels.h"
+#include "parallel.h"
+
+namespace fmn {
+namespace {
+
+FMN_CLONES void layernormRow(float* y, float* meanOut, float* rstdOut, const float* x, const float* w,
+                             const float* b, long C, float eps) {
+  // mean
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (long c = 0; c < C; ++c) s += x[c];
+  const double m = s / C;
+  // mean as hi + lo floats, so x − mean keeps its digits in float arithmetic
+  const float mHi = (float)m, mLo = (float)(m - mHi);
+  // biased variance, as PyTorch
+  double v = 0;
+#pragma omp simd reduction(+ : v)
+  for (long c = 0; c < C; ++c) {
+    const float d = (x[c] - mHi) - mLo;
+    v += (double)d * d;
+  }
+  // rstd
+  const float r = (float)(1.0 / std::sqrt(v / C + eps));
+  for (long c = 0; c < C; ++c) y[c] = ((x[c] - mHi) - mLo) * r * w[c] + b[c];
+  *meanOut = mHi;
+  *rstdOut = r;
+}
+
+// dx += rstd (g − mean(g) − x̂ mean(g x̂)),  g = dout ⊙ w,  x̂ = (x − mean) rstd
+FMN_CLONES void layernormBwdRow(float* dx, float* dw, float* db, const float* dy, const float* x,
+                                const float* w, float m, float r, long C) {
+  double gSum = 0, gxSum = 0;
+#pragma omp simd reduction(+ : gSum, gxSum)
+  for (long c = 0; c < C; ++c) {
+    const float xh = (x[c] - m) * r, g = dy[c] * w[c];
+    gSum += g;
+    gxSum += (double)g * xh;
+  }
+  const float gMean = (float)(gSum / C), gxMean = (float)(gxSum / C);
+  for (long c = 0; c < C; ++c) {
+    const float xh = (x[c] - m) * r;
+    db[c] += dy[c];
+    dw[c] += dy[c] * xh;
+    dx[c] += r * (dy[c] * w[c] - gMean - xh * gxMean);
+  }
+}
+
+FMN_CLONES void rmsnormRow(float* y, float* rstdOut, const float* x, const float* w, long C, float eps) {
+  double ss = 0;
+#pragma omp simd reduction(+ : ss)
+  for (long c = 0; c < C; ++c) ss += (double)x[c] * x[c];
+  const float r = (float)(1.0 / std::sqrt(ss / C + eps));
+  for (long c = 0; c < C; ++c) y[c] = x[c] * r * w[c];
+  *rstdOut = r;
+}
+
+// dx += rstd (g − x̂ mean(g x̂)),  g = dout ⊙ w,  x̂ = x rstd
+FMN_CLONES void rmsnormBwdRow(float* dx, float* dw, const float* dy, const float* x, const float* w,
+                              float r, long C) {
+  double gx = 0;
+#pragma omp simd reduction(+ : gx)
+  for (long c = 0; c < C; ++c) gx += (double)dy[c] * w[c] * (x[c] * r);
+  const float gxMean = (float)(gx / C);
+  for (long c = 0; c < C; ++c) {
+    const float xh = x[c] * r;
+    dw[c] += dy[c] * xh;
+    dx[c] += r * (dy[c] * w[c] - xh * gxMean);
+  }
+}
+
+FMN_CLONES void addInto(float* dst, const float* src, long n) {
+  for (long i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+// Rows split into tasks; task t accumulates parameter grads into part(t, …), then all are added.
+template <class RowFn>
+void backwardRows(long N, long C, int nparams, float* const* outs, RowFn row) {
+  const int nt = poolThreads();
+  const int tasks = (nt == 1 || N * C < (1L << 15)) ? 1 : (int)std::min<long>(nt, N);
+  if (tasks == 1) {
+    row(0, N, outs);
+    return;
+  }
+  std::vector<float> scratch((size_t)tasks * nparams * C, 0.f);
+  poolRun(tasks, [&](int t) {
+    float* parts[2];
+    for (int p = 0; p < nparams; ++p) parts[p] = scratch.data() + ((size_t)t * nparams + p) * C;
+    row(N * t / tasks, N * (t + 1) / tasks, parts);
+  });
+  for (int t = 0; t < tasks; ++t)
+    for (int p = 0; p < nparams; ++p) addInto(outs[p], scratch.data() + ((size_t)t * nparams + p) * C, C);
+}
+
+}  // namespace
+
+void layernormForward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                      const float* bias, long N, long C, float eps) {
+  parallelFor(N, C * 6, [&](long a, long b) {
+    for (long i = a; i < b; ++i)
+      layernormRow(out + i * C, mean + i, rstd + i, inp + i * C, weight, bias, C, eps);
+  });
+}
+
+void layernormBackward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                       const float* weight, const float* mean, const float* rstd, long N, long C) {
+  float* outs[2] = {dweight, dbias};
+  backwardRows(N, C, 2, outs, [&](long a, long b, float* const* p) {
+    for (long i = a; i < b; ++i)
+      layernormBwdRow(dinp + i * C, p[0], p[1], dout + i * C, inp + i * C, weight, mean[i], rstd[i], C);
+  });
+}
+
+void rmsnormForward(float* out, float* rstd, const float* inp, const float* weight, long N, long C,
+                    float eps) {
+  parallelFor(N, C * 4, [&](long a, long b) {
+    for (long i = a; i < b; ++i) rmsnormRow(out + i * C, rstd + i, inp + i * C, weight, C, eps);
+  });
+}
+
+void rmsnormBackward(float* dinp, float* dweight, const float* dout, const float* inp,
+                     const float* weight, const float* rstd, long N, long C) {
+  float* outs[1] = {dweight};
+  backwardRows(N, C, 1, outs, [&](long a, long b, float* const* p) {
+    for (long i = a; i < b; ++i)
+      rmsnormBwdRow(dinp + i * C, p[0], dout + i * C, inp + i * C, weight, rstd[i], C);
+  });
+}
+
+}  // namespace fmn

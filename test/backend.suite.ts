@@ -1,0 +1,391 @@
+/**
+ * The backend conformance suite: one set of tests that every Backend runs (js and native).
+ * Oracle: the js reference run on Float64Array copies of the same float32 inputs, so the only
+ * differences left are the backend's float32 arithmetic. Tolerances are tied to float32:
+ * errors are measured as max|got − want| / max|want| and bounded by a few units of
+ * EPS32 = 2⁻²³, times √K where K terms are summed (rounding errors of a sum of K terms grow
+ * like √K for random signs).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Backend, Buf } from '../src/backend/backend.ts';
+import { createJsBackend } from '../src/backend/js/index.ts';
+
+const EPS32 = 2 ** -23;
+/** Elementwise kernels: a few ulps of the largest value. */
+const TOL_ELEM = 16 * EPS32;
+/** Kernels that sum K terms per output. */
+const tolSum = (K: number): number => 8 * EPS32 * Math.sqrt(Math.max(K, 1)) + TOL_ELEM;
+
+/** Small seeded PRNG (mulberry32): uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n values uniform in [offset − scale, offset + scale). */
+function rand(rng: () => number, n: number, scale = 1, offset = 0): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = offset + scale * (2 * rng() - 1);
+  return a;
+}
+
+const f64 = (a: Float32Array): Float64Array => Float64Array.from(a);
+
+/** max|got − want| / max|want| (absolute when want is all zeros). */
+function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  expect(got.length).toBe(want.length);
+  let num = 0, den = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (Number.isNaN(got[i])) return Infinity;
+    num = Math.max(num, Math.abs(got[i] - want[i]));
+    den = Math.max(den, Math.abs(want[i]));
+  }
+  return den === 0 ? num : num / den;
+}
+
+function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
+  const e = relErr(got, want);
+  expect(e, `${what}: relative error ${e.toExponential(2)} > ${tol.toExponential(2)}`).toBeLessThanOrEqual(tol);
+}
+
+/** A Float32Array view at a nonzero byteOffset, inside a larger buffer filled with a sentinel. */
+function offsetView(a: Float32Array, pad = 5): { view: Float32Array; whole: Float32Array } {
+  const whole = new Float32Array(a.length + 2 * pad).fill(-12345);
+  whole.set(a, pad);
+  return { view: whole.subarray(pad, pad + a.length), whole };
+}
+function expectPadsUntouched(whole: Float32Array, n: number, pad = 5): void {
+  for (let i = 0; i < pad; i++) {
+    expect(whole[i]).toBe(-12345);
+    expect(whole[pad + n + i]).toBe(-12345);
+  }
+}
+
+/**
+ * Registers the conformance tests for one backend. `makeBackend` returns the backend, or a
+ * string saying why it is unavailable (the tests are then skipped with that message).
+ */
+export function backendSuite(name: string, makeBackend: () => Backend | string): void {
+  const made = makeBackend();
+  const ref = createJsBackend();
+  if (typeof made === 'string') {
+    describe(`backend ${name}`, () => {
+      it.skip(`skipped: ${made}`, () => {});
+    });
+    return;
+  }
+  const be: Backend = made;
+
+  /** Runs `fn` with the backend set to `threads`, restoring the previous count. */
+  function withThreads<T>(threads: number, fn: () => T): T {
+    const before = be.threads;
+    be.setThreads(threads);
+    try { return fn(); } finally { be.setThreads(before); }
+  }
+
+  describe(`backend ${name} (${be.name})`, () => {
+    // ---------------------------------------------------------------- matmul
+    describe('matmul', () => {
+      const shapes: [number, number, number][] = [
+        [1, 1, 1], [1, 17, 3], [3, 17, 33], [17, 3, 65], [33, 65, 130], [65, 130, 17], [130, 33, 257], [7, 257, 1],
+      ];
+      for (const [M, K, N] of shapes) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const op = `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
+            it(`${op} M=${M} K=${K} N=${N}, overwrite and accumulate`, () => {
+              const rng = mulberry32(M * 1000003 + K * 1009 + N * 7 + (transA ? 1 : 0) + (transB ? 2 : 0));
+              const A = rand(rng, M * K), B = rand(rng, K * N), C0 = rand(rng, M * N);
+              for (const accumulate of [false, true]) {
+                const want = f64(C0);
+                ref.matmul(want, f64(A), f64(B), M, N, K, transA, transB, accumulate);
+                const got = C0.slice();
+                be.matmul(got, A, B, M, N, K, transA, transB, accumulate);
+                expectClose(got, want, tolSum(K), `matmul ${op} accumulate=${accumulate}`);
+              }
+            });
+          }
+        }
+      }
+
+      it('K = 0 gives zeros (overwrite) or leaves C (accumulate)', () => {
+        const C = new Float32Array(6).fill(3);
+        be.matmul(C, new Float32Array(0), new Float32Array(0), 2, 3, 0, false, false, true);
+        expect(Array.from(C)).toEqual([3, 3, 3, 3, 3, 3]);
+        be.matmul(C, new Float32Array(0), new Float32Array(0), 2, 3, 0, false, false, false);
+        expect(Array.from(C)).toEqual([0, 0, 0, 0, 0, 0]);
+      });
+
+      it('subarray views with nonzero byteOffset; nothing outside C is written', () => {
+        const rng = mulberry32(42);
+        const [M, K, N] = [33, 65, 17];
+        const A = offsetView(rand(rng, M * K), 3), B = offsetView(rand(rng, K * N), 7);
+        const C = offsetView(rand(rng, M * N), 5);
+        const want = f64(C.view);
+        ref.matmul(want, f64(A.view), f64(B.view), M, N, K, false, true, true);
+        be.matmul(C.view, A.view, B.view, M, N, K, false, true, true);
+        expectClose(C.view, want, tolSum(K), 'matmul on views');
+        expectPadsUntouched(C.whole, M * N, 5);
+      });
+
+      it('threads = 2 agrees with threads = 1 and with the oracle on every orientation', () => {
+        const rng = mulberry32(7);
+        const [M, K, N] = [130, 257, 65];  // M·N·K above the parallel threshold
+        const A = rand(rng, M * K), B = rand(rng, K * N);
+        for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+          const want = new Float64Array(M * N);
+          ref.matmul(want, f64(A), f64(B), M, N, K, tA, tB, false);
+          const one = new Float32Array(M * N), two = new Float32Array(M * N);
+          withThreads(1, () => be.matmul(one, A, B, M, N, K, tA, tB, false));
+          withThreads(2, () => be.matmul(two, A, B, M, N, K, tA, tB, false));
+          expectClose(two, want, tolSum(K), 'threads=2 vs oracle');
+          expectClose(two, one, tolSum(K), 'threads=2 vs threads=1');
+        }
+        // a wide problem (split along N rather than M)
+        const [m, k, n] = [17, 130, 2048];
+        const a = rand(rng, m * k), b = rand(rng, k * n);
+        const want = new Float64Array(m * n);
+        ref.matmul(want, f64(a), f64(b), m, n, k, false, false, false);
+        const got = new Float32Array(m * n);
+        withThreads(2, () => be.matmul(got, a, b, m, n, k, false, false, false));
+        expectClose(got, want, tolSum(k), 'wide matmul, threads=2');
+      });
+    });
+
+    // ---------------------------------------------------------------- norms
+    describe('layernorm', () => {
+      const cases: [string, number, number, number][] = [  // label, N, C, row offset
+        ['C=7', 5, 7, 0], ['B·T=1', 1, 64, 0], ['C=768', 9, 768, 0.3], ['near-constant rows', 6, 33, 5],
+      ];
+      for (const [label, N, C, offset] of cases) {
+        it(`forward and backward, ${label}`, () => {
+          const rng = mulberry32(N * 31 + C);
+          // near-constant rows: 5 ± 1e-3 tells (x − mean)·rstd from x·rstd − mean·rstd and std+eps from sqrt(var+eps)
+          const spread = label === 'near-constant rows' ? 1e-3 : 1;
+          const inp = rand(rng, N * C, spread, offset), w = rand(rng, C, 1, 0.5), b = rand(rng, C);
+          const eps = 1e-5;
+          const out = new Float32Array(N * C), mean = new Float32Array(N), rstd = new Float32Array(N);
+          const oW = new Float64Array(N * C), mW = new Float64Array(N), rW = new Float64Array(N);
+          be.layernormForward(out, mean, rstd, inp, w, b, N, C, eps);
+          ref.layernormForward(oW, mW, rW, f64(inp), f64(w), f64(b), N, C, eps);
+          expectClose(mean, mW, tolSum(C), 'mean');
+          expectClose(rstd, rW, tolSum(C), 'rstd');
+          expectClose(out, oW, tolSum(C), 'out');
+          // backward from the same saved statistics (float32 mean/rstd for both)
+          const dout = rand(rng, N * C);
+          const dinp = rand(rng, N * C), dw = rand(rng, C), db = rand(rng, C);
+          const dinpW = f64(dinp), dwW = f64(dw), dbW = f64(db);
+          be.layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd, N, C);
+          ref.layernormBackward(dinpW, dwW, dbW, f64(dout), f64(inp), f64(w), f64(mean), f64(rstd), N, C);
+          expectClose(dinp, dinpW, tolSum(C), 'dinp');
+          expectClose(dw, dwW, tolSum(N), 'dweight');
+          expectClose(db, dbW, tolSum(N), 'dbias');
+        });
+      }
+    });
+
+    describe('rmsnorm', () => {
+      for (const [N, C] of [[5, 7], [1, 64], [9, 768]] as const) {
+        it(`forward and backward, N=${N} C=${C}`, () => {
+          const rng = mulberry32(N * 17 + C);
+          const inp = rand(rng, N * C, 2), w = rand(rng, C, 1, 0.5);
+          const out = new Float32Array(N * C), rstd = new Float32Array(N);
+          const oW = new Float64Array(N * C), rW = new Float64Array(N);
+          be.rmsnormForward(out, rstd, inp, w, N, C, 1e-6);
+          ref.rmsnormForward(oW, rW, f64(inp), f64(w), N, C, 1e-6);
+          expectClose(rstd, rW, tolSum(C), 'rstd');
+          expectClose(out, oW, tolSum(C), 'out');
+          const dout = rand(rng, N * C), dinp = rand(rng, N * C), dw = rand(rng, C);
+          const dinpW = f64(dinp), dwW = f64(dw);
+          be.rmsnormBackward(dinp, dw, dout, inp, w, rstd, N, C);
+          ref.rmsnormBackward(dinpW, dwW, f64(dout), f64(inp), f64(w), f64(rstd), N, C);
+          expectClose(dinp, dinpW, tolSum(C), 'dinp');
+          expectClose(dw, dwW, tolSum(N), 'dweight');
+        });
+      }
+
+      it('large N with threads = 2 (parameter grads summed across threads)', () => {
+        const rng = mulberry32(99);
+        const [N, C] = [256, 200];
+        const inp = rand(rng, N * C), w = rand(rng, C), dout = rand(rng, N * C);
+        const mean = new Float32Array(N), rstd = new Float32Array(N), out = new Float32Array(N * C);
+        const b = rand(rng, C);
+        withThreads(2, () => be.layernormForward(out, mean, rstd, inp, w, b, N, C, 1e-5));
+        const dinp = new Float32Array(N * C), dw = new Float32Array(C), db = new Float32Array(C);
+        withThreads(2, () => be.layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd, N, C));
+        const dinpW = new Float64Array(N * C), dwW = new Float64Array(C), dbW = new Float64Array(C);
+        ref.layernormBackward(dinpW, dwW, dbW, f64(dout), f64(inp), f64(w), f64(mean), f64(rstd), N, C);
+        expectClose(dinp, dinpW, tolSum(C), 'dinp');
+        expectClose(dw, dwW, tolSum(N), 'dweight');
+        expectClose(db, dbW, tolSum(N), 'dbias');
+        const rs = new Float32Array(N), dinp2 = new Float32Array(N * C), dw2 = new Float32Array(C);
+        withThreads(2, () => be.rmsnormForward(out, rs, inp, w, N, C, 1e-6));
+        withThreads(2, () => be.rmsnormBackward(dinp2, dw2, dout, inp, w, rs, N, C));
+        const d2W = new Float64Array(N * C), dw2W = new Float64Array(C);
+        ref.rmsnormBackward(d2W, dw2W, f64(dout), f64(inp), f64(w), f64(rs), N, C);
+        expectClose(dinp2, d2W, tolSum(C), 'rms dinp');
+        expectClose(dw2, dw2W, tolSum(N), 'rms dweight');
+      });
+    });
+
+    // ---------------------------------------------------------------- activations
+    describe('gelu / silu', () => {
+      for (const n of [1, 7, 1000, 70001]) {  // 70001: above the parallel threshold, odd tail
+        it(`forward and backward, n=${n}`, () => {
+          const rng = mulberry32(n);
+          const inp = rand(rng, n, 6), dout = rand(rng, n);
+          for (const [fwd, bwd] of [['geluForward', 'geluBackward'], ['siluForward', 'siluBackward']] as const) {
+            const out = new Float32Array(n), outW = new Float64Array(n);
+            be[fwd](out, inp, n);
+            ref[fwd](outW, f64(inp), n);
+            expectClose(out, outW, TOL_ELEM, fwd);
+            const dinp = rand(rng, n), dinpW = f64(dinp);
+            withThreads(2, () => be[bwd](dinp, inp, dout, n));
+            ref[bwd](dinpW, f64(inp), f64(dout), n);
+            expectClose(dinp, dinpW, TOL_ELEM, bwd);
+          }
+        });
+      }
+
+      it('tails: large |x| and tiny x', () => {
+        const inp = Float32Array.from([-100, -30, -10, -1e-3, -1e-20, 0, 1e-20, 1e-3, 10, 30, 100]);
+        const n = inp.length;
+        for (const fwd of ['geluForward', 'siluForward'] as const) {
+          const out = new Float32Array(n), outW = new Float64Array(n);
+          be[fwd](out, inp, n);
+          ref[fwd](outW, f64(inp), n);
+          for (let i = 0; i < n; i++) expect(Math.abs(out[i] - outW[i])).toBeLessThanOrEqual(TOL_ELEM * Math.max(1, Math.abs(outW[i])));
+        }
+      });
+    });
+
+    // ---------------------------------------------------------------- softmax
+    describe('softmax', () => {
+      for (const [N, C, scale] of [[1, 7, 1], [5, 33, 1], [4, 257, 80], [3, 1, 80]] as const) {
+        it(`forward and backward, N=${N} C=${C} logits ±${scale}`, () => {
+          const rng = mulberry32(N * C + scale);
+          const inp = rand(rng, N * C, scale);
+          const out = new Float32Array(N * C), outW = new Float64Array(N * C);
+          be.softmaxForward(out, inp, N, C);
+          ref.softmaxForward(outW, f64(inp), N, C);
+          expectClose(out, outW, tolSum(C), 'softmax');
+          const dout = rand(rng, N * C), dinp = rand(rng, N * C), dinpW = f64(dinp);
+          be.softmaxBackward(dinp, out, dout, N, C);
+          ref.softmaxBackward(dinpW, f64(out), f64(dout), N, C);
+          expectClose(dinp, dinpW, tolSum(C), 'd softmax');
+        });
+      }
+    });
+
+    // ---------------------------------------------------------------- attention
+    describe('attention', () => {
+      type Case = { label: string; B: number; T: number; nh: number; nkv: number; hs: number; packed: boolean };
+      const cases: Case[] = [
+        { label: 'MHA, T=1', B: 2, T: 1, nh: 2, nkv: 2, hs: 8, packed: false },
+        { label: 'MHA, packed qkv', B: 2, T: 17, nh: 3, nkv: 3, hs: 7, packed: true },
+        { label: 'GQA nh=4 nkv=2, packed qkv', B: 2, T: 33, nh: 4, nkv: 2, hs: 16, packed: true },
+        { label: 'MQA nh=4 nkv=1', B: 1, T: 65, nh: 4, nkv: 1, hs: 8, packed: false },
+      ];
+      for (const c of cases) {
+        it(`forward and backward, ${c.label}`, () => {
+          const { B, T, nh, nkv, hs, packed } = c;
+          const rng = mulberry32(B * 7 + T * 13 + nh * 17 + nkv);
+          const C = nh * hs, Ckv = nkv * hs;
+          // packed: one (B·T, C + 2·Ckv) buffer with q, k, v side by side; else three buffers
+          const width = packed ? C + 2 * Ckv : 0;
+          const qStride = packed ? width : C, kvStride = packed ? width : Ckv;
+          const BT = B * T;
+          const views = (buf: Float32Array | Float64Array): [Buf, Buf, Buf] =>
+            packed ? [buf, buf.subarray(C), buf.subarray(C + Ckv)] : [buf.subarray(0, BT * C), buf.subarray(BT * C, BT * (C + Ckv)), buf.subarray(BT * (C + Ckv))];
+          const total = BT * (C + 2 * Ckv);
+          const qkv = rand(rng, total, 2), qkvW = f64(qkv);
+          const out = new Float32Array(BT * C), att = new Float32Array(B * nh * T * T).fill(7);
+          const outW = new Float64Array(BT * C), attW = new Float64Array(B * nh * T * T);
+          withThreads(2, () => be.attentionForward(out, att, ...views(qkv), B, T, nh, nkv, hs, qStride, kvStride));
+          ref.attentionForward(outW, attW, ...views(qkvW), B, T, nh, nkv, hs, qStride, kvStride);
+          expectClose(att, attW, tolSum(hs), 'att');
+          expectClose(out, outW, tolSum(T * hs), 'out');
+          const dout = rand(rng, BT * C);
+          const dqkv = rand(rng, total), dqkvW = f64(dqkv);
+          withThreads(2, () => be.attentionBackward(...views(dqkv), dout, att, ...views(qkv), B, T, nh, nkv, hs, qStride, kvStride));
+          ref.attentionBackward(...views(dqkvW), f64(dout), f64(att), ...views(qkvW), B, T, nh, nkv, hs, qStride, kvStride);
+          expectClose(dqkv, dqkvW, tolSum(T * hs), 'dq, dk, dv');
+        });
+      }
+    });
+
+    // ---------------------------------------------------------------- cross-entropy
+    describe('crossEntropy', () => {
+      for (const [N, V, scale] of [[1, 7, 1], [6, 33, 80], [64, 1000, 4]] as const) {
+        it(`forward and backward, N=${N} V=${V} logits ±${scale}, ignore_index rows`, () => {
+          const rng = mulberry32(N * V + scale);
+          const ignoreIndex = -100;
+          const logits = rand(rng, N * V, scale);
+          const targets = new Int32Array(N);
+          for (let i = 0; i < N; i++) targets[i] = i % 3 === 2 ? ignoreIndex : Math.floor(rng() * V);
+          const losses = new Float32Array(N).fill(9), probs = new Float32Array(N * V);
+          const lossesW = new Float64Array(N), probsW = new Float64Array(N * V);
+          withThreads(2, () => be.crossEntropyForward(losses, probs, logits, targets, N, V, ignoreIndex));
+          ref.crossEntropyForward(lossesW, probsW, f64(logits), targets, N, V, ignoreIndex);
+          expectClose(probs, probsW, tolSum(V), 'probs');
+          // the loss is log Σ e^(x − max) + max − x_t: error relative to the logits' size
+          for (let i = 0; i < N; i++) {
+            expect(Math.abs(losses[i] - lossesW[i])).toBeLessThanOrEqual(tolSum(V) * (scale + Math.abs(lossesW[i])));
+            if (targets[i] === ignoreIndex) expect(losses[i]).toBe(0);
+          }
+          const dlosses = rand(rng, N, 1, 1), dlogits = rand(rng, N * V), dlogitsW = f64(dlogits);
+          const before = dlogits.slice();
+          withThreads(2, () => be.crossEntropyBackward(dlogits, probs, targets, dlosses, N, V, ignoreIndex));
+          ref.crossEntropyBackward(dlogitsW, f64(probs), targets, f64(dlosses), N, V, ignoreIndex);
+          expectClose(dlogits, dlogitsW, TOL_ELEM, 'dlogits');
+          for (let i = 0; i < N; i++) {
+            if (targets[i] === ignoreIndex) expect(dlogits.subarray(i * V, (i + 1) * V)).toEqual(before.subarray(i * V, (i + 1) * V));
+          }
+        });
+      }
+    });
+
+    // ---------------------------------------------------------------- adamw
+    describe('adamwUpdate', () => {
+      for (const t of [1, 10, 1000]) {
+        it(`one step at t=${t}, n=1001`, () => {
+          const rng = mulberry32(t);
+          const n = 1001;
+          const p = rand(rng, n), g = rand(rng, n, 0.1), m = rand(rng, n, 0.01);
+          const v = Float32Array.from(rand(rng, n, 1e-4), (x) => Math.abs(x));
+          const pW = f64(p), mW = f64(m), vW = f64(v);
+          be.adamwUpdate(p, g, m, v, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, t);
+          ref.adamwUpdate(pW, f64(g), mW, vW, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, t);
+          expectClose(p, pW, TOL_ELEM, 'param');
+          expectClose(m, mW, TOL_ELEM, 'm');
+          expectClose(v, vW, TOL_ELEM, 'v');
+        });
+      }
+    });
+
+    // ---------------------------------------------------------------- dtype handling
+    it('Float64Array inputs give exactly the js reference result', () => {
+      const rng = mulberry32(5);
+      const A = f64(rand(rng, 12)), B = f64(rand(rng, 12));
+      const got = new Float64Array(9), want = new Float64Array(9);
+      be.matmul(got, A, B, 3, 3, 4, false, false, false);
+      ref.matmul(want, A, B, 3, 3, 4, false, false, false);
+      expect(Array.from(got)).toEqual(Array.from(want));
+    });
+
+    it.skipIf(be.name === 'js')('wrong sizes throw a JS error instead of touching memory', () => {
+      const small = new Float32Array(4);
+      expect(() => be.matmul(small, small, small, 100, 100, 100, false, false, false)).toThrow(/elements/);
+      expect(() => be.geluForward(small, small, 5)).toThrow(/elements/);
+      expect(() => be.attentionForward(small, small, small, small, small, 1, 4, 2, 2, 2, 4, 4)).toThrow();
+      expect(() => be.crossEntropyForward(small, small, small, Int32Array.from([7]), 1, 4, -1)).toThrow(/outside/);
+      expect(() => be.matmul(small, small, small, -1, 2, 2, false, false, false)).toThrow(/non-negative/);
+    });
+  });
+}
