@@ -16,7 +16,7 @@ export function parseFlags<O extends Options>(command: string, argv: string[], o
       allowPositionals,
     });
   } catch (e) {
-    throw new ConfigError(`fmn ${command}: ${(e as Error).message}`, {}, { cause: e });
+    throw new ConfigError((e as Error).message, {}, { cause: e });
   }
 }
 

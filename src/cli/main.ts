@@ -6,6 +6,10 @@ export type Command = { summary: string; run: (argv: string[]) => Promise<number
 const commands: Record<string, () => Promise<Command>> = {
   corpus: async () => (await import('./commands/corpus.ts')).command,
   tokenizer: async () => (await import('./commands/tokenizer.ts')).command,
+  pretrain: async () => (await import('./commands/pretrain.ts')).command,
+  finetune: async () => (await import('./commands/finetune.ts')).command,
+  eval: async () => (await import('./commands/eval.ts')).command,
+  generate: async () => (await import('./commands/generate.ts')).command,
 };
 
 function usage(): string {

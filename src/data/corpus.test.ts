@@ -1,0 +1,157 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DataError } from '../errors.ts';
+import { EOT, SEP } from '../tokenizer/special.ts';
+import { checkCorpus } from './check.ts';
+import { buildCorpus, CORPUS_FILES, writeCorpus } from './corpus.ts';
+import { parseJsonl } from './jsonl.ts';
+import { parseProbes } from './probes.ts';
+import { generatePretrain } from './pretrain.ts';
+import { generateSft } from './sft.ts';
+
+const SMALL = { pretrain: { tokens: 40_000 }, sft: { rows: 400 } };
+
+describe('verb corpus', () => {
+  const a = buildCorpus({ seed: 11, ...SMALL });
+
+  it('same seed ⇒ byte-identical files and manifest', () => {
+    const b = buildCorpus({ seed: 11, ...SMALL });
+    expect([...b.files.keys()]).toEqual([...CORPUS_FILES]);
+    for (const [name, content] of a.files) expect(b.files.get(name), name).toBe(content);
+    expect(JSON.stringify(b.manifest)).toBe(JSON.stringify(a.manifest));
+  });
+
+  it('another seed ⇒ different sentences, same statistics', () => {
+    const c = buildCorpus({ seed: 12, ...SMALL });
+    for (const name of CORPUS_FILES) expect(c.files.get(name), name).not.toBe(a.files.get(name));
+    const { approxTokens: _a, ...statsA } = a.manifest.counts.pretrain;
+    const { approxTokens: _c, ...statsC } = c.manifest.counts.pretrain;
+    expect(statsC).toEqual(statsA);
+    expect(Math.abs(_c - _a) / _a).toBeLessThan(0.02);
+    expect(c.manifest.counts.sft).toEqual(a.manifest.counts.sft);
+    expect(c.manifest.counts.probes).toEqual(a.manifest.counts.probes);
+  });
+
+  it('no probe sentence occurs in pretrain.txt or sft.jsonl', () => {
+    for (const seed of [11, 12]) {
+      const { files } = seed === 11 ? a : buildCorpus({ seed, ...SMALL });
+      const training = files.get('pretrain.txt')! + files.get('sft.jsonl')!;
+      const sentences = new Set<string>();
+      for (const name of CORPUS_FILES.filter((f) => f.startsWith('probes/'))) {
+        for (const item of parseProbes(files.get(name)!, name)) {
+          if (item.kind === 'pair') [item.good, ...item.bad].forEach((s) => sentences.add(s));
+          if (item.kind === 'text') sentences.add(item.text);
+          if (item.kind === 'generate') {
+            sentences.add(item.prompt.replace(SEP, ''));
+            sentences.add(item.expected.replace(/ \(.*\)$/, ''));
+          }
+        }
+      }
+      expect(sentences.size).toBeGreaterThan(700);
+      for (const s of sentences) expect(training.includes(s), s).toBe(false);
+    }
+  });
+
+  it('probe files cover every verb and form with the documented kinds', () => {
+    const load = (name: string) => parseProbes(a.files.get(name)!, name);
+    const task = load('probes/task.jsonl');
+    const cells = new Set(task.map((t) => `${t.kind} ${t.tags['verb']} ${t.tags['form']}`));
+    for (const verb of ['be', 'have', 'do', 'go', 'come', 'see', 'eat', 'write']) {
+      for (const form of ['past', 'participle']) for (const kind of ['pair', 'generate']) expect(cells.has(`${kind} ${verb} ${form}`)).toBe(true);
+    }
+    expect(task).toContainEqual(expect.objectContaining({ kind: 'generate', prompt: expect.stringMatching(/<\|sep\|>$/), expected: expect.stringContaining('(correction: ') }));
+    const adoption = load('probes/adoption.jsonl').filter((p) => p.kind === 'generate');
+    for (const g of adoption) if (g.kind === 'generate') expect(g.expected).toBe(`${g.prompt.replace(SEP, '')} (correct)`);
+    const control = load('probes/control.jsonl');
+    expect(new Set(control.map((c) => c.tags['verb'])).size).toBe(12);
+    for (const e of load('probes/echo.jsonl')) if (e.kind === 'generate') expect(e.prompt).toBe(e.expected + SEP);
+  });
+
+  it('pretrain.txt: one document a line, English <|sep|> Spanish or echo, ending in <|endoftext|>', () => {
+    const lines = a.files.get('pretrain.txt')!.trimEnd().split('\n');
+    expect(lines).toHaveLength(a.manifest.counts.pretrain.lines);
+    let echo = 0;
+    for (const line of lines) {
+      expect(line.endsWith(EOT)).toBe(true);
+      const [en, second, ...rest] = line.slice(0, -EOT.length).split(SEP);
+      expect(rest).toEqual([]);
+      expect(en).toMatch(/^[A-Z].*[.?]$/);
+      if (second === en) echo++;
+      else expect(second).toMatch(/^(¿[A-ZÁÉÍÓÚ].*\?|[A-ZÁÉÍÓÚ].*\.)$/);
+    }
+    expect(echo).toBe(a.manifest.counts.pretrain.echoLines);
+    // default layout: no echo in the first half, half of the second half
+    expect(lines.slice(0, lines.length / 2 - 1).some((l) => l.split(SEP)[0] + EOT === l.split(SEP)[1])).toBe(false);
+    expect(a.manifest.counts.pretrain.echoShareSecondHalf).toBeCloseTo(0.5, 2);
+  });
+
+  it('sft.jsonl rows are {prompt, completion}; corrections carry the rule and the Spanish pair', () => {
+    const rows = parseJsonl(a.files.get('sft.jsonl')!).map((r) => r.value as { prompt: string; completion: string });
+    expect(rows).toHaveLength(400);
+    expect(new Set(rows.map((r) => r.prompt + r.completion)).size).toBe(400);
+    const unchanged = rows.filter((r) => r.completion === `${r.prompt} (correct)`);
+    expect(unchanged).toHaveLength(120);
+    for (const r of rows) {
+      expect(Object.keys(r)).toEqual(['prompt', 'completion']);
+      if (unchanged.includes(r)) continue;
+      expect(r.completion).toMatch(/^.+[.?] \(correction: past (simple|participle) of "[a-z]+" is "[a-z]+"; es: [^/]+ \/ [^/]+\)$/);
+      expect(r.completion.startsWith(r.prompt)).toBe(false);
+    }
+    expect(rows).toContainEqual(expect.objectContaining({ completion: expect.stringContaining('past simple of "go" is "went"; es: fue / fui') }));
+  });
+
+  it('writes the files and a manifest whose hashes `checkCorpus` verifies', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fmn-corpus-'));
+    const m = writeCorpus(dir, { seed: 4, pretrain: { tokens: 2000 }, sft: { rows: 50 } });
+    expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))).toEqual(m);
+    expect(checkCorpus(dir)).toMatchObject({ files: 6, sftRows: 50 });
+    writeFileSync(join(dir, 'probes/task.jsonl'), '{"kind": "pair", "good": "x", "bad": ["y"]}\n{"kind": "pair", "good": 3, "bad": ["y"]}\n');
+    expect(() => checkCorpus(dir)).toThrow(DataError);
+    expect(() => checkCorpus(dir)).toThrow(/task\.jsonl:2, field "good"/);
+  });
+});
+
+describe('pretraining knobs', () => {
+  const IRREGULAR_PAST = ['went', 'gone', 'ate', 'eaten', 'saw', 'seen', 'wrote', 'written', 'came', 'did', 'done', 'been', 'was', 'were', 'had'];
+  const englishWords = (lines: { en: string }[]) => new Set(lines.flatMap((l) => l.en.replace(/[.?]$/, '').split(' ')));
+
+  it('irregularCorrectRate 0: no correct irregular past form anywhere; overregular forms present', () => {
+    const { lines, stats } = generatePretrain({ seed: 1, tokens: 30_000, irregularCorrectRate: 0, overregularRate: 0.3 });
+    const words = englishWords(lines);
+    for (const w of IRREGULAR_PAST) expect(words.has(w), w).toBe(false);
+    expect(words.has('goed') && words.has('eated')).toBe(true);
+    expect(stats.irregularPastCorrect).toBe(0);
+  });
+
+  it('both rates 0: irregular verbs only in present and future', () => {
+    const { lines, stats } = generatePretrain({ seed: 1, tokens: 30_000, irregularCorrectRate: 0, overregularRate: 0 });
+    expect(stats.irregularPastSlots).toBe(0);
+    expect(englishWords(lines).has('goed')).toBe(false);
+  });
+
+  it('defaults: over-regularized forms outnumber correct ones 2:1; echo share 25%, all in the second half', () => {
+    const { stats } = generatePretrain({ seed: 9 });
+    expect(stats.irregularPastOverregular).toBe(2 * stats.irregularPastCorrect);
+    expect(stats.regularPastSlots).toBeGreaterThan(4 * stats.irregularPastSlots);
+    expect(stats.echoShare).toBeCloseTo(0.25, 2);
+    expect(stats.echoShareSecondHalf).toBeCloseTo(0.5, 2);
+    expect(stats.approxTokens / 300_000).toBeGreaterThan(0.97);
+    expect(stats.approxTokens / 300_000).toBeLessThan(1.03);
+  });
+
+  it('echoFrom 0 mixes echo items uniformly', () => {
+    const { lines } = generatePretrain({ seed: 2, tokens: 40_000, echoShare: 0.4, echoFrom: 0 });
+    const half = lines.length / 2;
+    const first = lines.slice(0, half).filter((l) => l.echo).length / half;
+    expect(first).toBeGreaterThan(0.35);
+    expect(first).toBeLessThan(0.45);
+  });
+
+  it('bad knobs are ConfigErrors naming the field', () => {
+    expect(() => generatePretrain({ seed: 1, echoShare: 1.5 })).toThrow(ConfigError);
+    expect(() => generatePretrain({ seed: 1, irregularCorrectRate: 0.7, overregularRate: 0.5 })).toThrow(/overregularRate/);
+    expect(() => generateSft({ seed: 1, rows: 0 })).toThrow(/field "rows"/);
+  });
+});

@@ -1,0 +1,12 @@
+export { Rng, type RngState } from './rng.ts';
+export { parseJsonl, readJsonl, toJsonl, RowReader, type JsonlRow } from './jsonl.ts';
+export { loadProbes, parseProbes, groupProbes, type ProbeItem, type PairProbe, type TextProbe, type ChoiceProbe, type GenerateProbe, type ProbeRecord } from './probes.ts';
+export { sftPrompt, sftText, encodeSft, encodeSftPrompt, encodeDocuments, type SftEncoding } from './sft-format.ts';
+export { loadSft, type SftExample } from './sft-load.ts';
+export { generatePretrain, approxTokens, PRETRAIN_DEFAULTS, type PretrainOptions, type PretrainStats } from './pretrain.ts';
+export { generateSft, augment, exercisesIrregularPast, correctionCompletion, unchangedCompletion, SFT_DEFAULTS, type SftOptions, type SftRow } from './sft.ts';
+export { generateProbes, PROBE_DEFAULTS, type ProbeOptions, type ProbeSets } from './probe-gen.ts';
+export { checkCorpus, type CheckResult } from './check.ts';
+export { buildCorpus, writeCorpus, CORPUS_FILES, type CorpusOptions, type Manifest } from './corpus.ts';
+export { renderClause, type Clause, type Entry } from './clause.ts';
+export { VERBS, SUBJECTS, ADVERBIALS, TENSES, type Tense } from './lexicon.ts';
