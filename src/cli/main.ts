@@ -10,6 +10,9 @@ const commands: Record<string, () => Promise<Command>> = {
   finetune: async () => (await import('./commands/finetune.ts')).command,
   eval: async () => (await import('./commands/eval.ts')).command,
   generate: async () => (await import('./commands/generate.ts')).command,
+  merge: async () => (await import('./commands/merge.ts')).command,
+  params: async () => (await import('./commands/params.ts')).command,
+  report: async () => (await import('./commands/report.ts')).command,
 };
 
 function usage(): string {

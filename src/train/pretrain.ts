@@ -40,11 +40,18 @@ export interface PretrainConfig {
   /** Every Nth line is held out for the validation loss. */
   heldOutEvery: number;
   resume: boolean;
+  /**
+   * Annealing on the text's tail: for the last `tailSteps` share of the steps, windows come
+   * only from the last `tailText` share of the training text (0 = off). The lab's corpus puts
+   * its echo items there, so the model ends pretraining able to copy across the delimiter.
+   */
+  tailSteps: number;
+  tailText: number;
 }
 
 export const PRETRAIN_RECIPE_DEFAULTS: Omit<PretrainConfig, 'text' | 'out'> = {
   vocab: 512, preset: 'nano', steps: 2000, batch: 16, lr: 2e-3, minLrRatio: 0.1, warmup: 100,
-  weightDecay: 0.1, clip: 1, seed: 1337, evalEvery: 250, heldOutEvery: 50, resume: false,
+  weightDecay: 0.1, clip: 1, seed: 1337, evalEvery: 250, heldOutEvery: 50, resume: false, tailSteps: 0, tailText: 0,
 };
 
 export interface PretrainResult {
@@ -102,7 +109,9 @@ export function pretrain(cfg: PretrainConfig, ctx: RunContext): PretrainResult {
   ctx.log(`model: ${config.modelType} preset ${cfg.preset}, ${model.numParams().toLocaleString('en-US')} parameters, V ${config.vocabSize}, T ${T}; ` +
     `${trainIds.length.toLocaleString('en-US')} training tokens, backend ${ctx.backend.name} (${ctx.backend.threads} threads)`);
 
-  const loader = new PackedLoader(trainIds, cfg.batch, T, cfg.seed + 1);
+  const tail = cfg.tailSteps > 0 && cfg.tailText > 0
+    ? { fromBatch: Math.floor(cfg.steps * (1 - cfg.tailSteps)), fromToken: Math.floor(trainIds.length * (1 - cfg.tailText)) } : null;
+  const loader = new PackedLoader(trainIds, cfg.batch, T, cfg.seed + 1, tail);
   const evalBatches = heldOutIds(heldIds, T, cfg.batch);
   const trainer = new Trainer(model.namedParameters(), loader, {
     steps: cfg.steps, maxLr: cfg.lr, minLr: cfg.lr * cfg.minLrRatio, warmup: cfg.warmup, clip: cfg.clip, gradAccum: 1,

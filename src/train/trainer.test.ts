@@ -5,9 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { createJsBackend } from '../backend/js/index.ts';
 import type { Backend } from '../backend/backend.ts';
 import { Rng } from '../data/rng.ts';
+import { loadNativeBackend } from '../backend/native/index.ts';
 import { GPT } from '../model/gpt.ts';
 import { micro } from '../model/presets.ts';
 import { crossEntropy } from '../tensor/ops/loss.ts';
+import { poolOf } from '../tensor/tensor.ts';
 import { PackedLoader } from './batch.ts';
 import { Trainer, type TrainerOptions } from './trainer.ts';
 
@@ -39,6 +41,15 @@ function losses(dir: string): number[] {
 
 describe('Trainer', () => {
   const be = createJsBackend();
+  it('reuses its buffers: no new activation or gradient buffer after the first steps (flat memory)', () => {
+    const { trainer } = setup(be, null);
+    const pool = poolOf(be);
+    trainer.run({ stopAt: 3 });
+    const after3 = pool.created;
+    trainer.run({ stopAt: 12 });
+    expect(pool.created).toBe(after3);
+  });
+
   it('same seed ⇒ the same loss curve, bit for bit; and it learns', () => {
     const d1 = mkdtempSync(join(tmpdir(), 'fmn-tr-')), d2 = mkdtempSync(join(tmpdir(), 'fmn-tr-'));
     try {
@@ -48,6 +59,18 @@ describe('Trainer', () => {
       expect(a).toHaveLength(12);
       expect(b).toEqual(a);
       expect(a[11]).toBeLessThan(a[0]);
+    } finally { rmSync(d1, { recursive: true }); rmSync(d2, { recursive: true }); }
+  });
+
+  it('native backend, 2 threads: same seed ⇒ the same loss curve, bit for bit', () => {
+    let nb: Backend;
+    try { nb = loadNativeBackend(); } catch { return; }   // covered by the js test when the addon is absent
+    nb.setThreads(2);
+    const d1 = mkdtempSync(join(tmpdir(), 'fmn-tr-')), d2 = mkdtempSync(join(tmpdir(), 'fmn-tr-'));
+    try {
+      setup(nb, d1).trainer.run();
+      setup(nb, d2).trainer.run();
+      expect(losses(d2)).toEqual(losses(d1));
     } finally { rmSync(d1, { recursive: true }); rmSync(d2, { recursive: true }); }
   });
 

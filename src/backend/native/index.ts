@@ -23,7 +23,8 @@ export interface NativeAddon extends Omit<Backend, 'name' | 'threads' | 'setThre
 
 // src/backend/native/ → package root
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const addonPath = join(root, 'build', 'Release', 'fmn_native.node');
+/** The addon's path; FMN_NATIVE_ADDON overrides it (e.g. to simulate a missing addon). */
+export const addonPath = process.env.FMN_NATIVE_ADDON || join(root, 'build', 'Release', 'fmn_native.node');
 
 let cached: NativeAddon | undefined;
 

@@ -1,0 +1,23 @@
+import type { GPT } from '../model/gpt.ts';
+import { Linear } from '../nn/layers.ts';
+import { resolveTargets, type LoraConfig } from './config.ts';
+
+export interface ParamCountRow { layer: string; in: number; out: number; full: number; lora: number; share: number }
+
+/**
+ * Trainable parameters per targeted Linear under LoRA: r·(in + out) against in·out for full
+ * fine-tuning; the share is r·(in + out)/(in·out). Totals over the whole model.
+ */
+export function loraParamCounts(model: GPT, cfg: Pick<LoraConfig, 'rank' | 'targets'>): { rows: ParamCountRow[]; loraTotal: number; modelTotal: number } {
+  const targets = new Set(resolveTargets({ ...cfg, alpha: 1, dropout: 0, rslora: false, init: 'kaiming' }, model.config));
+  const rows: ParamCountRow[] = [];
+  for (const [path, mod] of model.namedModules()) {
+    for (const [name, child] of mod.children()) {
+      if (!(child instanceof Linear) || !targets.has(name) || name === 'lm_head') continue;
+      const i = child.inFeatures, o = child.outFeatures;
+      rows.push({ layer: path === '' ? name : `${path}.${name}`, in: i, out: o, full: i * o, lora: cfg.rank * (i + o), share: (cfg.rank * (i + o)) / (i * o) });
+    }
+  }
+  const modelTotal = model.namedParameters().filter(([n]) => !/\.lora_[AB]\./.test(n)).reduce((s, [, p]) => s + p.size, 0);
+  return { rows, loraTotal: rows.reduce((s, r) => s + r.lora, 0), modelTotal };
+}
