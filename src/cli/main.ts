@@ -4,6 +4,7 @@ import { isUserError } from '../errors.ts';
 export type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 const commands: Record<string, () => Promise<Command>> = {
+  lab: async () => (await import('./commands/lab.ts')).command,
   corpus: async () => (await import('./commands/corpus.ts')).command,
   tokenizer: async () => (await import('./commands/tokenizer.ts')).command,
   pretrain: async () => (await import('./commands/pretrain.ts')).command,

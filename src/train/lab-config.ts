@@ -1,0 +1,46 @@
+import type { PretrainOptions } from '../data/pretrain.ts';
+
+/**
+ * The lab's numbers, spelled out. `full` is the default `fmn lab`; `fast` the CI-sized
+ * variant (same steps of the experiment, smaller everything).
+ */
+export interface LabConfig {
+  corpus: { seed: number; pretrain: Partial<Omit<PretrainOptions, 'seed'>>; sftRows: number };
+  pretrain: { preset: string; vocab: number; steps: number; batch: number; seqLen: number; lr: number; warmup: number; tailSteps: number; tailText: number; seed: number };
+  finetune: { steps: number; batch: number; warmup: number; evalEvery: number; seed: number };
+  /** LoRA rate for the mitigation arms: measured for this model size (the recipe's 1e-4 barely moves a 1M-parameter model). */
+  loraLr: number;
+  replay: number;
+  loraL2: number;
+  aggressiveFullLr: number;
+  /** The small search behind the "best" arm (LoRA, with the drift gate). */
+  search: { lr: number[]; steps: number[]; replay: number[]; lambda: number[] };
+  fewShotK: number;
+  driftBound: number;
+}
+
+export const LAB_FULL: LabConfig = {
+  corpus: { seed: 0, pretrain: { tokens: 300_000, irregularCorrectRate: 0.12, overregularRate: 0.18, echoShare: 0.85, echoFrom: 0.5 }, sftRows: 2000 },
+  pretrain: { preset: 'nano', vocab: 512, steps: 1500, batch: 16, seqLen: 128, lr: 2e-3, warmup: 100, tailSteps: 0.5, tailText: 0.5, seed: 1337 },
+  finetune: { steps: 300, batch: 16, warmup: 20, evalEvery: 50, seed: 1234 },
+  loraLr: 3e-3,
+  replay: 0.05,
+  loraL2: 1e-2,
+  aggressiveFullLr: 3e-4,
+  search: { lr: [1e-3, 3e-3], steps: [300], replay: [0, 0.25], lambda: [0, 1e-2] },
+  fewShotK: 2,
+  driftBound: 0.05,
+};
+
+export const LAB_FAST: LabConfig = {
+  corpus: { seed: 0, pretrain: { tokens: 60_000, irregularCorrectRate: 0.12, overregularRate: 0.18, echoShare: 0.85, echoFrom: 0.5 }, sftRows: 400 },
+  pretrain: { preset: 'micro', vocab: 384, steps: 250, batch: 16, seqLen: 64, lr: 3e-3, warmup: 30, tailSteps: 0.5, tailText: 0.5, seed: 1337 },
+  finetune: { steps: 40, batch: 16, warmup: 5, evalEvery: 20, seed: 1234 },
+  loraLr: 3e-3,
+  replay: 0.05,
+  loraL2: 1e-2,
+  aggressiveFullLr: 3e-4,
+  search: { lr: [3e-3], steps: [40], replay: [0, 0.25], lambda: [0] },
+  fewShotK: 2,
+  driftBound: 0.05,
+};
