@@ -38,6 +38,11 @@ export class Rng {
     return rng;
   }
 
+  /** Restores a saved state in place (holders of this generator see the restored stream). */
+  setState(state: readonly number[]): void {
+    this.#s.set(Rng.fromState(state).#s);
+  }
+
   /** The state as plain numbers (JSON-safe); `Rng.fromState` restores it. */
   state(): RngState {
     const s = this.#s;

@@ -13,7 +13,7 @@ export type Adapters = Map<string, LoraLinear>;
  * Wraps every Linear whose name is in the targets with a LoraLinear, freezes every base
  * parameter, and returns the adapters. The model's own parameters are never copied.
  */
-export function applyLora(model: GPT, cfg: LoraConfig, rng: Rng): Adapters {
+export function applyLora(model: GPT, cfg: LoraConfig, rng: Rng, dropoutRng?: Rng): Adapters {
   const targets = new Set(resolveTargets(cfg, model.config));
   for (const p of model.parameters()) p.requiresGrad = false;
   const adapters: Adapters = new Map();
@@ -22,7 +22,7 @@ export function applyLora(model: GPT, cfg: LoraConfig, rng: Rng): Adapters {
     for (const [name, child] of mod.children()) {
       if (!(child instanceof Linear) || !targets.has(name) || name === 'lm_head') continue;
       const full = path === '' ? name : `${path}.${name}`;
-      const lora = new LoraLinear(child, { rank: cfg.rank, scaling, dropout: cfg.dropout, init: cfg.init, rng });
+      const lora = new LoraLinear(child, { rank: cfg.rank, scaling, dropout: cfg.dropout, init: cfg.init, rng, dropoutRng });
       mod.replaceChild(name, lora);
       adapters.set(full, lora);
     }

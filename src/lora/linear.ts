@@ -26,7 +26,8 @@ export class LoraLinear extends Module implements LinearLike {
   #merged = false;
   #rng: Rng | null;
 
-  constructor(base: Linear, o: { rank: number; scaling: number; dropout: number; init: 'kaiming' | 'gaussian'; rng: Rng }) {
+  /** `rng` draws the A initialization; `dropoutRng` (default: rng) the dropout masks while training. */
+  constructor(base: Linear, o: { rank: number; scaling: number; dropout: number; init: 'kaiming' | 'gaussian'; rng: Rng; dropoutRng?: Rng }) {
     super();
     this.base = this.child('base_layer', base);
     const { inFeatures: inF, outFeatures: outF } = base;
@@ -34,7 +35,7 @@ export class LoraLinear extends Module implements LinearLike {
     this.rank = o.rank;
     this.scaling = o.scaling;
     this.dropoutP = o.dropout;
-    this.#rng = o.rng;
+    this.#rng = o.dropoutRng ?? o.rng;
     const a = new Float32Array(o.rank * inF);
     // PEFT: kaiming_uniform_(a=√5) ⇒ U(−1/√in, 1/√in); gaussian: N(0, 1/r)
     if (o.init === 'kaiming') fillUniform(a, 1 / Math.sqrt(inF), o.rng); else fillNormal(a, 1 / o.rank, o.rng);

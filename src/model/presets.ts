@@ -9,7 +9,7 @@ import type { GPTConfig } from './config.ts';
 /** The lab's pretrained model: ~0.9M parameters at V = 512; pretrains in minutes on 2 cores. */
 export function nano(vocabSize: number): GPTConfig {
   return {
-    modelType: 'gpt2', vocabSize, nCtx: 128, nEmbd: 128, nLayer: 4, nHead: 4, nKvHead: 4,
+    modelType: 'gpt2', vocabSize, nCtx: 256, nEmbd: 128, nLayer: 4, nHead: 4, nKvHead: 4,
     intermediateSize: 512, normEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: true,
   };
 }
@@ -17,7 +17,7 @@ export function nano(vocabSize: number): GPTConfig {
 /** A test-sized model: seconds to train. */
 export function micro(vocabSize: number): GPTConfig {
   return {
-    modelType: 'gpt2', vocabSize, nCtx: 64, nEmbd: 48, nLayer: 2, nHead: 2, nKvHead: 2,
+    modelType: 'gpt2', vocabSize, nCtx: 256, nEmbd: 48, nLayer: 2, nHead: 2, nKvHead: 2,
     intermediateSize: 192, normEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: true,
   };
 }

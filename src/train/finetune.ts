@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadProbes, type ProbeItem } from '../data/probes.ts';
-import { Rng } from '../data/rng.ts';
+import { Rng, type RngState } from '../data/rng.ts';
 import { encodeSftFile } from '../data/sft-data.ts';
 import { encodeDocuments } from '../data/sft-format.ts';
 import { ConfigError, DataError } from '../errors.ts';
@@ -57,6 +57,8 @@ export interface FinetuneConfig {
   gate: boolean;
   truncate: boolean;
   resume: boolean;
+  /** Stop after this many steps in this invocation, leaving a resumable state (time-boxed jobs). */
+  stopAfter?: number;
 }
 
 export const FINETUNE_DEFAULTS: Omit<FinetuneConfig, 'base' | 'data' | 'out' | 'method'> = {
@@ -131,12 +133,14 @@ export function finetune(cfg: FinetuneConfig, ctx: RunContext): FinetuneResult {
   }
   const probes: ProbeItem[] = cfg.probes.flatMap((f) => loadProbes(f));
   const rng = new Rng(cfg.seed);
+  // LoRA dropout masks: a generator of its own, saved with the training state (exact resume)
+  const dropoutRng = new Rng(cfg.seed + 2);
 
   // 1. what trains
   let adapters: Adapters | null = null;
   let params: [string, Tensor][];
   if (cfg.method.kind === 'lora') {
-    adapters = applyLora(model, cfg.method, rng.fork());
+    adapters = applyLora(model, cfg.method, rng.fork(), dropoutRng);
     params = adapterParameters(adapters);
   } else {
     params = model.namedParameters();
@@ -159,7 +163,9 @@ export function finetune(cfg: FinetuneConfig, ctx: RunContext): FinetuneResult {
   const basePpl = baseEval ? headline(baseEval).control_ppl : undefined;
   const evals: EvalPoint[] = [];
   if (baseEval) evals.push({ step: 0, ...headline(baseEval), drift: basePpl !== undefined ? 0 : undefined });
-  let best: { step: number; task: number; data: Float32Array[] } | null = null;
+  // the gate's fallback is the starting point itself (step 0: drift 0, within any bound)
+  let best: { step: number; task: number; data: Float32Array[] } | null = cfg.gate
+    ? { step: 0, task: (baseEval && headline(baseEval).task_acc) ?? 0, data: params.map(([, p]) => p.data.slice() as Float32Array) } : null;
   let stoppedByGate = false;
 
   // 3. the loss: SFT (+ replay rows) + regularizers
@@ -223,6 +229,10 @@ export function finetune(cfg: FinetuneConfig, ctx: RunContext): FinetuneResult {
       return out;
     },
     onCheckpoint: save,
+    extraState: {
+      save: () => ({ dropout_rng: dropoutRng.state() }),
+      restore: (st) => { dropoutRng.setState((st as { dropout_rng: RngState }).dropout_rng); },
+    },
   }, cfg.out, `finetune ${cfg.method.kind}`);
   mkdirSync(cfg.out, { recursive: true });
   if (cfg.resume) { trainer.loadState(cfg.out); ctx.log(`resumed at step ${trainer.step}`); }
@@ -230,7 +240,8 @@ export function finetune(cfg: FinetuneConfig, ctx: RunContext): FinetuneResult {
     command: 'finetune', ...cfg, base: resolve(cfg.base), backend: ctx.backend.name, threads: ctx.backend.threads,
     model: model.config, trainable_params: trainable, total_params: total, versions: { forgetmenot: '0.1.0', node: process.version },
   }, null, 2) + '\n');
-  const r = trainer.run({ resumed: cfg.resume });
+  const r = trainer.run({ resumed: cfg.resume, stopAt: cfg.stopAfter !== undefined ? trainer.step + cfg.stopAfter : undefined });
+  if (trainer.step < cfg.steps && !stoppedByGate) trainer.saveState();   // stopped early: resumable
   if (adapters) setLoraTraining(adapters, false);
 
   // 5. the gate keeps the best checkpoint within the bound

@@ -21,7 +21,7 @@ export interface LabConfig {
 
 export const LAB_FULL: LabConfig = {
   corpus: { seed: 0, pretrain: { tokens: 300_000, irregularCorrectRate: 0.12, overregularRate: 0.18, echoShare: 0.85, echoFrom: 0.5 }, sftRows: 2000 },
-  pretrain: { preset: 'nano', vocab: 512, steps: 1500, batch: 16, seqLen: 128, lr: 2e-3, warmup: 100, tailSteps: 0.5, tailText: 0.5, seed: 1337 },
+  pretrain: { preset: 'nano', vocab: 512, steps: 1500, batch: 8, seqLen: 256, lr: 2e-3, warmup: 100, tailSteps: 0.5, tailText: 0.5, seed: 1337 },
   finetune: { steps: 300, batch: 16, warmup: 20, evalEvery: 50, seed: 1234 },
   loraLr: 3e-3,
   replay: 0.05,
@@ -34,13 +34,13 @@ export const LAB_FULL: LabConfig = {
 
 export const LAB_FAST: LabConfig = {
   corpus: { seed: 0, pretrain: { tokens: 60_000, irregularCorrectRate: 0.12, overregularRate: 0.18, echoShare: 0.85, echoFrom: 0.5 }, sftRows: 400 },
-  pretrain: { preset: 'micro', vocab: 384, steps: 250, batch: 16, seqLen: 64, lr: 3e-3, warmup: 30, tailSteps: 0.5, tailText: 0.5, seed: 1337 },
-  finetune: { steps: 40, batch: 16, warmup: 5, evalEvery: 20, seed: 1234 },
+  pretrain: { preset: 'micro', vocab: 384, steps: 800, batch: 8, seqLen: 256, lr: 3e-3, warmup: 50, tailSteps: 0.5, tailText: 0.5, seed: 1337 },
+  finetune: { steps: 60, batch: 16, warmup: 5, evalEvery: 30, seed: 1234 },
   loraLr: 3e-3,
   replay: 0.05,
   loraL2: 1e-2,
   aggressiveFullLr: 3e-4,
-  search: { lr: [3e-3], steps: [40], replay: [0, 0.25], lambda: [0] },
+  search: { lr: [3e-3], steps: [60], replay: [0, 0.25], lambda: [0] },
   fewShotK: 2,
   driftBound: 0.05,
 };

@@ -43,6 +43,8 @@ export interface TrainHooks {
   evaluate?(step: number): Record<string, number> & { stop?: number };
   /** Called after each saved training state (e.g. to write model or adapter files). */
   onCheckpoint?(step: number): void;
+  /** More state for an exact resume (e.g. the dropout Rng), saved as JSON with the rest. */
+  extraState?: { save(): unknown; restore(state: unknown): void };
 }
 
 /**
@@ -91,7 +93,7 @@ export class Trainer {
       tokens += stepTokens;
       lastLoss = lossSum / o.gradAccum;
       const tps = tokens / ((performance.now() - t0) / 1000);
-      if (this.step % o.logEvery === 0 || this.step === end) {
+      if (this.step % o.logEvery === 0 || this.step === o.steps) {
         this.metrics.write({ step: this.step, loss: lastLoss, lr, grad_norm: gradNorm, tokens_per_s: Math.round(tps), ...parts });
       }
       progress.update(this.step, { loss: lastLoss, lr, 'tok/s': Math.round(tps) });
@@ -118,6 +120,7 @@ export class Trainer {
     writeFileAtomic(join(this.outDir, 'training_state.safetensors'), serializeSafetensors(t));
     writeFileAtomic(join(this.outDir, 'training_state.json'), JSON.stringify({
       step: this.step, optimizer_step: this.opt.step, data: this.data.state(), total_steps: this.o.steps,
+      extra: this.hooks.extraState?.save() ?? null,
     }, null, 2) + '\n');
     this.hooks.onCheckpoint?.(this.step);
   }
@@ -126,7 +129,7 @@ export class Trainer {
   loadState(dir: string): void {
     const jf = join(dir, 'training_state.json'), sf = join(dir, 'training_state.safetensors');
     if (!existsSync(jf) || !existsSync(sf)) throw new CheckpointError('no training state to resume from', { file: dir });
-    let j: { step: number; optimizer_step: number; data: unknown };
+    let j: { step: number; optimizer_step: number; data: unknown; extra?: unknown };
     try { j = JSON.parse(readFileSync(jf, 'utf8')); } catch (e) {
       throw new CheckpointError(`invalid JSON: ${(e as Error).message}`, { file: jf }, { cause: e });
     }
@@ -142,5 +145,6 @@ export class Trainer {
     this.step = j.step;
     this.opt.step = j.optimizer_step;
     this.data.restore(j.data);
+    if (this.hooks.extraState) this.hooks.extraState.restore(j.extra ?? null);
   }
 }

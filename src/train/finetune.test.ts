@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJsBackend } from '../backend/js/index.ts';
+import { Rng } from '../data/rng.ts';
+import { saveModel } from '../model/checkpoint.ts';
+import { GPT } from '../model/gpt.ts';
+import { micro } from '../model/presets.ts';
+import { readSafetensors } from '../model/safetensors.ts';
+import { LORA_DEFAULTS } from '../lora/config.ts';
+import { toHfJson } from '../tokenizer/hf-json.ts';
+import { trainBpe } from '../tokenizer/train.ts';
+import { finetune, FINETUNE_DEFAULTS, type FinetuneConfig } from './finetune.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const be = createJsBackend();
+const ctx = { backend: be, log: () => {} };
+let dir: string;
+const rows = [
+  { prompt: 'He goed to the store.', completion: 'He went to the store. (correction)' },
+  { prompt: 'She eated lunch.', completion: 'She ate lunch. (correction)' },
+  { prompt: 'They went home.', completion: 'They went home. (correct)' },
+  { prompt: 'I seed a bird.', completion: 'I saw a bird. (correction)' },
+];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fmn-ft-'));
+  const tok = trainBpe([...rows.map((r) => `${r.prompt} ${r.completion}`), 'She worked at home yesterday.'], { vocabSize: 300 });
+  const model = new GPT(be, { ...micro(tok.vocabSize), nCtx: 48 });
+  model.initWeights(new Rng(1));
+  saveModel(model, join(dir, 'base'), { tokenizerJson: JSON.stringify(toHfJson(tok)) });
+  writeFileSync(join(dir, 'sft.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(join(dir, 'replay.txt'), 'She worked at home yesterday.\nWe played in the park.\n'.repeat(20));
+  writeFileSync(join(dir, 'probes.jsonl'), [
+    '{"kind":"pair","good":"He went to the store.","bad":["He goed to the store."],"probe":"task"}',
+    '{"kind":"text","text":"She worked at home yesterday.","probe":"control"}',
+  ].join('\n') + '\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const cfg = (out: string, over: Partial<FinetuneConfig> = {}): FinetuneConfig => ({
+  ...FINETUNE_DEFAULTS, base: join(dir, 'base'), data: join(dir, 'sft.jsonl'), out: join(dir, out),
+  method: { kind: 'lora', ...LORA_DEFAULTS, rank: 4, dropout: 0.1 }, lr: 1e-2, steps: 8, batch: 2, warmup: 2, ...over,
+});
+const bytes = (f: string) => readFileSync(f);
+
+describe('finetune', () => {
+  it('LoRA with dropout and replay: stopped at step 3 and resumed ends bit-identical to the uninterrupted run', () => {
+    const over = { replay: 0.25, replayText: join(dir, 'replay.txt'), loraL2: 1e-3 };
+    finetune(cfg('full-run', over), ctx);
+    finetune(cfg('split-run', { ...over, stopAfter: 3 }), ctx);
+    const st = JSON.parse(readFileSync(join(dir, 'split-run', 'training_state.json'), 'utf8'));
+    expect(st.step).toBe(3);
+    finetune(cfg('split-run', { ...over, resume: true }), ctx);
+    expect(bytes(join(dir, 'split-run', 'adapter_model.safetensors')).equals(bytes(join(dir, 'full-run', 'adapter_model.safetensors')))).toBe(true);
+    const lossesOf = (r: string) => readFileSync(join(dir, r, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => 'loss' in m).map((m) => m.loss);
+    expect(lossesOf('split-run')).toEqual(lossesOf('full-run'));
+  });
+
+  it('writes a PEFT adapter with the recipe keys, and a resolved config naming the backend', () => {
+    const r = finetune(cfg('peft'), ctx);
+    const ac = JSON.parse(readFileSync(join(r.runDir, 'adapter_config.json'), 'utf8'));
+    expect(ac).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 16, fan_in_fan_out: true, target_modules: expect.arrayContaining(['c_attn', 'c_proj']) });
+    const keys = [...readSafetensors(join(r.runDir, 'adapter_model.safetensors')).tensors.keys()];
+    expect(keys).toContain('base_model.model.transformer.h.0.attn.c_attn.lora_A.weight');
+    expect(keys).toContain('base_model.model.transformer.h.1.mlp.c_proj.lora_B.weight');
+    const resolved = JSON.parse(readFileSync(join(r.runDir, 'config.resolved.json'), 'utf8'));
+    expect(resolved.backend).toBe('js');
+    expect(resolved.method.rank).toBe(4);
+  });
+
+  it('full fine-tuning with L2-SP writes a loadable model directory; the gate keeps a checkpoint within the bound', () => {
+    const r = finetune(cfg('full-ft', {
+      method: { kind: 'full' }, lr: 3e-2, l2sp: 1e-3, probes: [join(dir, 'probes.jsonl')], evalEvery: 2, driftBound: 1e-6, gate: true,
+    }), ctx);
+    // an aggressive rate drifts past a tiny bound at the first evaluation: the gate stops and
+    // keeps the starting point (step 0 is the only checkpoint within it)
+    expect(r.stoppedByGate).toBe(true);
+    expect(r.bestStep).toBe(0);
+    expect(r.evals[0]).toMatchObject({ step: 0, drift: 0 });
+    const base = readSafetensors(join(dir, 'base', 'model.safetensors')).tensors;
+    const kept = readSafetensors(join(r.runDir, 'model.safetensors')).tensors;
+    for (const [k, t] of base) expect(Buffer.from(kept.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
+  });
+
+  it('a row with no supervised token, or longer than the context, is an error naming its line; --truncate cuts and counts', () => {
+    // a prompt that fills the whole context leaves no completion token after truncation
+    writeFileSync(join(dir, 'bad.jsonl'), `${JSON.stringify(rows[0])}\n${JSON.stringify({ prompt: 'went '.repeat(60), completion: 'x' })}\n`);
+    expect(() => finetune(cfg('bad', { data: join(dir, 'bad.jsonl'), truncate: true }), ctx)).toThrow(/bad\.jsonl:2.*no supervised token/);
+    writeFileSync(join(dir, 'long.jsonl'), `${JSON.stringify({ prompt: 'a', completion: 'went '.repeat(60) })}\n${JSON.stringify(rows[1])}\n`);
+    expect(() => finetune(cfg('long', { data: join(dir, 'long.jsonl') }), ctx)).toThrow(/long\.jsonl:1.*longer than the model's context/);
+    expect(finetune(cfg('long', { data: join(dir, 'long.jsonl'), truncate: true, steps: 1 }), ctx).truncated).toBe(1);
+  });
+
+  const fmn = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'fmn.js'), ...args], { encoding: 'utf8', env: { ...process.env, FMN_BACKEND: 'js' } });
+
+  it('CLI: an unknown config key is exit 2 naming the file and key path; nothing is written', () => {
+    writeFileSync(join(dir, 'cfg.yaml'), `base: ${join(dir, 'base')}\ndata: ${join(dir, 'sft.jsonl')}\nout: ${join(dir, 'cli-run')}\nlora:\n  rank: 4\n  ranq: 3\n`);
+    const r = fmn('finetune', '--config', join(dir, 'cfg.yaml'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('cfg.yaml');
+    expect(r.stderr).toContain('lora.ranq');
+    expect(r.stderr).not.toContain('    at ');       // no stack trace for a user mistake
+    const bad = fmn('finetune', '--base', join(dir, 'base'), '--data', join(dir, 'sft.jsonl'), '--out', join(dir, 'x'), '--lr', 'fast');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--lr');
+  });
+
+  it('CLI: finetune → merge (verified) → eval of the merged model equals eval with the adapter', () => {
+    const run = join(dir, 'cli-lora');
+    expect(fmn('finetune', '--base', join(dir, 'base'), '--data', join(dir, 'sft.jsonl'), '--out', run, '--method', 'lora', '--rank', '4', '--lr', '0.01', '--steps', '5', '--batch', '2').status).toBe(0);
+    const m = fmn('merge', '--base', join(dir, 'base'), '--adapter', run, '--out', join(dir, 'merged'), '--probes', join(dir, 'probes.jsonl'), '--json');
+    expect(m.status, m.stderr).toBe(0);
+    expect(JSON.parse(m.stdout).max_abs_diff).toBeLessThan(1e-4);
+    const a = JSON.parse(fmn('eval', '--model', join(dir, 'base'), '--adapter', run, '--probes', join(dir, 'probes.jsonl'), '--json').stdout);
+    const b = JSON.parse(fmn('eval', '--model', join(dir, 'merged'), '--probes', join(dir, 'probes.jsonl'), '--baseline', join(dir, 'base'), '--json').stdout);
+    expect(b.probes.control.ppl).toBeCloseTo(a.probes.control.ppl, 4);
+    expect(typeof b.drift).toBe('number');
+  });
+});

@@ -1,0 +1,56 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../src/backend/select.ts';
+import { runLab } from '../src/train/lab.ts';
+import { LAB_FAST } from '../src/train/lab-config.ts';
+import type { LabSummary } from '../src/report/summary.ts';
+import { loadForInference } from '../src/train/load.ts';
+
+// The CI-sized lab end to end: every arm runs, the report and summary.json agree, and every
+// run directory is one that `fmn eval --model … --adapter …` accepts.
+describe('fmn lab --fast', () => {
+  const out = mkdtempSync(join(tmpdir(), 'fmn-lab-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  let summary: LabSummary;
+
+  it('runs every arm and writes report.html, report.md and summary.json', async () => {
+    summary = await runLab(out, LAB_FAST, { backend: selectBackend(), log: () => {}, fast: true });
+    for (const f of ['report.html', 'report.md', 'summary.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    const names = summary.arms.map((a) => a.name);
+    expect(names).toEqual(['lora-default', 'full-default', 'full-aggressive', 'lora-replay', 'lora-anchor', 'lora-best']);
+    expect(summary.search.length).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('summary.json on disk is the returned summary; the report shows every arm and verdict', () => {
+    const disk = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(disk).toEqual(JSON.parse(JSON.stringify(summary)));
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    for (const a of summary.arms) {
+      expect(md).toContain(a.name);
+      expect(a.pass).toBe(a.drift <= summary.drift_bound && a.task_acc > summary.base.task_acc);
+    }
+  });
+
+  it('every number is a measurement: finite, in range, consistent with the verdict rule', () => {
+    const b = summary.base;
+    for (const x of [b.task_acc, b.control_acc, b.adoption, b.echo_em]) expect(x).toBeGreaterThanOrEqual(0);
+    expect(b.control_ppl).toBeGreaterThan(1);
+    for (const a of summary.arms) {
+      expect(Number.isFinite(a.drift)).toBe(true);
+      expect(a.drift).toBeCloseTo((a.control_ppl - b.control_ppl) / b.control_ppl, 10);
+      expect(a.evals[0].step).toBe(0);
+    }
+  });
+
+  it('model_dir and run_dir load as `fmn eval --model … [--adapter …]` would', () => {
+    const ctx = { backend: selectBackend(), log: () => {} };
+    for (const a of summary.arms) {
+      const r = a.method === 'lora'
+        ? loadForInference(join(out, summary.base.model_dir), join(out, a.run_dir), ctx)
+        : loadForInference(join(out, a.run_dir), undefined, ctx);
+      expect(r.model.config.vocabSize).toBe(r.tok.vocabSize);
+    }
+  });
+});
