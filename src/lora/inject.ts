@@ -20,8 +20,8 @@ export function applyLora(model: GPT, cfg: LoraConfig, rng: Rng, dropoutRng?: Rn
   const scaling = loraScaling(cfg);
   for (const [path, mod] of model.namedModules()) {
     for (const [name, child] of mod.children()) {
-      if (!(child instanceof Linear) || !targets.has(name) || name === 'lm_head') continue;
       const full = path === '' ? name : `${path}.${name}`;
+      if (!(child instanceof Linear) || name === 'lm_head' || !matchesTarget(full, targets)) continue;
       const lora = new LoraLinear(child, { rank: cfg.rank, scaling, dropout: cfg.dropout, init: cfg.init, rng, dropoutRng });
       mod.replaceChild(name, lora);
       adapters.set(full, lora);
@@ -31,6 +31,15 @@ export function applyLora(model: GPT, cfg: LoraConfig, rng: Rng, dropoutRng?: Rn
     throw new ConfigError(`no Linear layer matches ${[...targets].join(', ')}`, { field: 'lora.targets' });
   }
   return adapters;
+}
+
+/**
+ * PEFT's rule: a target matches a module whose full path equals it or ends with "." + it, so
+ * `c_proj` wraps both attn.c_proj and mlp.c_proj while `attn.c_proj` wraps only the first.
+ */
+export function matchesTarget(path: string, targets: ReadonlySet<string>): boolean {
+  for (const t of targets) if (path === t || path.endsWith(`.${t}`)) return true;
+  return false;
 }
 
 /** The trainable adapter parameters under their PEFT names (without the base_model.model. prefix). */

@@ -87,6 +87,16 @@ describe.each(['gpt2', 'llama'] as const)('LoRA invariants (%s)', (kind) => {
   });
 });
 
+describe('LoRA targets (PEFT suffix rule)', () => {
+  it('"c_proj" wraps attention and MLP projections; "attn.c_proj" only the attention one', () => {
+    const a = applyLora(model('gpt2'), { ...LORA_DEFAULTS, targets: ['c_proj'] }, new Rng(1));
+    expect([...a.keys()]).toEqual(['transformer.h.0.attn.c_proj', 'transformer.h.0.mlp.c_proj', 'transformer.h.1.attn.c_proj', 'transformer.h.1.mlp.c_proj']);
+    const b = applyLora(model('gpt2'), { ...LORA_DEFAULTS, targets: ['c_attn', 'attn.c_proj'] }, new Rng(1));
+    expect([...b.keys()]).toEqual(['transformer.h.0.attn.c_attn', 'transformer.h.0.attn.c_proj', 'transformer.h.1.attn.c_attn', 'transformer.h.1.attn.c_proj']);
+    expect(() => applyLora(model('gpt2'), { ...LORA_DEFAULTS, targets: ['q_proj'] }, new Rng(1))).toThrow(/no Linear layer matches q_proj/);
+  });
+});
+
 describe('LoRA gradients', () => {
   it('‖s·BA‖² and its gradient match the explicit product and finite differences (float64)', () => {
     const rnd = testRng(7);

@@ -1,6 +1,7 @@
 import type { GPT } from '../model/gpt.ts';
 import { Linear } from '../nn/layers.ts';
 import { resolveTargets, type LoraConfig } from './config.ts';
+import { matchesTarget } from './inject.ts';
 
 export interface ParamCountRow { layer: string; in: number; out: number; full: number; lora: number; share: number }
 
@@ -13,9 +14,10 @@ export function loraParamCounts(model: GPT, cfg: Pick<LoraConfig, 'rank' | 'targ
   const rows: ParamCountRow[] = [];
   for (const [path, mod] of model.namedModules()) {
     for (const [name, child] of mod.children()) {
-      if (!(child instanceof Linear) || !targets.has(name) || name === 'lm_head') continue;
+      const full = path === '' ? name : `${path}.${name}`;
+      if (!(child instanceof Linear) || name === 'lm_head' || !matchesTarget(full, targets)) continue;
       const i = child.inFeatures, o = child.outFeatures;
-      rows.push({ layer: path === '' ? name : `${path}.${name}`, in: i, out: o, full: i * o, lora: cfg.rank * (i + o), share: (cfg.rank * (i + o)) / (i * o) });
+      rows.push({ layer: full, in: i, out: o, full: i * o, lora: cfg.rank * (i + o), share: (cfg.rank * (i + o)) / (i * o) });
     }
   }
   const modelTotal = model.namedParameters().filter(([n]) => !/\.lora_[AB]\./.test(n)).reduce((s, [, p]) => s + p.size, 0);
