@@ -1,4 +1,6 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { saveTokenizer } from '../tokenizer/hf-json.ts';
+import { trainBpe } from '../tokenizer/train.ts';
 import { join, relative } from 'node:path';
 import { writeCorpus } from '../data/corpus.ts';
 import { loadProbes, type GenerateProbe, type PairProbe, type ProbeItem } from '../data/probes.ts';
@@ -69,11 +71,15 @@ export async function runLab(out: string, c: LabConfig, ctx: RunContext & { fast
   const probes: Record<string, ProbeItem[]> = {};
   for (const p of ['task', 'control', 'adoption', 'echo']) probes[p] = loadProbes(probeFile(p));
 
-  // 2. tokenizer + pretraining
-  ctx.log(`lab: 2/6 pretraining the base model (${c.pretrain.preset}, ${c.pretrain.steps} steps)`);
+  // 2. tokenizer (on all the lab's text) + pretraining
+  const rows = loadSft(join(corpusDir, 'sft.jsonl')).flatMap((e) => (e.kind === 'prompt-completion' ? [{ prompt: e.prompt, completion: e.completion }] : []));
+  const tokDir = join(out, 'tokenizer');
+  const lines = readFileSync(join(corpusDir, 'pretrain.txt'), 'utf8').split('\n').filter((l) => l !== '');
+  saveTokenizer(trainBpe([...lines, ...rows.flatMap((r) => [r.prompt, r.completion])], { vocabSize: c.tokenizer.vocab }), tokDir);
+  ctx.log(`lab: 2/6 pretraining the base model (${c.pretrain.preset}, ${c.pretrain.steps} steps; BPE vocab ${c.tokenizer.vocab})`);
   rmSync(baseDir, { recursive: true, force: true });
   const pt = pretrain({
-    ...PRETRAIN_RECIPE_DEFAULTS, text: [join(corpusDir, 'pretrain.txt')], out: baseDir, preset: c.pretrain.preset, vocab: c.pretrain.vocab,
+    ...PRETRAIN_RECIPE_DEFAULTS, text: [join(corpusDir, 'pretrain.txt')], tokenizer: tokDir, out: baseDir, preset: c.pretrain.preset,
     steps: c.pretrain.steps, batch: c.pretrain.batch, seqLen: c.pretrain.seqLen, lr: c.pretrain.lr, warmup: c.pretrain.warmup,
     seed: c.pretrain.seed, tailSteps: c.pretrain.tailSteps, tailText: c.pretrain.tailText, evalEvery: Math.max(50, Math.floor(c.pretrain.steps / 6)),
   }, ctx);
@@ -82,7 +88,6 @@ export async function runLab(out: string, c: LabConfig, ctx: RunContext & { fast
   ctx.log('lab: 3/6 evaluating the base model');
   const base = loadForInference(baseDir, undefined, ctx);
   const baseEval = evaluateProbes(base.model, base.tok, [...probes.task, ...probes.control, ...probes.adoption, ...probes.echo]);
-  const rows = loadSft(join(corpusDir, 'sft.jsonl')).flatMap((e) => (e.kind === 'prompt-completion' ? [{ prompt: e.prompt, completion: e.completion }] : []));
   const fewShot = fewShotBaseline(base.model, base.tok, rows, c.fewShotK,
     probes.task.filter((p): p is PairProbe => p.kind === 'pair'), probes.task.filter((p): p is GenerateProbe => p.kind === 'generate'));
   const counts = loraParamCounts(base.model, { rank: LORA_DEFAULTS.rank, targets: LORA_DEFAULTS.targets });

@@ -1,0 +1,255 @@
+/**
+ * Peer benchmark: training / inference throughput (tokens/s) of forgetmenot's native backend
+ * against PyTorch on the CPU, on the same GPT-2-style model, batch and step.
+ *
+ *   npm run bench:peer                          table (configs tiny,small; modes full,lora,infer; threads 1,2)
+ *   npm run bench:peer -- --json                {"rows": [{config, mode, threads, ours_tok_s, peer_tok_s, ratio, ...}]}
+ *   npm run bench:peer -- --configs gpt2s --modes full,lora --threads 1 --steps 5
+ *   npm run bench:peer -- --no-peer             ours only (no PyTorch)
+ *
+ * Other flags: --warmup N (untimed steps before timing, default 3, like the peer),
+ * --python PATH (default $FMN_PEER_PYTHON or /usr/bin/python3),
+ * --peer-script PATH (default $FMN_PEER_SCRIPT, else shared/peers/torch_gpt.py in or next to the repo).
+ *
+ * Each row runs ours, then the peer (one process at a time), back to back, so both see the same
+ * machine load. Figures are medians over the timed steps. Our threads 2 is compared with the
+ * peer's `2p` (two threads, passive OpenMP waiting: PyTorch's best two-thread setting here).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  AdamW, GPT, Rng, T, adapterParameters, applyLora, noGrad, selectBackend,
+  type Backend, type GPTConfig, type Tensor,
+} from '../src/index.ts';
+
+type Mode = 'full' | 'lora' | 'infer';
+
+/** The peer's configurations (torch_gpt.py CONFIGS): vocab, width, layers, heads, seq, batch, timed steps. */
+const CONFIGS: Record<string, { V: number; d: number; L: number; H: number; T: number; B: number; steps: number }> = {
+  tiny: { V: 512, d: 128, L: 4, H: 4, T: 64, B: 32, steps: 20 },
+  small: { V: 4096, d: 256, L: 6, H: 8, T: 128, B: 16, steps: 20 },
+  gpt2s: { V: 8192, d: 768, L: 12, H: 12, T: 256, B: 4, steps: 8 },
+};
+const MODES: Mode[] = ['full', 'lora', 'infer'];
+const LR = 1e-4;
+
+interface Side { tok_s: number; step_s_median: number; step_s_min: number; step_s_max: number; flops_per_token: number; gflops: number; params: number; trainable: number }
+interface Row {
+  config: string; mode: Mode; threads: number;
+  ours_tok_s: number; peer_tok_s: number | null; ratio: number | null;
+  ours_step_s: number; ours_flops_per_token: number; ours_gflops: number;
+  ours_params: number; ours_trainable: number;
+  peer_step_s: number | null; peer_gflops: number | null; peer_trainable: number | null;
+  peer_threads: string | null; peer_error?: string;
+}
+
+/* ---------- arguments ---------- */
+
+function usage(msg: string): never {
+  process.stderr.write(`bench:peer: ${msg}\n`);
+  process.stderr.write('usage: npm run bench:peer -- [--configs tiny,small,gpt2s] [--modes full,lora,infer] [--threads 1,2] [--steps N] [--warmup N] [--json] [--no-peer] [--python PATH] [--peer-script PATH]\n');
+  process.exit(2);
+}
+
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => {
+  const i = argv.indexOf(name);
+  if (i < 0) return false;
+  argv.splice(i, 1);
+  return true;
+};
+const opt = (name: string): string | undefined => {
+  const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (i < 0) return undefined;
+  const a = argv[i];
+  if (a.includes('=')) { argv.splice(i, 1); return a.slice(name.length + 1); }
+  const v = argv[i + 1];
+  if (v === undefined || v.startsWith('--')) usage(`${name} needs a value`);
+  argv.splice(i, 2);
+  return v;
+};
+const list = (v: string | undefined, def: string[]): string[] => (v === undefined ? def : v.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+const posInt = (name: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) usage(`${name} must be a positive integer, got "${v}"`);
+  return n;
+};
+
+const json = flag('--json');
+const noPeer = flag('--no-peer');
+const configs = list(opt('--configs'), ['tiny', 'small']);
+const modes = list(opt('--modes'), MODES) as Mode[];
+const threadsList = list(opt('--threads'), ['1', '2']).map((t) => posInt('--threads', t)!);
+const stepsOverride = posInt('--steps', opt('--steps'));
+const warmupArg = opt('--warmup');
+const warmup = warmupArg === '0' ? 0 : (posInt('--warmup', warmupArg) ?? 3);
+const python = opt('--python') ?? process.env.FMN_PEER_PYTHON ?? '/usr/bin/python3';
+const peerScriptArg = opt('--peer-script') ?? process.env.FMN_PEER_SCRIPT;
+if (argv.length > 0) usage(`unknown argument "${argv[0]}"`);
+for (const c of configs) if (!(c in CONFIGS)) usage(`unknown config "${c}" (one of ${Object.keys(CONFIGS).join(', ')})`);
+for (const m of modes) if (!MODES.includes(m)) usage(`unknown mode "${m}" (one of ${MODES.join(', ')})`);
+if (configs.length === 0 || modes.length === 0 || threadsList.length === 0) usage('nothing to run');
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const peerScript = peerScriptArg ?? [
+  resolve(repoRoot, 'shared/peers/torch_gpt.py'),
+  resolve(repoRoot, '../shared/peers/torch_gpt.py'),
+].find((p) => existsSync(p)) ?? null;
+
+const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+
+/* ---------- ours ---------- */
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];   // upper median, as the peer (times[len // 2])
+}
+
+function randomIds(rng: Rng, n: number, V: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.int(V);
+  return a;
+}
+
+function runOurs(backend: Backend, name: string, mode: Mode, steps: number): Side {
+  const c = CONFIGS[name];
+  const cfg: GPTConfig = {
+    modelType: 'gpt2', vocabSize: c.V, nCtx: c.T, nEmbd: c.d, nLayer: c.L, nHead: c.H, nKvHead: c.H,
+    intermediateSize: 4 * c.d, normEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: true,
+  };
+  const model = new GPT(backend, cfg);
+  model.initWeights(new Rng(0));
+  const nParams = model.numParams();
+
+  let trainParams: [string, Tensor][] = [];
+  if (mode === 'lora') {
+    const adapters = applyLora(model, { rank: 8, alpha: 16, dropout: 0, targets: ['c_attn', 'attn.c_proj'], rslora: false, init: 'kaiming' }, new Rng(1));
+    trainParams = adapterParameters(adapters);
+  } else if (mode === 'full') {
+    trainParams = model.namedParameters();
+  }
+  const nTrain = mode === 'infer' ? 0 : trainParams.reduce((s, [, p]) => s + p.size, 0);
+
+  // model FLOPs per token, the peer's convention (torch_gpt.py): matmul params 12·L·d² + d·V,
+  // attention score/value matmuls 4·L·d·T forward.
+  const nMm = 12 * c.L * c.d * c.d + c.d * c.V;
+  const attnFwd = 4 * c.L * c.d * c.T;
+  const flopsTok = mode === 'full' ? 6 * nParams + 3 * attnFwd
+    : mode === 'lora' ? 4 * nMm + 6 * nTrain + 3 * attnFwd
+      : 2 * nMm + attnFwd;
+
+  const rng = new Rng(2);
+  const ids = randomIds(rng, c.B * c.T, c.V);
+  const targets = randomIds(rng, c.B * c.T, c.V);
+
+  let step: () => void;
+  if (mode === 'infer') {
+    step = () => {
+      const loss = noGrad(() => T.crossEntropy(model.forward(ids, c.B, c.T), targets));
+      loss.item();
+      loss.releaseGraph();
+    };
+  } else {
+    const opt = new AdamW(trainParams);
+    step = () => {
+      opt.zeroGrad();
+      const loss = T.crossEntropy(model.forward(ids, c.B, c.T), targets);
+      loss.backward();
+      opt.update(LR);
+      loss.item();
+      loss.releaseGraph();
+    };
+  }
+
+  for (let i = 0; i < warmup; i++) step();
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    step();
+    times.push((performance.now() - t0) / 1e3);
+  }
+  const med = median(times);
+  const tok = c.B * c.T;
+  return {
+    tok_s: tok / med, step_s_median: med, step_s_min: Math.min(...times), step_s_max: Math.max(...times),
+    flops_per_token: flopsTok, gflops: (flopsTok * tok) / med / 1e9, params: nParams, trainable: nTrain,
+  };
+}
+
+/* ---------- the peer ---------- */
+
+interface PeerResult { ok: true; tok_s: number; step_s: number; gflops: number; trainable: number }
+interface PeerFailure { ok: false; error: string }
+
+function runPeer(name: string, mode: Mode, threads: string, steps: number | undefined): PeerResult | PeerFailure {
+  if (peerScript === null) return { ok: false, error: 'peer script shared/peers/torch_gpt.py not found (give --peer-script PATH)' };
+  const args = [peerScript, '--config', name, '--mode', mode, '--threads', threads, '--warmup', String(warmup)];
+  if (steps !== undefined) args.push('--steps', String(steps));
+  const r = spawnSync(python, args, { encoding: 'utf8', timeout: 30 * 60 * 1000, maxBuffer: 16 << 20 });
+  if (r.error) return { ok: false, error: `${python}: ${r.error.message}` };
+  const lastLine = (s: string): string => s.trim().split('\n').filter((l) => l.trim() !== '').pop() ?? '';
+  if (r.status !== 0) {
+    return { ok: false, error: `peer exited with ${r.status ?? r.signal}: ${lastLine(r.stderr) || lastLine(r.stdout) || '(no output)'}` };
+  }
+  try {
+    const j = JSON.parse(lastLine(r.stdout)) as Record<string, unknown>;
+    if (typeof j.tokens_per_s !== 'number') throw new Error('no tokens_per_s');
+    return { ok: true, tok_s: j.tokens_per_s, step_s: Number(j.step_s_median), gflops: Number(j.gflops), trainable: Number(j.trainable) };
+  } catch (e) {
+    return { ok: false, error: `unreadable peer output (${(e as Error).message}): ${lastLine(r.stdout).slice(0, 200)}` };
+  }
+}
+
+/* ---------- run ---------- */
+
+const backend = selectBackend({ kind: 'native' });
+const rows: Row[] = [];
+for (const name of configs) {
+  for (const mode of modes) {
+    for (const threads of threadsList) {
+      const steps = stepsOverride ?? CONFIGS[name].steps;
+      backend.setThreads(threads);
+      log(`${name} ${mode} ${threads}T: ours …`);
+      const ours = runOurs(backend, name, mode, steps);
+      const peerThreads = threads === 2 ? '2p' : String(threads);
+      let peer: PeerResult | PeerFailure | null = null;
+      if (!noPeer) {
+        log(`${name} ${mode} ${threads}T: peer (threads ${peerThreads}) …`);
+        peer = runPeer(name, mode, peerThreads, stepsOverride);
+        if (!peer.ok) log(`  peer failed: ${peer.error}`);
+      }
+      const p = peer !== null && peer.ok ? peer : null;
+      const row: Row = {
+        config: name, mode, threads,
+        ours_tok_s: ours.tok_s, peer_tok_s: p ? p.tok_s : null, ratio: p ? ours.tok_s / p.tok_s : null,
+        ours_step_s: ours.step_s_median, ours_flops_per_token: ours.flops_per_token, ours_gflops: ours.gflops,
+        ours_params: ours.params, ours_trainable: ours.trainable,
+        peer_step_s: p ? p.step_s : null, peer_gflops: p ? p.gflops : null, peer_trainable: p && mode !== 'infer' ? p.trainable : null,
+        peer_threads: noPeer ? null : peerThreads,
+      };
+      if (peer !== null && !peer.ok) row.peer_error = peer.error;
+      rows.push(row);
+      log(`  ours ${ours.tok_s.toFixed(0)} tok/s${p ? `, peer ${p.tok_s.toFixed(0)} tok/s, ratio ${(ours.tok_s / p.tok_s).toFixed(2)}` : ''}`);
+    }
+  }
+}
+backend.setThreads(1);
+
+if (json) {
+  console.log(JSON.stringify({ rows, backend: backend.name, warmup, steps: stepsOverride ?? null, peer_script: noPeer ? null : peerScript }));
+} else {
+  const fmt = (x: number | null, digits = 0): string => (x === null ? '-' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+  const head = ['config', 'mode', 'thr', 'ours tok/s', 'peer tok/s', 'ratio', 'ours GFLOP/s', 'peer GFLOP/s'];
+  const w = [8, 6, 4, 12, 12, 7, 13, 13];
+  const line = (cells: string[]): string => cells.map((s, i) => (i < 2 ? s.padEnd(w[i]) : s.padStart(w[i]))).join(' ');
+  console.log(`backend ${backend.name}; medians over the timed steps after ${warmup} warm-up steps; ratio = ours / peer (PyTorch; our 2 threads vs its 2p)`);
+  console.log(line(head));
+  for (const r of rows) {
+    console.log(line([r.config, r.mode, String(r.threads), fmt(r.ours_tok_s), fmt(r.peer_tok_s), fmt(r.ratio, 2), fmt(r.ours_gflops, 1), fmt(r.peer_gflops, 1)]));
+  }
+  const errs = [...new Set(rows.map((r) => r.peer_error).filter((e): e is string => e !== undefined))];
+  for (const e of errs) console.log(`peer: ${e}`);
+}
