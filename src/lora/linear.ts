@@ -3,8 +3,7 @@ import type { Linear, LinearLike } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { fillNormal, fillUniform } from '../nn/init.ts';
 import { dropout } from '../tensor/ops/dropout.ts';
-import { add, scale } from '../tensor/ops/elementwise.ts';
-import { matmul } from '../tensor/ops/matmul.ts';
+import { linearLowRank } from '../tensor/ops/lowrank.ts';
 import { parameter, type Tensor } from '../tensor/tensor.ts';
 
 /**
@@ -50,12 +49,10 @@ export class LoraLinear extends Module implements LinearLike {
   get merged(): boolean { return this.#merged; }
 
   forward(x: Tensor): Tensor {
-    const y = this.base.forward(x);                                        // (..., out)
-    if (this.disabled || this.#merged) return y;
+    if (this.disabled || this.#merged) return this.base.forward(x);       // (..., out)
     const xd = this.training && this.dropoutP > 0 ? dropout(x, this.dropoutP, this.#rng!) : x;
-    const xa = matmul(xd, this.loraA, { transB: true });                   // (..., r)
-    const xab = matmul(xa, this.loraB, { transB: true });                  // (..., out)
-    return add(y, scale(xab, this.scaling));                               // (..., out)
+    const { weight, bias } = this.base;
+    return linearLowRank(x, weight, bias, this.loraA, this.loraB, this.scaling, xd);   // (..., out)
   }
 
   /** ΔW = s · (B A)ᵀ in the base's (in, out) layout: the one source for merge and unmerge. */

@@ -1,5 +1,6 @@
 export { Tensor, empty, zeros, fromArray, parameter, noGrad, isGradEnabled, poolOf, sizeOf, type DType } from './tensor.ts';
 export { matmul, linear } from './ops/matmul.ts';
+export { linearLowRank } from './ops/lowrank.ts';
 export { add, sub, mul, div, scale, broadcastShape } from './ops/elementwise.ts';
 export { sum, mean, sumLast } from './ops/reduce.ts';
 export { reshape, transpose, slice, split, concat } from './ops/shape.ts';

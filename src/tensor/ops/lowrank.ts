@@ -1,0 +1,50 @@
+import { assertShape, empty, gradTarget, poolOf, record, type Tensor } from '../tensor.ts';
+
+/**
+ * Linear layer plus a low-rank update, fused (LoRA's forward):
+ *   y (N, out) = x W + b + s · (xd Aᵀ) Bᵀ
+ * with W (in, out), b (out) or null, A (r, in), B (out, r); xd is x or dropout(x).
+ * Backward, with u = s · xd Aᵀ (N, r) and du = s · dy B (N, r):
+ *   dx += dy Wᵀ     dW += xᵀ dy     db += Σ dy
+ *   dB += dyᵀ u     dA += duᵀ xd    dxd += du A
+ * A frozen W gets no dW GEMM (the LoRA saving).
+ */
+export function linearLowRank(x: Tensor, w: Tensor, bias: Tensor | null, A: Tensor, B: Tensor, s: number, xd: Tensor = x): Tensor {
+  const [inF, outF] = w.shape;
+  const r = A.shape[0];
+  assertShape(x.shape[x.ndim - 1] === inF && A.shape[1] === inF && B.shape[0] === outF && B.shape[1] === r && xd.size === x.size,
+    () => `linearLowRank: x [${x.shape}], W [${w.shape}], A [${A.shape}], B [${B.shape}]`);
+  const N = x.size / inF;
+  const be = x.backend, pool = poolOf(be), f64 = x.dtype === 'f64';
+  const y = empty(be, [...x.shape.slice(0, -1), outF], x.dtype);     // (..., out)
+  if (bias !== null) for (let i = 0; i < N; i++) y.data.set(bias.data, i * outF);
+  be.matmul(y.data, x.data, w.data, N, outF, inF, false, false, bias !== null);   // x W (+ b)
+  const u = pool.take(N * r, f64);                                                // (N, r)
+  be.matmul(u, xd.data, A.data, N, r, inF, false, true, false);                  // xd Aᵀ
+  for (let i = 0; i < N * r; i++) u[i] *= s;                                     // u = s · xd Aᵀ
+  be.matmul(y.data, u, B.data, N, outF, r, false, true, true);                   // y += u Bᵀ
+  const inputs = [x, w, ...(bias ? [bias] : []), A, B, ...(xd !== x ? [xd] : [])];
+  const out = record(y, inputs, () => {
+    const dy = y.grad!;
+    if (x.requiresGrad) be.matmul(x.ensureGrad(), dy, w.data, N, inF, outF, false, true, true);   // dx += dy Wᵀ
+    if (w.requiresGrad) be.matmul(w.ensureGrad(), x.data, dy, inF, outF, N, true, false, true);   // dW += xᵀ dy
+    if (bias !== null && bias.requiresGrad) {
+      const db = bias.ensureGrad();
+      for (let i = 0; i < N; i++) { const o = i * outF; for (let j = 0; j < outF; j++) db[j] += dy[o + j]; }
+    }
+    if (B.requiresGrad) be.matmul(B.ensureGrad(), dy, u, outF, r, N, true, false, true);          // dB += dyᵀ u
+    const du = pool.take(N * r, f64);                                                              // (N, r)
+    be.matmul(du, dy, B.data, N, r, outF, false, false, false);                                   // dy B
+    for (let i = 0; i < N * r; i++) du[i] *= s;
+    if (A.requiresGrad) be.matmul(A.ensureGrad(), du, xd.data, r, inF, N, true, false, true);     // dA += duᵀ xd
+    if (xd.requiresGrad) {
+      const g = gradTarget(xd);
+      be.matmul(g.buf, du, A.data, N, inF, r, false, false, true);                                // dxd += du A
+      g.done();
+    }
+    pool.give(du);
+    pool.give(u);
+  });
+  if (out.backwardFn === null) pool.give(u);
+  return out;
+}
