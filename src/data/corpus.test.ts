@@ -70,8 +70,14 @@ describe('verb corpus', () => {
   });
 
   it('pretrain.txt: one document a line, English <|sep|> Spanish or echo, ending in <|endoftext|>', () => {
-    const lines = a.files.get('pretrain.txt')!.trimEnd().split('\n');
-    expect(lines).toHaveLength(a.manifest.counts.pretrain.lines);
+    const all = a.files.get('pretrain.txt')!.trimEnd().split('\n');
+    expect(all).toHaveLength(a.manifest.counts.pretrain.lines);
+    // grammar notes (regular verbs only, worded as the SFT notes) stand on lines of their own
+    const notes = all.filter((l) => l.startsWith('(correction: '));
+    expect(notes).toHaveLength(a.manifest.counts.pretrain.noteLines);
+    expect(notes.length).toBeGreaterThan(0);
+    for (const n of notes) expect(n).toMatch(/^\(correction: past (simple|participle) of "(work|play|walk|talk|listen|watch|study|finish|start|look|want|like)" is "\w+ed"; es: [^)]+\)<\|endoftext\|>$/);
+    const lines = all.filter((l) => !l.startsWith('(correction: '));
     let echo = 0;
     for (const line of lines) {
       expect(line.endsWith(EOT)).toBe(true);

@@ -52,7 +52,7 @@ export function buildCorpus(opts: CorpusOptions): { files: Map<string, string>; 
   const probes = generateProbes({ ...probeOpts, seed: probeSeed });
 
   const files = new Map<string, string>([
-    ['pretrain.txt', pretrain.lines.map((l) => l.text).join('\n') + '\n'],
+    ['pretrain.txt', pretrain.text.join('\n') + '\n'],
     ['sft.jsonl', toJsonl(sft)],
     ['probes/task.jsonl', toJsonl(probes.task)],
     ['probes/control.jsonl', toJsonl(probes.control)],

@@ -27,6 +27,7 @@ import { renderClause, showsPastForm, type Entry } from './clause.ts';
 import { VERBS } from './lexicon.ts';
 import { corpusCells, planLines, sampleClause } from './plan.ts';
 import { Rng } from './rng.ts';
+import { spanishNote } from './sft.ts';
 
 export interface PretrainOptions {
   seed: number;
@@ -38,6 +39,13 @@ export interface PretrainOptions {
   echoShare: number;
   /** Where the echo region starts, as a fraction of the lines (0 = uniform mix). */
   echoFrom: number;
+  /**
+   * Share of extra lines that are grammar notes for the 12 REGULAR verbs, in the exact form
+   * of the SFT notes: `(correction: past simple of "work" is "worked"; es: trabajó / trabajé)`.
+   * The pretrained model then knows the metalanguage of a correction (and its tokens), and
+   * fine-tuning only has to apply it to the irregular verbs; 0 = none.
+   */
+  grammarShare: number;
 }
 
 export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'seed'> = {
@@ -46,12 +54,18 @@ export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'seed'> = {
   overregularRate: 0.2,
   echoShare: 0.5,
   echoFrom: 0.5,
+  grammarShare: 0.03,
 };
 
 export interface PretrainLine extends Entry { echo: boolean; text: string }
 
+/** A grammar-note line (regular verbs only). */
+export interface NoteLine { text: string }
+
 export interface PretrainStats {
+  /** All lines of pretrain.txt: sentence lines + grammar notes. */
   lines: number;
+  noteLines: number;
   translationLines: number;
   echoLines: number;
   echoShare: number;
@@ -84,7 +98,7 @@ function validate(o: PretrainOptions): void {
   const bad = (field: string, msg: string) => { throw new ConfigError(msg, { field }); };
   if (!Number.isInteger(o.seed)) bad('seed', `must be an integer, got ${o.seed}`);
   if (!(o.tokens >= 100)) bad('tokens', `must be at least 100, got ${o.tokens}`);
-  for (const k of ['irregularCorrectRate', 'overregularRate', 'echoShare', 'echoFrom'] as const) {
+  for (const k of ['irregularCorrectRate', 'overregularRate', 'echoShare', 'echoFrom', 'grammarShare'] as const) {
     if (!(o[k] >= 0 && o[k] <= 1)) bad(k, `must be in [0, 1], got ${o[k]}`);
   }
   if (o.irregularCorrectRate + o.overregularRate > 1) bad('overregularRate', 'irregularCorrectRate + overregularRate must be ≤ 1');
@@ -101,7 +115,24 @@ function tokensPerLine(o: PretrainOptions): number {
   return echoFraction * echo + (1 - echoFraction) * trans;
 }
 
-export function generatePretrain(options: Partial<PretrainOptions> & { seed: number }): { lines: PretrainLine[]; stats: PretrainStats } {
+/** The grammar notes of the regular verbs, as the SFT notes word them. */
+export function grammarNotes(): string[] {
+  return VERBS.filter((v) => v.en.regular).flatMap((v) => (['past', 'participle'] as const).map((which) =>
+    `(correction: ${which === 'past' ? 'past simple' : 'past participle'} of "${v.en.base}" is "${which === 'past' ? v.en.past : v.en.participle}"; ${spanishNote(v, which)})`));
+}
+
+/** pretrain.txt: the sentence lines with a grammar note after every k-th one (k from grammarShare). */
+export function pretrainText(lines: readonly PretrainLine[], notes: readonly string[], grammarShare: number, rng: Rng): string[] {
+  const out: string[] = [];
+  const every = grammarShare > 0 ? Math.max(1, Math.round(1 / grammarShare)) : 0;
+  lines.forEach((l, i) => {
+    out.push(l.text);
+    if (every > 0 && (i + 1) % every === 0) out.push(rng.pick(notes) + EOT);
+  });
+  return out;
+}
+
+export function generatePretrain(options: Partial<PretrainOptions> & { seed: number }): { lines: PretrainLine[]; text: string[]; stats: PretrainStats } {
   const o: PretrainOptions = { ...PRETRAIN_DEFAULTS, ...options };
   validate(o);
   const n = Math.max(1, Math.round(o.tokens / tokensPerLine(o)));
@@ -118,10 +149,11 @@ export function generatePretrain(options: Partial<PretrainOptions> & { seed: num
     const echo = echoAt.has(i);
     return { ...entry, echo, text: formatPair(entry.en, echo ? entry.en : entry.es) };
   });
-  return { lines, stats: pretrainStats(lines) };
+  const text = pretrainText(lines, grammarNotes(), o.grammarShare, rng);
+  return { lines, text, stats: pretrainStats(lines, text.length - lines.length) };
 }
 
-export function pretrainStats(lines: readonly PretrainLine[]): PretrainStats {
+export function pretrainStats(lines: readonly PretrainLine[], noteLines = 0): PretrainStats {
   let echoLines = 0, echoSecond = 0, irr = 0, irrCorrect = 0, irrOver = 0, reg = 0, tokens = 0;
   const half = Math.floor(lines.length / 2);
   lines.forEach((l, i) => {
@@ -136,7 +168,8 @@ export function pretrainStats(lines: readonly PretrainLine[]): PretrainStats {
   });
   const round = (x: number) => Math.round(x * 1e4) / 1e4;
   return {
-    lines: lines.length,
+    lines: lines.length + noteLines,
+    noteLines,
     translationLines: lines.length - echoLines,
     echoLines,
     echoShare: round(echoLines / Math.max(1, lines.length)),
