@@ -26,7 +26,7 @@ export interface LabConfig {
 }
 
 export const LAB_FULL: LabConfig = {
-  corpus: { seed: 0, pretrain: { tokens: 300_000, irregularCorrectRate: 0.12, overregularRate: 0.18, echoShare: 0.85, echoFrom: 0.5 }, sftRows: 2000 },
+  corpus: { seed: 0, pretrain: { tokens: 300_000, irregularCorrectRate: 0.14, overregularRate: 0.16, echoShare: 0.85, echoFrom: 0.5, grammarShare: 0.03 }, sftRows: 2000 },
   tokenizer: { vocab: 1024 },
   pretrain: { preset: 'nano', steps: 1500, batch: 8, seqLen: 256, lr: 2e-3, warmup: 100, tailSteps: 0.5, tailText: 0.5, seed: 1337 },
   finetune: { steps: 300, batch: 16, warmup: 20, evalEvery: 50, seed: 1234 },
@@ -40,7 +40,7 @@ export const LAB_FULL: LabConfig = {
 };
 
 export const LAB_FAST: LabConfig = {
-  corpus: { seed: 0, pretrain: { tokens: 60_000, irregularCorrectRate: 0.12, overregularRate: 0.18, echoShare: 0.85, echoFrom: 0.5 }, sftRows: 400 },
+  corpus: { seed: 0, pretrain: { tokens: 60_000, irregularCorrectRate: 0.14, overregularRate: 0.16, echoShare: 0.85, echoFrom: 0.5, grammarShare: 0.03 }, sftRows: 400 },
   tokenizer: { vocab: 512 },
   pretrain: { preset: 'micro', steps: 800, batch: 8, seqLen: 256, lr: 3e-3, warmup: 50, tailSteps: 0.5, tailText: 0.5, seed: 1337 },
   finetune: { steps: 60, batch: 16, warmup: 5, evalEvery: 30, seed: 1234 },

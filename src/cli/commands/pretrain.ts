@@ -23,6 +23,8 @@ options:
   --warmup N          (default ${D.warmup})
   --seed N            (default ${D.seed})
   --eval-every N      held-out loss and checkpoint every N steps (default ${D.evalEvery})
+  --tail F            anneal on the text's tail: the last F of the steps draw windows only
+                      from the last F of the text (default 0 = off; the lab uses 0.5)
   --resume            continue from the training state saved in --out
   --json              print the result as JSON on stdout
   -h, --help          this help`;
@@ -34,7 +36,7 @@ export const command: Command = {
       text: { type: 'string', multiple: true }, tokenizer: { type: 'string' }, vocab: { type: 'string' },
       out: { type: 'string' }, preset: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
       'seq-len': { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' }, seed: { type: 'string' },
-      'eval-every': { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' },
+      'eval-every': { type: 'string' }, tail: { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' },
     });
     if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
     const text = (v.text ?? []).flatMap((t) => t.split(',')).filter((t) => t !== '');
@@ -52,6 +54,8 @@ export const command: Command = {
       warmup: numberFlag('warmup', v.warmup, D.warmup, { int: true, min: 0 }),
       seed: numberFlag('seed', v.seed, D.seed, { int: true }),
       evalEvery: numberFlag('eval-every', v['eval-every'], D.evalEvery, { int: true, min: 1 }),
+      tailSteps: numberFlag('tail', v.tail, 0, { min: 0, max: 0.99 }),
+      tailText: numberFlag('tail', v.tail, 0, { min: 0, max: 0.99 }),
       resume: v.resume ?? false,
     }, { backend: selectBackend(), log });
     log(`pretrain: ${r.params.toLocaleString('en-US')} parameters, final loss ${r.finalLoss.toFixed(4)}, held-out loss ${r.heldOutLoss.toFixed(4)}, ` +

@@ -3,6 +3,7 @@ import { ConfigError, DataError } from '../../errors.ts';
 import { loadTokenizer, saveTokenizer } from '../../tokenizer/hf-json.ts';
 import { DEFAULT_SPECIALS } from '../../tokenizer/special.ts';
 import { trainBpe } from '../../tokenizer/train.ts';
+import { loadSft } from '../../data/sft-load.ts';
 import { log, numberFlag, parseFlags } from '../args.ts';
 import type { Command } from '../main.ts';
 
@@ -16,7 +17,8 @@ ${DEFAULT_SPECIALS.join(', ')} (ids after the merges); special-token strings in 
 boundaries, never merged.
 
 options:
-  --text FILE…     training text, one or more files (repeat --text or list the files after it)
+  --text FILE…     training text, one or more files (repeat --text or list the files after it);
+                   a .jsonl file is read as SFT data (its prompts, completions and texts)
   --vocab N        total vocabulary size (≥ ${256 + DEFAULT_SPECIALS.length})
   --out DIR        output directory
   --min-frequency N  least count of a pair to merge (default 2)
@@ -60,7 +62,9 @@ export const command: Command = {
     const vocabSize = numberFlag('vocab', values.vocab, 0, { int: true, min: 256 + DEFAULT_SPECIALS.length, max: 2 ** 20 });
     const minFrequency = numberFlag('min-frequency', values['min-frequency'], 2, { int: true, min: 1 });
 
+    // a .jsonl file is SFT data: its prompts, completions and texts are the training text
     const texts = files.map((file) => {
+      if (/\.jsonl$/i.test(file)) return loadSft(file).map((e) => (e.kind === 'text' ? e.text : `${e.prompt}\n${e.completion}`)).join('\n');
       try { return readFileSync(file, 'utf8'); } catch (e) {
         throw new DataError(`cannot read text: ${(e as Error).message}`, { file }, { cause: e });
       }
