@@ -50,9 +50,9 @@ export interface PretrainOptions {
 
 export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'seed'> = {
   tokens: 300_000,
-  irregularCorrectRate: 0.1,
-  overregularRate: 0.2,
-  echoShare: 0.5,
+  irregularCorrectRate: 0.14,
+  overregularRate: 0.16,
+  echoShare: 0.85,
   echoFrom: 0.5,
   grammarShare: 0.03,
 };

@@ -21,6 +21,7 @@ options:
   --overregular R           share written over-regularized, "goed" (default ${PRETRAIN_DEFAULTS.overregularRate})
   --echo-share R            share of echo lines in the echo region (default ${PRETRAIN_DEFAULTS.echoShare})
   --echo-from R             where the echo region starts, fraction of lines; 0 = uniform (default ${PRETRAIN_DEFAULTS.echoFrom})
+  --grammar-share R         extra lines of grammar notes for the regular verbs (default ${PRETRAIN_DEFAULTS.grammarShare})
   --sft-rows N              SFT rows (default ${SFT_DEFAULTS.rows})
   --sft-correct-share R     share of correct → unchanged SFT rows (default ${SFT_DEFAULTS.correctShare})
   --json                    print the manifest as JSON on stdout
@@ -37,6 +38,7 @@ export const command: Command = {
       overregular: { type: 'string' },
       'echo-share': { type: 'string' },
       'echo-from': { type: 'string' },
+      'grammar-share': { type: 'string' },
       'sft-rows': { type: 'string' },
       'sft-correct-share': { type: 'string' },
       check: { type: 'string' },
@@ -59,6 +61,7 @@ export const command: Command = {
         overregularRate: rate('overregular', values.overregular, PRETRAIN_DEFAULTS.overregularRate),
         echoShare: rate('echo-share', values['echo-share'], PRETRAIN_DEFAULTS.echoShare),
         echoFrom: rate('echo-from', values['echo-from'], PRETRAIN_DEFAULTS.echoFrom),
+        grammarShare: rate('grammar-share', values['grammar-share'], PRETRAIN_DEFAULTS.grammarShare),
       },
       sft: {
         rows: numberFlag('sft-rows', values['sft-rows'], SFT_DEFAULTS.rows, { int: true, min: 1 }),
