@@ -19,7 +19,7 @@ describe('fmn lab --fast', () => {
     summary = await runLab(out, LAB_FAST, { backend: selectBackend(), log: () => {}, fast: true });
     for (const f of ['report.html', 'report.md', 'summary.json']) expect(existsSync(join(out, f)), f).toBe(true);
     const names = summary.arms.map((a) => a.name);
-    expect(names).toEqual(['lora-default', 'full-default', 'full-aggressive', 'lora-replay', 'lora-anchor', 'lora-best']);
+    expect(names).toEqual(['lora-default', 'full-default', 'full-aggressive', 'full-measured', 'lora-replay', 'lora-anchor', 'lora-best']);
     expect(summary.search.length).toBeGreaterThan(0);
   }, 600_000);
 

@@ -31,13 +31,14 @@ interface ArmSpec {
 
 const lora = (): Method => ({ kind: 'lora', ...LORA_DEFAULTS });
 
-/** The fixed arms (a)–(e); (f) comes from the search. */
+/** The fixed arms (a)–(e), plus full fine-tuning at the measured rate; (f) comes from the search. */
 export function labArms(c: LabConfig): ArmSpec[] {
   const steps = c.finetune.steps;
   return [
     { name: 'lora-default', description: 'the recipe as written: LoRA r 8, α 16, lr 1e-4', method: lora(), lr: 1e-4, steps, replay: 0, lambda: 0 },
     { name: 'full-default', description: 'full fine-tuning at the recipe\'s lr 1e-5', method: { kind: 'full' }, lr: 1e-5, steps, replay: 0, lambda: 0 },
     { name: 'full-aggressive', description: `full fine-tuning at lr ${c.aggressiveFullLr}: learns, and forgets`, method: { kind: 'full' }, lr: c.aggressiveFullLr, steps, replay: 0, lambda: 0 },
+    { name: 'full-measured', description: 'full fine-tuning at lr 1e-4, the rate measured for this model size', method: { kind: 'full' }, lr: 1e-4, steps, replay: 0, lambda: 0 },
     { name: 'lora-replay', description: `LoRA at lr ${c.loraLr} with ${100 * c.replay}% replay of pretraining text`, method: lora(), lr: c.loraLr, steps, replay: c.replay, lambda: 0 },
     { name: 'lora-anchor', description: `LoRA at lr ${c.loraLr} with the anchor λ‖ΔW‖², λ = ${c.loraL2}`, method: lora(), lr: c.loraLr, steps, replay: 0, lambda: c.loraL2 },
   ];
