@@ -16,7 +16,12 @@ describe('fmn lab --fast', () => {
   let summary: LabSummary;
 
   it('runs every arm and writes report.html, report.md and summary.json', async () => {
-    summary = await runLab(out, LAB_FAST, { backend: selectBackend(), log: () => {}, fast: true });
+    const backend = selectBackend();
+    // on the js fallback (no addon) the same pipeline runs at a fraction of the steps
+    const cfg = backend.name === 'js'
+      ? { ...LAB_FAST, pretrain: { ...LAB_FAST.pretrain, steps: 40 }, finetune: { ...LAB_FAST.finetune, steps: 6, evalEvery: 3 }, search: { ...LAB_FAST.search, steps: [6] } }
+      : LAB_FAST;
+    summary = await runLab(out, cfg, { backend, log: () => {}, fast: true });
     for (const f of ['report.html', 'report.md', 'summary.json']) expect(existsSync(join(out, f)), f).toBe(true);
     const names = summary.arms.map((a) => a.name);
     expect(names).toEqual(['lora-default', 'full-default', 'full-aggressive', 'full-measured', 'lora-replay', 'lora-anchor', 'lora-best']);
