@@ -31,6 +31,8 @@ const CONFIGS: Record<string, { V: number; d: number; L: number; H: number; T: n
   tiny: { V: 512, d: 128, L: 4, H: 4, T: 64, B: 32, steps: 20 },
   small: { V: 4096, d: 256, L: 6, H: 8, T: 128, B: 16, steps: 20 },
   gpt2s: { V: 8192, d: 768, L: 12, H: 12, T: 256, B: 4, steps: 8 },
+  // ours only (the peer has no such config; its row reports peer_error): the lab's pretraining shape
+  nano: { V: 1024, d: 128, L: 4, H: 4, T: 256, B: 8, steps: 20 },
 };
 const MODES: Mode[] = ['full', 'lora', 'infer'];
 const LR = 1e-4;

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend, Buf } from '../src/backend/backend.ts';
 import { createJsBackend } from '../src/backend/js/index.ts';
+import { testRng } from './util.ts';
 
 const EPS32 = 2 ** -23;
 /** Elementwise kernels: a few ulps of the largest value. */
@@ -16,17 +17,8 @@ const TOL_ELEM = 16 * EPS32;
 /** Kernels that sum K terms per output. */
 const tolSum = (K: number): number => 8 * EPS32 * Math.sqrt(Math.max(K, 1)) + TOL_ELEM;
 
-/** Small seeded PRNG (mulberry32): uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small seeded PRNG (mulberry32, shared with the other tests): uniform in [0, 1). */
+const mulberry32 = testRng;
 
 /** n values uniform in [offset − scale, offset + scale). */
 function rand(rng: () => number, n: number, scale = 1, offset = 0): Float32Array {
