@@ -19,7 +19,11 @@ describe('fmn lab --fast', () => {
     const backend = selectBackend();
     // on the js fallback (no addon) the same pipeline runs at a fraction of the steps
     const cfg = backend.name === 'js'
-      ? { ...LAB_FAST, pretrain: { ...LAB_FAST.pretrain, steps: 40 }, finetune: { ...LAB_FAST.finetune, steps: 6, evalEvery: 3 }, search: { ...LAB_FAST.search, steps: [6] } }
+      ? {
+        ...LAB_FAST,
+        corpus: { ...LAB_FAST.corpus, probes: { taskPairs: 1, taskGenerate: 1, controlText: 1, controlPairs: 1, adoptionPairs: 1, adoptionGenerate: 1, echo: 4 } },
+        pretrain: { ...LAB_FAST.pretrain, steps: 40 }, finetune: { ...LAB_FAST.finetune, steps: 6, evalEvery: 3 }, search: { ...LAB_FAST.search, steps: [6] },
+      }
       : LAB_FAST;
     summary = await runLab(out, cfg, { backend, log: () => {}, fast: true });
     for (const f of ['report.html', 'report.md', 'summary.json']) expect(existsSync(join(out, f)), f).toBe(true);

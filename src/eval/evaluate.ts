@@ -25,7 +25,7 @@ export interface ProbeResult {
 }
 
 export interface EvalOptions {
-  /** Longest generation, in tokens. */
+  /** Longest generation, in tokens (default: the longest expected answer + 4). */
   maxNewTokens?: number;
   /** Keep each generated text (for reports); default false. */
   keepGenerations?: boolean;
@@ -64,7 +64,10 @@ export function evaluateProbes(model: GPT, tok: Tokenizer, items: readonly Probe
 
   // 2. generations, batched
   const gens = items.filter((it) => it.kind === 'generate');
-  const outputs = greedyBatch(model, gens.map((g) => tok.encode(g.prompt, { allowSpecial: true })), o.maxNewTokens ?? 64, [eot]);
+  // an output longer than the longest expected answer cannot match: stop there (+4 tokens of slack
+  // for a non-canonical tokenization), unless a cap is given
+  const need = Math.max(0, ...gens.map((g) => tok.encode(g.expected).length)) + 4;
+  const outputs = greedyBatch(model, gens.map((g) => tok.encode(g.prompt, { allowSpecial: true })), o.maxNewTokens ?? need, [eot]);
   const genText = new Map<ProbeItem, string>();
   gens.forEach((g, i) => genText.set(g, tok.decode(outputs[i])));
 

@@ -1,11 +1,12 @@
 import type { PretrainOptions } from '../data/pretrain.ts';
+import type { ProbeOptions } from '../data/probe-gen.ts';
 
 /**
  * The lab's numbers, spelled out. `full` is the default `fmn lab`; `fast` the CI-sized
  * variant (same steps of the experiment, smaller everything).
  */
 export interface LabConfig {
-  corpus: { seed: number; pretrain: Partial<Omit<PretrainOptions, 'seed'>>; sftRows: number };
+  corpus: { seed: number; pretrain: Partial<Omit<PretrainOptions, 'seed'>>; sftRows: number; probes?: Partial<Omit<ProbeOptions, 'seed'>> };
   /**
    * The tokenizer is trained on all of the lab's text — pretraining lines and the SFT rows —
    * as a real tokenizer is trained on text where "went" is common: the correct irregular forms

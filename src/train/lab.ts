@@ -67,7 +67,7 @@ export async function runLab(out: string, c: LabConfig, ctx: RunContext & { fast
 
   // 1. corpus
   ctx.log(`lab: 1/6 corpus → ${corpusDir}`);
-  const manifest = writeCorpus(corpusDir, { seed: c.corpus.seed, pretrain: c.corpus.pretrain, sft: { rows: c.corpus.sftRows } });
+  const manifest = writeCorpus(corpusDir, { seed: c.corpus.seed, pretrain: c.corpus.pretrain, sft: { rows: c.corpus.sftRows }, probes: c.corpus.probes });
   const probeFile = (p: string) => join(corpusDir, 'probes', `${p}.jsonl`);
   const probes: Record<string, ProbeItem[]> = {};
   for (const p of ['task', 'control', 'adoption', 'echo']) probes[p] = loadProbes(probeFile(p));
