@@ -118,5 +118,13 @@ describe('finetune', () => {
     const b = JSON.parse(fmn('eval', '--model', join(dir, 'merged'), '--probes', join(dir, 'probes.jsonl'), '--baseline', join(dir, 'base'), '--json').stdout);
     expect(b.probes.control.ppl).toBeCloseTo(a.probes.control.ppl, 4);
     expect(typeof b.drift).toBe('number');
+    // generate: greedy is deterministic; sampling is seeded
+    const g1 = fmn('generate', '--model', join(dir, 'base'), '--adapter', run, '--prompt', 'He goed to the store.<|sep|>', '--max-tokens', '6', '--json');
+    const g2 = fmn('generate', '--model', join(dir, 'merged'), '--prompt', 'He goed to the store.<|sep|>', '--max-tokens', '6', '--json');
+    expect(g1.status, g1.stderr).toBe(0);
+    expect(JSON.parse(g2.stdout).ids).toEqual(JSON.parse(g1.stdout).ids);
+    const s1 = fmn('generate', '--model', join(dir, 'base'), '--prompt', 'She', '--temperature', '1', '--top-k', '5', '--seed', '3', '--max-tokens', '5', '--json');
+    const s2 = fmn('generate', '--model', join(dir, 'base'), '--prompt', 'She', '--temperature', '1', '--top-k', '5', '--seed', '3', '--max-tokens', '5', '--json');
+    expect(JSON.parse(s1.stdout).ids).toEqual(JSON.parse(s2.stdout).ids);
   });
 });
