@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createJsBackend } from '../backend/js/index.ts';
 import { parseProbes, loadProbes } from '../data/probes.ts';

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildCorpus } from '../data/corpus.ts';
 import { DataError } from '../errors.ts';
-import { fromHfJson, loadTokenizer, saveTokenizer, toHfJson } from './hf-json.ts';
+import { fromHfJson, loadTokenizer, saveTokenizer } from './hf-json.ts';
 import { compilePattern, GPT4_PATTERN, splitIsolated } from './pretokenize.ts';
 import { EOT, PAD, SEP } from './special.ts';
 import { trainBpe } from './train.ts';

@@ -8,7 +8,6 @@ import { ConfigError, DataError } from '../errors.ts';
 import { evaluateProbes, type EvalResult } from '../eval/evaluate.ts';
 import { drift as driftOf } from '../eval/verdict.ts';
 import { saveModel } from '../model/checkpoint.ts';
-import type { GPT } from '../model/gpt.ts';
 import { writeFileAtomic } from '../model/safetensors.ts';
 import { LORA_DEFAULTS, loraScaling, type LoraConfig } from '../lora/config.ts';
 import { adapterParameters, applyLora, setLoraDisabled, setLoraTraining, type Adapters } from '../lora/inject.ts';
@@ -17,10 +16,9 @@ import { loraDeltaSqNorm, sqDistance } from '../lora/regularizer.ts';
 import { add, scale } from '../tensor/ops/elementwise.ts';
 import { crossEntropy, IGNORE_INDEX } from '../tensor/ops/loss.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { toHfJson } from '../tokenizer/hf-json.ts';
 import { loadForInference } from './load.ts';
-import { EOT, PAD } from '../tokenizer/special.ts';
+import { PAD } from '../tokenizer/special.ts';
 import type { RunContext } from './context.ts';
 import { SftLoader } from './sft-loader.ts';
 import { Trainer } from './trainer.ts';
@@ -85,11 +83,6 @@ export interface FinetuneResult {
   truncated: number;
 }
 
-/** Loads a model directory with its tokenizer. */
-export function loadModelAndTokenizer(dir: string, ctx: RunContext): { model: GPT; tok: Tokenizer } {
-  const { model, tok } = loadForInference(dir, undefined, ctx);
-  return { model, tok };
-}
 
 function validate(c: FinetuneConfig): void {
   const need = (ok: boolean, field: string, msg: string) => { if (!ok) throw new ConfigError(msg, { field }); };
@@ -122,7 +115,7 @@ export function headline(r: EvalResult): { task_acc?: number; gen_em?: number; c
 export function finetune(cfg: FinetuneConfig, ctx: RunContext): FinetuneResult {
   validate(cfg);
   const t0 = performance.now();
-  const { model, tok } = loadModelAndTokenizer(cfg.base, ctx);
+  const { model, tok } = loadForInference(cfg.base, undefined, ctx);
   const nCtx = model.config.nCtx;
   const { sequences, truncated } = encodeSftFile(cfg.data, tok, nCtx, cfg.truncate);
   if (truncated > 0) ctx.log(`data: ${truncated} rows longer than the context were truncated`);

@@ -3,7 +3,7 @@ import { ConfigError } from '../../errors.ts';
 import { LORA_DEFAULTS } from '../../lora/config.ts';
 import { loraParamCounts } from '../../lora/params.ts';
 import { loadModel } from '../../model/checkpoint.ts';
-import { log, numberFlag, parseFlags } from '../args.ts';
+import { numberFlag, parseFlags } from '../args.ts';
 import type { Command } from '../main.ts';
 
 const USAGE = `usage: fmn params --model MODEL [--rank R] [--targets LIST]
