@@ -16,26 +16,29 @@ const commands: Record<string, () => Promise<Command>> = {
   report: async () => (await import('./commands/report.ts')).command,
 };
 
-function usage(): string {
+async function usage(): Promise<string> {
+  const rows = await Promise.all(Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(10)} ${(await load()).summary}`));
   return [
     'fmn — fine-tune causal language models and measure what they forget',
     '',
     'usage: fmn <command> [options]   (fmn <command> --help for its options)',
     '',
     'commands:',
-    ...Object.keys(commands).map((c) => `  ${c}`),
+    ...rows,
+    '',
+    'exit codes: 0 ok, 1 a gate failed, 2 bad input or usage, 3 internal error',
   ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage() + '\n');
+    process.stdout.write((await usage()) + '\n');
     return name === undefined ? 2 : 0;
   }
   const load = commands[name];
   if (!load) {
-    process.stderr.write(`fmn: unknown command "${name}"\n\n${usage()}\n`);
+    process.stderr.write(`fmn: unknown command "${name}"\n\n${await usage()}\n`);
     return 2;
   }
   try {
