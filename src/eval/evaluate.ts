@@ -1,4 +1,5 @@
 import type { ProbeItem } from '../data/probes.ts';
+import { argmax } from '../model/generate.ts';
 import type { GPT } from '../model/gpt.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { EOT } from '../tokenizer/special.ts';
@@ -79,9 +80,7 @@ export function evaluateProbes(model: GPT, tok: Tokenizer, items: readonly Probe
     g.n++;
     let correct: boolean | null = null, genOk: boolean | null = null;
     if (it.kind === 'pair') {
-      const good = scores[first].logprob;
-      correct = true;
-      for (let j = 1; j < count; j++) if (!(good > scores[first + j].logprob)) correct = false;
+      correct = pairCorrect(scores, first, count);
     } else if (it.kind === 'text') {
       g.nll -= scores[first].logprob;
       g.tokens += scores[first].tokens;
@@ -89,8 +88,8 @@ export function evaluateProbes(model: GPT, tok: Tokenizer, items: readonly Probe
     } else if (it.kind === 'choice') {
       const lp = it.choices.map((_, j) => scores[first + j].logprob);
       const norm = it.choices.map((c, j) => lp[j] / Math.max(1, c.length));
-      correct = argmaxOf(lp) === it.label;
-      g.normHits += argmaxOf(norm) === it.label ? 1 : 0;
+      correct = argmax(lp) === it.label;
+      g.normHits += argmax(norm) === it.label ? 1 : 0;
       g.choiceN++;
     } else {
       genOk = (genText.get(it) ?? '').trim() === it.expected.trim();
@@ -131,8 +130,8 @@ class Agg {
   nll = 0; tokens = 0; bytes = 0;
 }
 
-function argmaxOf(x: number[]): number {
-  let b = 0;
-  for (let i = 1; i < x.length; i++) if (x[i] > x[b]) b = i;
-  return b;
+/** A pair item is right when its good sentence (scores[first]) beats every distractor after it. */
+export function pairCorrect(scores: { logprob: number }[], first: number, count: number): boolean {
+  for (let j = 1; j < count; j++) if (!(scores[first].logprob > scores[first + j].logprob)) return false;
+  return true;
 }

@@ -4,6 +4,7 @@ import type { GenerateProbe, PairProbe } from '../data/probes.ts';
 import type { GPT } from '../model/gpt.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { EOT } from '../tokenizer/special.ts';
+import { pairCorrect } from './evaluate.ts';
 import { greedyBatch, scoreSequences } from './score.ts';
 
 /**
@@ -30,10 +31,7 @@ export function fewShotBaseline(model: GPT, tok: Tokenizer, demos: SftRow[], k: 
   const scores = scoreSequences(model, reqs);
   let at = 0;
   for (const p of pairs) {
-    const good = scores[at].logprob;
-    let ok = true;
-    for (let j = 1; j <= p.bad.length; j++) if (!(good > scores[at + j].logprob)) ok = false;
-    hits += ok ? 1 : 0;
+    hits += pairCorrect(scores, at, 1 + p.bad.length) ? 1 : 0;
     at += 1 + p.bad.length;
   }
   const outs = greedyBatch(model, gens.map((g) => [...prefix, ...tok.encode(g.prompt, { allowSpecial: true })]), maxNewTokens, [eot]);

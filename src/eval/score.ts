@@ -1,3 +1,4 @@
+import { argmax } from '../model/generate.ts';
 import type { GPT } from '../model/gpt.ts';
 import { IGNORE_INDEX, crossEntropy } from '../tensor/ops/loss.ts';
 import { noGrad } from '../tensor/tensor.ts';
@@ -69,8 +70,7 @@ export function greedyBatch(model: GPT, prompts: number[][], maxNewTokens: numbe
           const logits = model.forward(ids, B, T).data;            // (B, T, V)
           seqs.forEach((q, b) => {
             const row = (b * T + T - 1) * V;
-            let best = 0;
-            for (let v = 1; v < V; v++) if (logits[row + v] > logits[row + best]) best = v;
+            const best = argmax(logits.subarray(row, row + V));
             q.push(best);
             if (!done[b]) {
               if (stop.has(best)) done[b] = true; else out[idx[b]].push(best);

@@ -1,3 +1,4 @@
+import { baseParameters } from '../model/checkpoint.ts';
 import type { GPT } from '../model/gpt.ts';
 import { Linear } from '../nn/layers.ts';
 import { resolveTargets, type LoraConfig } from './config.ts';
@@ -20,6 +21,6 @@ export function loraParamCounts(model: GPT, cfg: Pick<LoraConfig, 'rank' | 'targ
       rows.push({ layer: full, in: i, out: o, full: i * o, lora: cfg.rank * (i + o), share: (cfg.rank * (i + o)) / (i * o) });
     }
   }
-  const modelTotal = model.namedParameters().filter(([n]) => !/\.lora_[AB]\./.test(n)).reduce((s, [, p]) => s + p.size, 0);
+  const modelTotal = baseParameters(model).reduce((s, [, p]) => s + p.size, 0);
   return { rows, loraTotal: rows.reduce((s, r) => s + r.lora, 0), modelTotal };
 }

@@ -4,6 +4,7 @@ import type { Backend } from '../backend/backend.ts';
 import { CheckpointError, ConfigError } from '../errors.ts';
 import { fromHfConfig, toHfConfig, type GPTConfig } from './config.ts';
 import { GPT } from './gpt.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { readSafetensors, serializeSafetensors, writeFileAtomic, type StTensor } from './safetensors.ts';
 
 /**
@@ -23,15 +24,21 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
 }
 
 /**
+ * The base model's parameters under their HF names: on a LoRA-wrapped model the wrapped
+ * weights keep their own names (`….c_attn.base_layer.weight` → `….c_attn.weight`) and the
+ * adapters (`lora_A`, `lora_B`) are not part of it.
+ */
+export function baseParameters(model: GPT): [string, Tensor][] {
+  return model.namedParameters().filter(([n]) => !/\.lora_[AB]\./.test(n)).map(([n, t]) => [n.replace('.base_layer.', '.'), t]);
+}
+
+/**
  * The model's weights (or, with `which = 'grad'`, their gradients) as an HF state dict:
  * name → tensor in HF layout.
  */
 export function stateDict(model: GPT, which: 'data' | 'grad' = 'data'): Map<string, { shape: number[]; data: Float32Array }> {
   const sd = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [rawName, t] of model.namedParameters()) {
-    // a LoRA-wrapped model: the base weights keep their own names, adapters are not part of it
-    if (/\.lora_[AB]\./.test(rawName)) continue;
-    const name = rawName.replace('.base_layer.', '.');
+  for (const [name, t] of baseParameters(model)) {
     const data = (which === 'data' ? t.data : (t.grad ?? new Float32Array(t.size))) as Float32Array;
     if (isTransposedInHf(model.config, name)) sd.set(name, { shape: [t.shape[1], t.shape[0]], data: transpose2d(data, t.shape[0], t.shape[1]) });
     else sd.set(name, { shape: t.shape.slice(), data });
@@ -44,9 +51,7 @@ export function loadStateDict(model: GPT, tensors: Map<string, StTensor | { shap
   const byName = new Map(tensors);
   // GPT2Model checkpoints omit the `transformer.` prefix of GPT2LMHeadModel
   for (const [k, v] of tensors) if (model.config.modelType === 'gpt2' && !k.startsWith('transformer.') && !k.startsWith('lm_head.')) byName.set(`transformer.${k}`, v);
-  for (const [rawName, t] of model.namedParameters()) {
-    if (/\.lora_[AB]\./.test(rawName)) continue;
-    const name = rawName.replace('.base_layer.', '.');
+  for (const [name, t] of baseParameters(model)) {
     const src = byName.get(name);
     if (src === undefined) throw new CheckpointError('missing tensor', { file, field: name });
     const hfShape = isTransposedInHf(model.config, name) ? [t.shape[1], t.shape[0]] : t.shape;

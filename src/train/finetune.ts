@@ -7,7 +7,7 @@ import { encodeDocuments } from '../data/sft-format.ts';
 import { ConfigError, DataError } from '../errors.ts';
 import { evaluateProbes, type EvalResult } from '../eval/evaluate.ts';
 import { drift as driftOf } from '../eval/verdict.ts';
-import { saveModel } from '../model/checkpoint.ts';
+import { baseParameters, saveModel } from '../model/checkpoint.ts';
 import { writeFileAtomic } from '../model/safetensors.ts';
 import { LORA_DEFAULTS, loraScaling, type LoraConfig } from '../lora/config.ts';
 import { adapterParameters, applyLora, setLoraDisabled, setLoraTraining, type Adapters } from '../lora/inject.ts';
@@ -140,7 +140,7 @@ export function finetune(cfg: FinetuneConfig, ctx: RunContext): FinetuneResult {
     for (const [, p] of params) p.requiresGrad = true;
   }
   const trainable = params.reduce((s, [, p]) => s + p.size, 0);
-  const total = model.namedParameters().filter(([n]) => !/\.lora_[AB]\./.test(n)).reduce((s, [, p]) => s + p.size, 0);
+  const total = baseParameters(model).reduce((s, [, p]) => s + p.size, 0);
   ctx.log(`finetune: ${cfg.method.kind}, ${trainable.toLocaleString('en-US')} trainable of ${total.toLocaleString('en-US')} parameters ` +
     `(${(100 * trainable / total).toFixed(2)}%), ${sequences.length} rows, backend ${ctx.backend.name} (${ctx.backend.threads} threads)`);
   const theta0 = cfg.l2sp > 0 ? params.map(([, p]) => p.data.slice()) : [];

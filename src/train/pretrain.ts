@@ -112,7 +112,8 @@ export function pretrain(cfg: PretrainConfig, ctx: RunContext): PretrainResult {
   const tail = cfg.tailSteps > 0 && cfg.tailText > 0
     ? { fromBatch: Math.floor(cfg.steps * (1 - cfg.tailSteps)), fromToken: Math.floor(trainIds.length * (1 - cfg.tailText)) } : null;
   const loader = new PackedLoader(trainIds, cfg.batch, T, cfg.seed + 1, tail);
-  const evalBatches = heldOutIds(heldIds, T, cfg.batch);
+  // at most 4 held-out batches: a validation pass stays a small share of training time
+  const evalBatches = heldIds.length < T + 2 ? [] : heldOutBatches(heldIds, cfg.batch, T, 4);
   const trainer = new Trainer(model.namedParameters(), loader, {
     steps: cfg.steps, maxLr: cfg.lr, minLr: cfg.lr * cfg.minLrRatio, warmup: cfg.warmup, clip: cfg.clip, gradAccum: 1,
     adamw: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: cfg.weightDecay },
@@ -137,10 +138,4 @@ export function pretrain(cfg: PretrainConfig, ctx: RunContext): PretrainResult {
     modelDir: cfg.out, params: model.numParams(), finalLoss: r.loss, heldOutLoss: val, tokensPerSec: r.tokensPerSec,
     trainTokens: trainIds.length, seconds: (performance.now() - t0) / 1000,
   };
-}
-
-/** Held-out batches, capped so a validation pass stays a small share of training time. */
-function heldOutIds(ids: Int32Array, T: number, B: number): Batch[] {
-  if (ids.length < T + 2) return [];
-  return heldOutBatches(ids, B, T, 4);
 }
