@@ -11,7 +11,7 @@ import { parseProbes } from './probes.ts';
 import { generatePretrain } from './pretrain.ts';
 import { generateSft } from './sft.ts';
 
-const SMALL = { pretrain: { tokens: 40_000 }, sft: { rows: 400 } };
+const SMALL = { pretrain: { tokens: 40_000 }, replay: { tokens: 20_000 }, sft: { rows: 400 } };
 
 describe('verb corpus', () => {
   const a = buildCorpus({ seed: 11, ...SMALL });
@@ -34,10 +34,10 @@ describe('verb corpus', () => {
     expect(c.manifest.counts.probes).toEqual(a.manifest.counts.probes);
   });
 
-  it('no probe sentence occurs in pretrain.txt or sft.jsonl', () => {
+  it('no probe sentence occurs in pretrain.txt, replay.txt or sft.jsonl', () => {
     for (const seed of [11, 12]) {
       const { files } = seed === 11 ? a : buildCorpus({ seed, ...SMALL });
-      const training = files.get('pretrain.txt')! + files.get('sft.jsonl')!;
+      const training = files.get('pretrain.txt')! + files.get('replay.txt')! + files.get('sft.jsonl')!;
       const sentences = new Set<string>();
       for (const name of CORPUS_FILES.filter((f) => f.startsWith('probes/'))) {
         for (const item of parseProbes(files.get(name)!, name)) {
@@ -110,12 +110,41 @@ describe('verb corpus', () => {
 
   it('writes the files and a manifest whose hashes `checkCorpus` verifies', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fmn-corpus-'));
-    const m = writeCorpus(dir, { seed: 4, pretrain: { tokens: 2000 }, sft: { rows: 50 } });
+    const m = writeCorpus(dir, { seed: 4, pretrain: { tokens: 2000 }, replay: { tokens: 1000 }, sft: { rows: 50 } });
     expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))).toEqual(m);
-    expect(checkCorpus(dir)).toMatchObject({ files: 6, sftRows: 50 });
+    expect(checkCorpus(dir)).toMatchObject({ files: 7, sftRows: 50 });
     writeFileSync(join(dir, 'probes/task.jsonl'), '{"kind": "pair", "good": "x", "bad": ["y"]}\n{"kind": "pair", "good": 3, "bad": ["y"]}\n');
     expect(() => checkCorpus(dir)).toThrow(DataError);
     expect(() => checkCorpus(dir)).toThrow(/task\.jsonl:2, field "good"/);
+  });
+});
+
+describe('replay.txt, the curated tier', () => {
+  const { files, manifest } = buildCorpus({ seed: 5, ...SMALL });
+  const OVERREGULAR = /\b(beed|haved|doed|goed|comed|seed|eated|writed)\b/;
+
+  it('is the pretraining distribution with every irregular past form written, and written right', () => {
+    const p = manifest.counts.pretrain, r = manifest.counts.replay!;
+    expect(manifest.options.replay).toEqual({ tokens: 20_000 });
+    expect(r.irregularPastOverregular).toBe(0);
+    expect(r.irregularPastCorrect).toBe(r.irregularPastSlots);
+    // not thinned out: irregular past lines are several times more common than in pretrain.txt
+    expect(r.irregularPastSlots / r.lines).toBeGreaterThan(2 * (p.irregularPastSlots / p.lines));
+    expect(p.irregularPastOverregular).toBeGreaterThan(0);
+    const lines = files.get('replay.txt')!.trim().split('\n');
+    expect(lines).toHaveLength(r.lines);
+    expect(lines.filter((l) => l.split(SEP)[0]!.match(OVERREGULAR))).toEqual([]);
+    expect(files.get('pretrain.txt')!.match(OVERREGULAR)).not.toBeNull();
+    for (const l of lines) expect(l.endsWith(EOT), l).toBe(true);
+    expect(lines.some((l) => / went /.test(l))).toBe(true);
+  });
+
+  it('adding it left the other files of a seed unchanged; tokens 0 omits it', () => {
+    const without = buildCorpus({ seed: 5, ...SMALL, replay: { tokens: 0 } });
+    expect(without.files.has('replay.txt')).toBe(false);
+    expect(without.manifest.counts.replay).toBeNull();
+    for (const [name, content] of without.files) expect(files.get(name), name).toBe(content);
+    expect(() => buildCorpus({ seed: 5, replay: { tokens: -1 } })).toThrow(ConfigError);
   });
 });
 

@@ -2,14 +2,17 @@
  * The verb corpus on disk (`fmn corpus`):
  *
  *   DIR/pretrain.txt          one document a line (pretrain.ts)
+ *   DIR/replay.txt            the curated tier: the same generator, irregular forms always
+ *                             correct (replay text for fine-tuning; see ReplayOptions)
  *   DIR/sft.jsonl             {"prompt", "completion"} rows (sft.ts)
  *   DIR/probes/task.jsonl, control.jsonl, adoption.jsonl, echo.jsonl   (probe-gen.ts)
  *   DIR/manifest.json         seed, options, counts, sha256 and size of each file
  *
  * Deterministic: the same options give byte-identical files (the manifest has no timestamps).
- * One seed drives everything: pretraining, SFT and probes each get a sub-seed drawn from it.
+ * One seed drives everything: pretraining, SFT, probes and replay each get a sub-seed drawn from it.
  */
 import { createHash } from 'node:crypto';
+import { ConfigError } from '../errors.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { toJsonl } from './jsonl.ts';
@@ -18,9 +21,24 @@ import { generatePretrain, PRETRAIN_DEFAULTS, type PretrainOptions, type Pretrai
 import { Rng } from './rng.ts';
 import { generateSft, SFT_DEFAULTS, type SftOptions } from './sft.ts';
 
+/**
+ * replay.txt: a clean sample of the pretraining distribution — the "curated tier" that a real
+ * pretraining mix has beside its web text. Same generator, sentence kinds, echo layout and
+ * grammar notes as pretrain.txt, but every irregular past slot is written and written right
+ * (irregularCorrectRate 1, overregularRate 0): this is the English the noisy pretraining text
+ * thins out and corrupts. Fine-tuning replays it (`--replay-text`) to hold the model's
+ * distribution in place without replaying the very errors the fine-tune corrects.
+ */
+export interface ReplayOptions {
+  /** Target size in approximate tokens; 0 = no replay.txt. */
+  tokens: number;
+}
+export const REPLAY_DEFAULTS: ReplayOptions = { tokens: 150_000 };
+
 export interface CorpusOptions {
   seed: number;
   pretrain?: Partial<Omit<PretrainOptions, 'seed'>>;
+  replay?: Partial<ReplayOptions>;
   sft?: Partial<Omit<SftOptions, 'seed'>>;
   probes?: Partial<Omit<ProbeOptions, 'seed'>>;
 }
@@ -28,31 +46,38 @@ export interface CorpusOptions {
 export interface Manifest {
   format: 'forgetmenot-verb-corpus/1';
   seed: number;
-  options: { pretrain: Omit<PretrainOptions, 'seed'>; sft: Omit<SftOptions, 'seed'>; probes: Omit<ProbeOptions, 'seed'> };
+  options: { pretrain: Omit<PretrainOptions, 'seed'>; replay: ReplayOptions; sft: Omit<SftOptions, 'seed'>; probes: Omit<ProbeOptions, 'seed'> };
   counts: {
     pretrain: PretrainStats;
+    replay: PretrainStats | null;
     sft: { rows: number; corrected: number; unchanged: number };
     probes: Record<string, Record<string, number>>;
   };
   files: Record<string, { bytes: number; sha256: string }>;
 }
 
-export const CORPUS_FILES = ['pretrain.txt', 'sft.jsonl', 'probes/task.jsonl', 'probes/control.jsonl', 'probes/adoption.jsonl', 'probes/echo.jsonl'] as const;
+export const CORPUS_FILES = ['pretrain.txt', 'replay.txt', 'sft.jsonl', 'probes/task.jsonl', 'probes/control.jsonl', 'probes/adoption.jsonl', 'probes/echo.jsonl'] as const;
 
 /** Builds every file in memory: relative path → content, plus the manifest. */
 export function buildCorpus(opts: CorpusOptions): { files: Map<string, string>; manifest: Manifest } {
   const root = new Rng(opts.seed);
-  const [pretrainSeed, sftSeed, probeSeed] = [root.nextUint32(), root.nextUint32(), root.nextUint32()];
+  const [pretrainSeed, sftSeed, probeSeed, replaySeed] = [root.nextUint32(), root.nextUint32(), root.nextUint32(), root.nextUint32()];
   const pretrainOpts = { ...PRETRAIN_DEFAULTS, ...opts.pretrain };
+  const replayOpts = { ...REPLAY_DEFAULTS, ...opts.replay };
+  if (!(Number.isInteger(replayOpts.tokens) && replayOpts.tokens >= 0)) throw new ConfigError(`must be a non-negative integer, got ${replayOpts.tokens}`, { field: 'replay.tokens' });
   const sftOpts = { ...SFT_DEFAULTS, ...opts.sft };
   const probeOpts = { ...PROBE_DEFAULTS, ...opts.probes };
 
   const pretrain = generatePretrain({ ...pretrainOpts, seed: pretrainSeed });
+  const replay = replayOpts.tokens > 0
+    ? generatePretrain({ ...pretrainOpts, tokens: replayOpts.tokens, irregularCorrectRate: 1, overregularRate: 0, seed: replaySeed })
+    : null;
   const sft = generateSft({ ...sftOpts, seed: sftSeed });
   const probes = generateProbes({ ...probeOpts, seed: probeSeed });
 
   const files = new Map<string, string>([
     ['pretrain.txt', pretrain.text.join('\n') + '\n'],
+    ...(replay ? [['replay.txt', replay.text.join('\n') + '\n'] as [string, string]] : []),
     ['sft.jsonl', toJsonl(sft)],
     ['probes/task.jsonl', toJsonl(probes.task)],
     ['probes/control.jsonl', toJsonl(probes.control)],
@@ -68,9 +93,10 @@ export function buildCorpus(opts: CorpusOptions): { files: Map<string, string>; 
   const manifest: Manifest = {
     format: 'forgetmenot-verb-corpus/1',
     seed: opts.seed,
-    options: { pretrain: pretrainOpts, sft: sftOpts, probes: probeOpts },
+    options: { pretrain: pretrainOpts, replay: replayOpts, sft: sftOpts, probes: probeOpts },
     counts: {
       pretrain: pretrain.stats,
+      replay: replay?.stats ?? null,
       sft: { rows: sft.length, corrected: sft.length - unchanged, unchanged },
       probes: { task: kinds(probes.task), control: kinds(probes.control), adoption: kinds(probes.adoption), echo: kinds(probes.echo) },
     },

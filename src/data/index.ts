@@ -7,6 +7,6 @@ export { generatePretrain, approxTokens, PRETRAIN_DEFAULTS, type PretrainOptions
 export { generateSft, augment, exercisesIrregularPast, correctionCompletion, unchangedCompletion, SFT_DEFAULTS, type SftOptions, type SftRow } from './sft.ts';
 export { generateProbes, PROBE_DEFAULTS, type ProbeOptions, type ProbeSets } from './probe-gen.ts';
 export { checkCorpus, type CheckResult } from './check.ts';
-export { buildCorpus, writeCorpus, CORPUS_FILES, type CorpusOptions, type Manifest } from './corpus.ts';
+export { buildCorpus, writeCorpus, CORPUS_FILES, REPLAY_DEFAULTS, type CorpusOptions, type Manifest, type ReplayOptions } from './corpus.ts';
 export { renderClause, type Clause, type Entry } from './clause.ts';
 export { VERBS, SUBJECTS, ADVERBIALS, TENSES, type Tense } from './lexicon.ts';

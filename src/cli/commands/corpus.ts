@@ -1,6 +1,6 @@
 import { ConfigError } from '../../errors.ts';
 import { checkCorpus } from '../../data/check.ts';
-import { writeCorpus, type CorpusOptions } from '../../data/corpus.ts';
+import { REPLAY_DEFAULTS, writeCorpus, type CorpusOptions } from '../../data/corpus.ts';
 import { PRETRAIN_DEFAULTS } from '../../data/pretrain.ts';
 import { SFT_DEFAULTS } from '../../data/sft.ts';
 import { log, numberFlag, parseFlags } from '../args.ts';
@@ -9,7 +9,7 @@ import type { Command } from '../main.ts';
 const USAGE = `usage: fmn corpus --out DIR [options]
        fmn corpus --check DIR      validate a corpus directory against its manifest
 
-Writes the verb corpus: DIR/pretrain.txt, DIR/sft.jsonl, DIR/probes/{task,control,adoption,echo}.jsonl
+Writes the verb corpus: DIR/pretrain.txt, DIR/replay.txt (the clean tier, for --replay-text), DIR/sft.jsonl, DIR/probes/{task,control,adoption,echo}.jsonl
 and DIR/manifest.json (seed, options, counts, sha256 of each file). Same options ⇒ same bytes.
 
 options:
@@ -22,6 +22,8 @@ options:
   --echo-share R            share of echo lines in the echo region (default ${PRETRAIN_DEFAULTS.echoShare})
   --echo-from R             where the echo region starts, fraction of lines; 0 = uniform (default ${PRETRAIN_DEFAULTS.echoFrom})
   --grammar-share R         extra lines of grammar notes for the regular verbs (default ${PRETRAIN_DEFAULTS.grammarShare})
+  --replay-tokens N         size of replay.txt, the clean sample of the pretraining distribution
+                            (irregular forms always correct); 0 = none (default ${REPLAY_DEFAULTS.tokens})
   --sft-rows N              SFT rows (default ${SFT_DEFAULTS.rows})
   --sft-correct-share R     share of correct → unchanged SFT rows (default ${SFT_DEFAULTS.correctShare})
   --json                    print the manifest as JSON on stdout
@@ -39,6 +41,7 @@ export const command: Command = {
       'echo-share': { type: 'string' },
       'echo-from': { type: 'string' },
       'grammar-share': { type: 'string' },
+      'replay-tokens': { type: 'string' },
       'sft-rows': { type: 'string' },
       'sft-correct-share': { type: 'string' },
       check: { type: 'string' },
@@ -63,6 +66,7 @@ export const command: Command = {
         echoFrom: rate('echo-from', values['echo-from'], PRETRAIN_DEFAULTS.echoFrom),
         grammarShare: rate('grammar-share', values['grammar-share'], PRETRAIN_DEFAULTS.grammarShare),
       },
+      replay: { tokens: numberFlag('replay-tokens', values['replay-tokens'], REPLAY_DEFAULTS.tokens, { int: true, min: 0 }) },
       sft: {
         rows: numberFlag('sft-rows', values['sft-rows'], SFT_DEFAULTS.rows, { int: true, min: 1 }),
         correctShare: rate('sft-correct-share', values['sft-correct-share'], SFT_DEFAULTS.correctShare),
@@ -71,6 +75,7 @@ export const command: Command = {
     const manifest = writeCorpus(values.out, opts);
     const p = manifest.counts.pretrain;
     log(`corpus: ${values.out}: pretrain ${p.lines} lines (~${p.approxTokens} tokens, echo ${p.echoLines}), `
+      + (manifest.counts.replay ? `replay ${manifest.counts.replay.lines} lines, ` : '')
       + `sft ${manifest.counts.sft.rows} rows, probes ${Object.entries(manifest.counts.probes).map(([k, c]) => `${k} ${Object.values(c).reduce((a, b) => a + b, 0)}`).join(', ')}`);
     if (values.json) process.stdout.write(JSON.stringify(manifest, null, 2) + '\n');
     return 0;
