@@ -28,8 +28,17 @@ describe('fmn lab --fast', () => {
     summary = await runLab(out, cfg, { backend, log: () => {}, fast: true });
     for (const f of ['report.html', 'report.md', 'summary.json']) expect(existsSync(join(out, f)), f).toBe(true);
     const names = summary.arms.map((a) => a.name);
-    expect(names).toEqual(['lora-default', 'full-default', 'full-aggressive', 'full-measured', 'lora-replay', 'lora-anchor', 'lora-best']);
+    expect(names).toEqual(['lora-default', 'full-default', 'full-aggressive', 'full-measured', 'lora-replay', 'lora-anchor', 'lora-best', 'ablation-noisy-replay']);
     expect(summary.search.length).toBeGreaterThan(0);
+    // replay comes from the curated tier, except in the ablation that replays the noisy pretraining text
+    const byName = new Map(summary.arms.map((a) => [a.name, a]));
+    expect(byName.get('lora-replay')!.replay_text).toBe('replay.txt');
+    expect(byName.get('lora-default')!.replay_text).toBeNull();
+    const abl = byName.get('ablation-noisy-replay')!;
+    expect(abl.replay_text).toBe('pretrain.txt');
+    expect(abl.replay).toBeGreaterThan(0);
+    expect(summary.search.some((s) => s.lr === abl.lr && s.replay === abl.replay && s.steps === abl.steps)).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'runs', 'ablation-noisy-replay', 'config.resolved.json'), 'utf8')).replayText).toMatch(/pretrain\.txt$/);
   }, 600_000);
 
   it('summary.json on disk is the returned summary; the report shows every arm and verdict', () => {

@@ -28,7 +28,7 @@ export function fixtureSummary(): LabSummary {
   const arms = [
     arm('lora-default', { method: 'lora', rank: 8, alpha: 16, task_acc: 0.912, drift: 0.021, pass: true }),
     arm('full-aggressive', { method: 'full', lr: 1e-3, task_acc: 0.975, drift: 1.8, pass: false, kept_step: 40 }),
-    arm('lora-replay', { method: 'lora', rank: 8, alpha: 16, replay: 0.05, lambda: 0.01, task_acc: 0.85, drift: -0.004, pass: true,
+    arm('lora-replay', { method: 'lora', rank: 8, alpha: 16, replay: 0.05, replay_text: 'replay.txt', lambda: 0.01, task_acc: 0.85, drift: -0.004, pass: true,
       probes: taskProbe((i) => 0.8 + 0.02 * i, ['verb=write']) }),
   ];
   const rows = [0, 1].flatMap((l) => [

@@ -18,7 +18,7 @@ const schema = z.looseObject({
     probes,
   }),
   arms: z.array(z.looseObject({
-    name: z.string(), description: z.string(), method: z.enum(['lora', 'full']), lr: num, steps: num, replay: num, lambda: num,
+    name: z.string(), description: z.string(), method: z.enum(['lora', 'full']), lr: num, steps: num, replay: num, replay_text: z.string().nullable().optional(), lambda: num,
     rank: num.optional(), alpha: num.optional(), run_dir: z.string(), task_acc: num, gen_em: num, control_ppl: num, drift: num,
     adoption: num, adoption_gen_em: num, pass: z.boolean(), reasons: z.array(z.string()), trainable_params: num, seconds: num,
     kept_step: num.nullable(),

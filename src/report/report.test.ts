@@ -76,7 +76,7 @@ describe('writeReport', () => {
     const md = readFileSync(files.md, 'utf8');
     expect(md).toContain('| lora-default | lora | 1e-4 | 60 | 0 | 0 | 8 | 24,576 | 0.912 | 0.730 | 12.76 | +2.10% | 0.900 | 0.850 | **PASS** |');
     expect(md).toContain('| full-aggressive | full | 1e-3 | 60 | 0 | 0 | — | 812,000 | 0.975 | 0.780 | 35 | **+180.0%** |');
-    expect(md).toContain('| lora-replay | lora | 1e-4 | 60 | 0.05 | 0.01 | 8 |');
+    expect(md).toContain('| lora-replay | lora | 1e-4 | 60 | 0.05 (replay.txt) | 0.01 | 8 |');
     expect(md).toContain('| verb=go | 12 | 0.350 | 0.922 (+0.572) | 0.985 (+0.635) | 0.860 (+0.510) |');
     expect(md).toContain('| verb=write | 12 | 0.550 | 1.000 (+0.450) | 1.000 (+0.450) | — |');
     expect(md).toContain('| lr=3e-4,replay=0 | 3e-4 | 60 | 0 | 0 | 0.930 | +7.00% | **FAIL** |');

@@ -39,7 +39,7 @@ function verdict(s: LabSummary): Section {
 function arms(s: LabSummary): Section {
   const head = ['arm', 'method', 'lr', 'steps', 'replay', 'λ', 'rank', 'trainable', 'task acc', 'gen EM', 'control PPL', 'drift', 'adoption', 'adoption gen EM', 'pass'];
   const rows: Cell[][] = s.arms.map((a) => [
-    a.name, a.method, lr(a.lr), int(a.steps), plain(a.replay), plain(a.lambda), a.rank === undefined ? '—' : plain(a.rank),
+    a.name, a.method, lr(a.lr), int(a.steps), a.replay > 0 && a.replay_text ? `${plain(a.replay)} (${a.replay_text})` : plain(a.replay), plain(a.lambda), a.rank === undefined ? '—' : plain(a.rank),
     int(a.trainable_params), acc(a.task_acc), acc(a.gen_em), num(a.control_ppl),
     { text: pct(a.drift), tone: a.drift <= s.drift_bound ? undefined : 'fail' }, acc(a.adoption), acc(a.adoption_gen_em), badge(a.pass),
   ]);

@@ -33,6 +33,8 @@ export interface ArmSummary {
   lr: number;
   steps: number;
   replay: number;
+  /** The replay source, relative to the corpus directory (replay.txt or pretrain.txt); null without replay. */
+  replay_text?: string | null;
   /** λ of the regularizer (LoRA anchor for lora, L2-SP for full); 0 = none. */
   lambda: number;
   rank?: number;

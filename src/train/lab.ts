@@ -27,6 +27,8 @@ interface ArmSpec {
   replay: number;
   lambda: number;
   gate?: boolean;
+  /** Replay source: the corpus's curated tier (replay.txt, default) or the noisy pretraining text. */
+  replayFrom?: 'replay' | 'pretrain';
 }
 
 const lora = (): Method => ({ kind: 'lora', ...LORA_DEFAULTS });
@@ -39,7 +41,7 @@ export function labArms(c: LabConfig): ArmSpec[] {
     { name: 'full-default', description: 'full fine-tuning at the recipe\'s lr 1e-5', method: { kind: 'full' }, lr: 1e-5, steps, replay: 0, lambda: 0 },
     { name: 'full-aggressive', description: `full fine-tuning at lr ${c.aggressiveFullLr}: learns, and forgets`, method: { kind: 'full' }, lr: c.aggressiveFullLr, steps, replay: 0, lambda: 0 },
     { name: 'full-measured', description: 'full fine-tuning at lr 1e-4, the rate measured for this model size', method: { kind: 'full' }, lr: 1e-4, steps, replay: 0, lambda: 0 },
-    { name: 'lora-replay', description: `LoRA at lr ${c.loraLr} with ${100 * c.replay}% replay of pretraining text`, method: lora(), lr: c.loraLr, steps, replay: c.replay, lambda: 0 },
+    { name: 'lora-replay', description: `LoRA at lr ${c.loraLr} with ${100 * c.replay}% replay of the curated pretraining tier (replay.txt)`, method: lora(), lr: c.loraLr, steps, replay: c.replay, lambda: 0 },
     { name: 'lora-anchor', description: `LoRA at lr ${c.loraLr} with the anchor λ‖ΔW‖², λ = ${c.loraL2}`, method: lora(), lr: c.loraLr, steps, replay: 0, lambda: c.loraL2 },
   ];
 }
@@ -67,7 +69,7 @@ export async function runLab(out: string, c: LabConfig, ctx: RunContext & { fast
 
   // 1. corpus
   ctx.log(`lab: 1/6 corpus → ${corpusDir}`);
-  const manifest = writeCorpus(corpusDir, { seed: c.corpus.seed, pretrain: c.corpus.pretrain, sft: { rows: c.corpus.sftRows }, probes: c.corpus.probes });
+  const manifest = writeCorpus(corpusDir, { seed: c.corpus.seed, pretrain: c.corpus.pretrain, replay: { tokens: c.corpus.replayTokens }, sft: { rows: c.corpus.sftRows }, probes: c.corpus.probes });
   const probeFile = (p: string) => join(corpusDir, 'probes', `${p}.jsonl`);
   const probes: Record<string, ProbeItem[]> = {};
   for (const p of ['task', 'control', 'adoption', 'echo']) probes[p] = loadProbes(probeFile(p));
@@ -103,7 +105,7 @@ export async function runLab(out: string, c: LabConfig, ctx: RunContext & { fast
     const r = finetune({
       ...FINETUNE_DEFAULTS, base: baseDir, data: join(corpusDir, 'sft.jsonl'), out: runDir, method: a.method,
       lr: a.lr, steps: a.steps, batch: c.finetune.batch, warmup: c.finetune.warmup, seed: c.finetune.seed,
-      replay: a.replay, replayText: a.replay > 0 ? join(corpusDir, 'pretrain.txt') : undefined,
+      replay: a.replay, replayText: a.replay > 0 ? join(corpusDir, a.replayFrom === 'pretrain' ? 'pretrain.txt' : 'replay.txt') : undefined,
       loraL2: a.method.kind === 'lora' ? a.lambda : 0, l2sp: a.method.kind === 'full' ? a.lambda : 0,
       probes: [probeFile('task'), probeFile('control')], evalEvery: c.finetune.evalEvery, driftBound: c.driftBound, gate: a.gate ?? false,
     }, { backend: ctx.backend, log: () => {} });
@@ -111,7 +113,8 @@ export async function runLab(out: string, c: LabConfig, ctx: RunContext & { fast
     const ev = evaluateProbes(tuned.model, tuned.tok, [...probes.task, ...probes.control, ...probes.adoption]);
     const vd = verdict(baseEval, ev, c.driftBound);
     const arm: ArmSummary = {
-      name: a.name, description: a.description, method: a.method.kind, lr: a.lr, steps: r.steps, replay: a.replay, lambda: a.lambda,
+      name: a.name, description: a.description, method: a.method.kind, lr: a.lr, steps: r.steps, replay: a.replay,
+      replay_text: a.replay > 0 ? (a.replayFrom === 'pretrain' ? 'pretrain.txt' : 'replay.txt') : null, lambda: a.lambda,
       ...(a.method.kind === 'lora' ? { rank: a.method.rank, alpha: a.method.alpha } : {}),
       run_dir: relative(out, runDir), task_acc: pick(ev, 'task', 'acc'), gen_em: pick(ev, 'task', 'gen_em'), control_ppl: pick(ev, 'control', 'ppl'),
       drift: vd.drift ?? NaN, adoption: pick(ev, 'adoption', 'acc'), adoption_gen_em: pick(ev, 'adoption', 'gen_em'),
@@ -130,6 +133,16 @@ export async function runLab(out: string, c: LabConfig, ctx: RunContext & { fast
   const passing = candidates.filter((a) => a.drift <= c.driftBound);
   const best = (passing.length > 0 ? passing : candidates).reduce((x, y) => (y.task_acc > x.task_acc ? y : x));
   arms.push({ ...best, name: 'lora-best', description: `best of the search (${best.name})` });
+  // the ablation that says what the replay source does: the best replaying candidate's recipe,
+  // replaying the noisy pretraining text (errors and all) instead of the curated tier
+  const replaying = candidates.filter((a) => a.replay > 0);
+  if (replaying.length > 0) {
+    const r = (replaying.some((a) => a.drift <= c.driftBound) ? replaying.filter((a) => a.drift <= c.driftBound) : replaying)
+      .reduce((x, y) => (y.task_acc > x.task_acc ? y : x));
+    ctx.log('lab: ablation — replay from pretrain.txt instead of replay.txt');
+    arms.push(runArm({ name: 'ablation-noisy-replay', description: `${r.name} replaying pretrain.txt (errors and all) instead of replay.txt`,
+      method: lora(), lr: r.lr, steps: r.steps, replay: r.replay, lambda: r.lambda, gate: true, replayFrom: 'pretrain' }));
+  }
 
   // 6. summary + report
   const baseTask = pick(baseEval, 'task', 'acc');
