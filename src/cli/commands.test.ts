@@ -16,11 +16,13 @@ describe('fmn corpus / fmn tokenizer', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fmn-cli-'));
 
   it('corpus --out writes the files and prints the manifest with --json; tokenizer train reads them', () => {
-    const r = fmn('corpus', '--out', join(dir, 'c'), '--seed', '3', '--tokens', '20000', '--sft-rows', '100', '--json');
+    const r = fmn('corpus', '--out', join(dir, 'c'), '--seed', '3', '--tokens', '20000', '--replay-tokens', '5000', '--sft-rows', '100', '--json');
     expect(r.code, r.stderr).toBe(0);
     const manifest = JSON.parse(r.stdout);
     expect(manifest.seed).toBe(3);
-    for (const f of ['pretrain.txt', 'sft.jsonl', 'probes/task.jsonl', 'probes/control.jsonl', 'probes/adoption.jsonl', 'probes/echo.jsonl', 'manifest.json']) {
+    expect(manifest.options.replay).toEqual({ tokens: 5000 });
+    expect(manifest.counts.replay.irregularPastOverregular).toBe(0);
+    for (const f of ['pretrain.txt', 'replay.txt', 'sft.jsonl', 'probes/task.jsonl', 'probes/control.jsonl', 'probes/adoption.jsonl', 'probes/echo.jsonl', 'manifest.json']) {
       expect(existsSync(join(dir, 'c', f)), f).toBe(true);
     }
     expect(manifest.counts.sft.rows).toBe(100);

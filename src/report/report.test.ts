@@ -88,6 +88,16 @@ describe('writeReport', () => {
 });
 
 describe('renderMarkdown / renderHtml', () => {
+  it('an arm replaying pretrain.txt is set against the search candidate with its recipe', () => {
+    const s: LabSummary = fixtureSummary();
+    expect(renderMarkdown(s)).not.toContain('Replay source');
+    const twin = s.search[1]!;
+    s.arms.push({ ...s.arms[2]!, name: 'ablation-noisy-replay', description: 'noisy replay', lr: twin.lr, steps: twin.steps, replay: twin.replay,
+      lambda: twin.lambda, replay_text: 'pretrain.txt', task_acc: 0.41, drift: -0.012, pass: true });
+    expect(renderMarkdown(s)).toContain('Replay source: the recipe of lr=1e-4,replay=0.05 reaches task acc 0.880 (drift +1.00%) replaying the curated '
+      + 'replay.txt, and 0.410 (drift −1.20%) replaying pretrain.txt, errors and all (ablation-noisy-replay).');
+  });
+
   it('are pure and survive missing per-tag results, no search and no metrics', () => {
     const s: LabSummary = fixtureSummary();
     s.base.probes = {};

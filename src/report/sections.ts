@@ -25,6 +25,7 @@ function verdict(s: LabSummary): Section {
     blocks: [
       { kind: 'p', text: `${t.met ? 'Target met' : 'Target not met'}${t.arm ? ` (arm ${t.arm})` : ''}: ${t.note}`, tone: t.met ? 'pass' : 'fail' },
       { kind: 'p', text: `${passed} of ${s.arms.length} arms pass "drift ≤ ${share(s.drift_bound)} and task accuracy up" (base task acc ${acc(s.base.task_acc)}).` },
+      ...replaySource(s),
       {
         kind: 'list',
         items: s.arms.map((a) => ({
@@ -34,6 +35,18 @@ function verdict(s: LabSummary): Section {
       },
     ],
   };
+}
+
+/** What the replay source does: the ablation arm against the search candidate it repeats. */
+function replaySource(s: LabSummary): Block[] {
+  const abl = s.arms.find((a) => a.replay_text === 'pretrain.txt');
+  const twin = abl && s.search.find((c) => c.lr === abl.lr && c.steps === abl.steps && c.replay === abl.replay && c.lambda === abl.lambda);
+  if (!abl || !twin) return [];
+  return [{
+    kind: 'p',
+    text: `Replay source: the recipe of ${twin.name} reaches task acc ${acc(twin.task_acc)} (drift ${pct(twin.drift)}) replaying the curated replay.txt, `
+      + `and ${acc(abl.task_acc)} (drift ${pct(abl.drift)}) replaying pretrain.txt, errors and all (${abl.name}).`,
+  }];
 }
 
 function arms(s: LabSummary): Section {

@@ -31,7 +31,8 @@ options:
   --rslora            scale by alpha/sqrt(r) instead of alpha/r
   --init-gaussian     gaussian A init instead of Kaiming-uniform
   --replay F          share of every batch drawn from --replay-text (default 0)
-  --replay-text FILE  pretraining-distribution text for replay
+  --replay-text FILE  pretraining-distribution text for replay (fmn corpus writes replay.txt,
+                      a clean sample; replaying text with the errors being corrected undoes them)
   --lora-l2 L         anchor regularizer L·||ΔW||²_F on LoRA updates (alpha/r inside the norm)
   --l2sp L            L2-SP L·||θ − θ0||² for full fine-tuning
   --probes FILE...    probe files for in-training evaluation (comma-separated)
