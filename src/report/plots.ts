@@ -51,7 +51,7 @@ function driftScale(s: LabSummary, values: number[]) {
   const domain: [number, number] = [lo < 0 ? inv(f(lo) - pad) : 0, inv(f(hi) + pad)];
   const frac = (v: number) => (f(v) - f(domain[0])) / (f(domain[1]) - f(domain[0]));
   const scale = symlog ? { type: 'symlog' as const, constant: c, domain, nice: false } : { type: 'linear' as const, domain, nice: false };
-  const ticks = [-10, -5, -2, -1, -0.5, -0.2, -0.1, 0, s.drift_bound, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100];
+  const ticks = [...new Set([-10, -5, -2, -1, -0.5, -0.2, -0.1, -s.drift_bound, -0.02, 0, s.drift_bound, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100])].sort((a, b) => a - b);
   const axis = { format: '.0%', ...(symlog && { values: ticks.filter((t) => t >= domain[0] && t <= domain[1]) }) };
   return { scale, frac, axis };
 }

@@ -37,12 +37,15 @@ export const command: Command = {
     const out = v.out ?? 'lab-out';
     const s = await runLab(out, cfg, { backend: selectBackend(), log, fast: v.fast ?? false });
     const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+    const w = Math.max(...s.arms.map((a) => a.name.length)) + 2;
+    const replay = (a: (typeof s.arms)[number]) => (a.replay > 0 && a.replay_text === 'pretrain.txt' ? `${a.replay}*` : String(a.replay));
     const lines = [
       '',
       `base: task acc ${s.base.task_acc.toFixed(3)}  control PPL ${s.base.control_ppl.toFixed(4)}  control acc ${s.base.control_acc.toFixed(3)}  echo EM ${s.base.echo_em.toFixed(3)}`,
-      'arm'.padEnd(18) + 'method'.padEnd(7) + 'lr'.padStart(8) + 'replay'.padStart(8) + 'λ'.padStart(7) + 'task'.padStart(7) + 'genEM'.padStart(7) + 'drift'.padStart(9) + 'adopt'.padStart(7) + '  verdict',
-      ...s.arms.map((a) => a.name.padEnd(18) + a.method.padEnd(7) + a.lr.toExponential(0).padStart(8) + String(a.replay).padStart(8) + String(a.lambda).padStart(7) +
+      'arm'.padEnd(w) + 'method'.padEnd(7) + 'lr'.padStart(8) + 'replay'.padStart(8) + 'λ'.padStart(7) + 'task'.padStart(7) + 'genEM'.padStart(7) + 'drift'.padStart(9) + 'adopt'.padStart(7) + '  verdict',
+      ...s.arms.map((a) => a.name.padEnd(w) + a.method.padEnd(7) + a.lr.toExponential(0).padStart(8) + replay(a).padStart(8) + String(a.lambda).padStart(7) +
         a.task_acc.toFixed(3).padStart(7) + a.gen_em.toFixed(3).padStart(7) + pct(a.drift).padStart(9) + a.adoption.toFixed(3).padStart(7) + `  ${a.pass ? 'PASS' : 'FAIL'}`),
+      ...(s.arms.some((a) => a.replay_text === 'pretrain.txt') ? ['* replays pretrain.txt; other replay arms replay the curated replay.txt'] : []),
       '',
       `target: ${s.target.met ? 'MET' : 'NOT MET'} — ${s.target.note}`,
       `report: ${out}/report.html  (${s.wall_seconds.toFixed(0)} s on ${s.backend}, ${s.threads} threads)`,
