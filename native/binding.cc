@@ -4,8 +4,10 @@
 // length they imply, so a wrong call throws a JS error instead of touching foreign memory.
 #include <napi.h>
 
+#include <atomic>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "kernels.h"
 #include "openblas.h"
@@ -253,6 +255,26 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fmn::poolThreads());
 }
 
+// Pool self-check: `jobs` jobs of varying task counts (1..97) back to back, each task adding one
+// to its own slot; returns how many slots did not end at exactly one (0 when the pool is right).
+// The tests run it with more threads than cores, so workers are preempted mid-job.
+Napi::Value PoolSelfTest(const Napi::CallbackInfo& info) {
+  const Args a(info, "poolSelfTest");
+  const long jobs = (long)a.number(0, "jobs");
+  long bad = 0;
+  std::vector<std::atomic<int>> hits(97);
+  for (long j = 0; j < jobs; ++j) {
+    const int n = 1 + (int)((j * 37 + (j % 3) * 50) % 97);
+    for (int i = 0; i < n; ++i) hits[i].store(0);
+    fmn::poolRun(n, [&](int i) {
+      if (i < 0 || i >= n) { ++bad; return; }
+      hits[i].fetch_add(1);
+    });
+    for (int i = 0; i < n; ++i) bad += hits[i].load() != 1;
+  }
+  return Napi::Number::New(info.Env(), (double)bad);
+}
+
 Napi::Value GetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fmn::poolThreads());
 }
@@ -306,6 +328,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("adamwUpdate", AdamwUpdate);
   fn("setThreads", SetThreads);
   fn("getThreads", GetThreads);
+  fn("poolSelfTest", PoolSelfTest);
   fn("simdLevel", SimdLevel);
   fn("peakGflops", PeakGflops);
   fn("openblasLoad", OpenblasLoad);

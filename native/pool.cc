@@ -14,35 +14,44 @@ namespace {
 struct Pool {
   std::mutex mu;
   std::condition_variable wake;      // workers wait here for a new generation
-  std::condition_variable finished;  // the caller waits here for the last task
+  std::condition_variable finished;  // the caller waits here for the job to end
   std::vector<std::thread> workers;
-  const std::function<void(int)>* job = nullptr;
+  const std::function<void(int)>* job = nullptr;  // null between jobs
   int ntasks = 0;
   std::atomic<int> next{0};
-  int done = 0;
+  int done = 0;     // tasks of this generation that have run
+  int active = 0;   // workers between joining a generation and reporting back
   long generation = 0;
   bool stopping = false;
 
-  // Grab tasks until none is left; returns how many this thread ran.
-  int drain() {
+  // Grab tasks of one job until none is left; returns how many this thread ran.
+  int drain(const std::function<void(int)>& fn, int n) {
     int ran = 0;
-    for (int i; (i = next.fetch_add(1)) < ntasks; ++ran) (*job)(i);
+    for (int i; (i = next.fetch_add(1)) < n; ++ran) fn(i);
     return ran;
   }
 
+  // A worker copies the job and task count under the lock when it joins a generation and is
+  // counted active until it reports back, so it never reads another job's counter: run()
+  // resets the counter only when no worker is active. (Reading them unlocked let a worker
+  // preempted between fetch_add and the bound check run a task of the next job twice, and the
+  // caller then waited forever for a count it had overshot.)
   void workerLoop() {
     long seen = 0;
+    std::unique_lock<std::mutex> lk(mu);
     for (;;) {
-      {
-        std::unique_lock<std::mutex> lk(mu);
-        wake.wait(lk, [&] { return stopping || generation != seen; });
-        if (stopping) return;
-        seen = generation;
-      }
-      int ran = drain();
-      std::lock_guard<std::mutex> lk(mu);
+      wake.wait(lk, [&] { return stopping || generation != seen; });
+      if (stopping) return;
+      seen = generation;
+      const std::function<void(int)>* fn = job;
+      const int n = ntasks;
+      ++active;
+      lk.unlock();
+      const int ran = fn != nullptr ? drain(*fn, n) : 0;
+      lk.lock();
       done += ran;
-      if (done == ntasks) finished.notify_one();
+      --active;
+      if (active == 0) finished.notify_all();
     }
   }
 
@@ -64,19 +73,20 @@ struct Pool {
       for (int i = 0; i < n; ++i) fn(i);
       return;
     }
-    {
-      std::lock_guard<std::mutex> lk(mu);
-      job = &fn;
-      ntasks = n;
-      next.store(0);
-      done = 0;
-      ++generation;
-    }
-    wake.notify_all();
-    int ran = drain();
     std::unique_lock<std::mutex> lk(mu);
+    // a worker that woke late for the previous generation may still be draining its counter
+    finished.wait(lk, [&] { return active == 0; });
+    job = &fn;
+    ntasks = n;
+    next.store(0);
+    done = 0;
+    ++generation;
+    lk.unlock();
+    wake.notify_all();
+    const int ran = drain(fn, n);
+    lk.lock();
     done += ran;
-    finished.wait(lk, [&] { return done == ntasks; });
+    finished.wait(lk, [&] { return done == ntasks && active == 0; });
     job = nullptr;
   }
 

@@ -12,6 +12,8 @@ export interface NativeAddon extends Omit<Backend, 'name' | 'threads' | 'setThre
   setThreads(n: number): number;
   getThreads(): number;
   simdLevel(): string;
+  /** Runs `jobs` pool jobs of varying task counts; returns how many tasks did not run exactly once. */
+  poolSelfTest(jobs: number): number;
   /** Single-core FP32 FMA rate (GFLOP/s), measured for about `seconds`. */
   peakGflops(seconds: number): number;
   /** Bench only: dlopen an OpenBLAS shared library; false when it cannot be opened. */
