@@ -9,14 +9,16 @@ const USAGE = `usage: fmn lab [--out DIR] [--fast] [--json]
 
 The whole experiment on the built-in default, no downloads: the English–Spanish verb corpus,
 a BPE tokenizer, a small GPT pretrained from scratch, then fine-tuning arms — the recipe's
-LoRA defaults, full fine-tuning, an aggressive full fine-tune, LoRA with replay, LoRA with the
-anchor regularizer, and the best arm of a small search — each evaluated for what it learned
+LoRA defaults, full fine-tuning, an aggressive full fine-tune, LoRA with replay of the corpus's
+clean tier (replay.txt), LoRA with the anchor regularizer, the best arm of a small gated search
+(lr × steps × replay × λ), and an ablation that replays the noisy pretraining text instead —
+each evaluated for what it learned
 (task probe) and what it forgot (control perplexity drift, bound 5%) and over-applied
 (adoption probe). Writes DIR/report.html, DIR/report.md and DIR/summary.json.
 
 options:
   --out DIR       output directory (default lab-out)
-  --fast          the CI-sized variant (a smaller corpus and model; minutes → about two)
+  --fast          the CI-sized variant (a smaller corpus and model; about 80 s on 2 cores)
   --preset P      model preset for pretraining (default: nano; micro with --fast)
   --gate          exit 1 when no LoRA arm reaches the target (task ≥ 0.9, drift ≤ 5%)
   --json          print summary.json on stdout
