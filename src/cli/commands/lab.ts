@@ -12,9 +12,8 @@ a BPE tokenizer, a small GPT pretrained from scratch, then fine-tuning arms — 
 LoRA defaults, full fine-tuning, an aggressive full fine-tune, LoRA with replay of the corpus's
 clean tier (replay.txt), LoRA with the anchor regularizer, the best arm of a small gated search
 (lr × steps × replay × λ), and an ablation that replays the noisy pretraining text instead —
-each evaluated for what it learned
-(task probe) and what it forgot (control perplexity drift, bound 5%) and over-applied
-(adoption probe). Writes DIR/report.html, DIR/report.md and DIR/summary.json.
+each evaluated for what it learned (task probe), forgot (control perplexity drift, bound 5%)
+and over-applied (adoption probe). Writes DIR/report.html, DIR/report.md and DIR/summary.json.
 
 options:
   --out DIR       output directory (default lab-out)
