@@ -33,6 +33,16 @@ interface ArmSpec {
 
 const lora = (): Method => ({ kind: 'lora', ...LORA_DEFAULTS });
 
+/** The corpus file an arm replays, or null without replay. */
+const replayFile = (a: ArmSpec): 'replay.txt' | 'pretrain.txt' | null =>
+  a.replay > 0 ? (a.replayFrom === 'pretrain' ? 'pretrain.txt' : 'replay.txt') : null;
+
+/** Highest task accuracy among the arms within the drift bound, or among all when none is. */
+function bestOf(arms: ArmSummary[], bound: number): ArmSummary {
+  const within = arms.filter((a) => a.drift <= bound);
+  return (within.length > 0 ? within : arms).reduce((x, y) => (y.task_acc > x.task_acc ? y : x));
+}
+
 /** The fixed arms (a)–(e), plus full fine-tuning at the measured rate; (f) comes from the search. */
 export function labArms(c: LabConfig): ArmSpec[] {
   const steps = c.finetune.steps;
@@ -102,10 +112,11 @@ export async function runLab(out: string, c: LabConfig, ctx: RunContext & { fast
     const runDir = join(out, 'runs', a.name);
     rmSync(runDir, { recursive: true, force: true });
     ctx.log(`lab: arm ${a.name}: ${a.description}`);
+    const replayed = replayFile(a);
     const r = finetune({
       ...FINETUNE_DEFAULTS, base: baseDir, data: join(corpusDir, 'sft.jsonl'), out: runDir, method: a.method,
       lr: a.lr, steps: a.steps, batch: c.finetune.batch, warmup: c.finetune.warmup, seed: c.finetune.seed,
-      replay: a.replay, replayText: a.replay > 0 ? join(corpusDir, a.replayFrom === 'pretrain' ? 'pretrain.txt' : 'replay.txt') : undefined,
+      replay: a.replay, replayText: replayed !== null ? join(corpusDir, replayed) : undefined,
       loraL2: a.method.kind === 'lora' ? a.lambda : 0, l2sp: a.method.kind === 'full' ? a.lambda : 0,
       probes: [probeFile('task'), probeFile('control')], evalEvery: c.finetune.evalEvery, driftBound: c.driftBound, gate: a.gate ?? false,
     }, { backend: ctx.backend, log: () => {} });
@@ -114,7 +125,7 @@ export async function runLab(out: string, c: LabConfig, ctx: RunContext & { fast
     const vd = verdict(baseEval, ev, c.driftBound);
     const arm: ArmSummary = {
       name: a.name, description: a.description, method: a.method.kind, lr: a.lr, steps: r.steps, replay: a.replay,
-      replay_text: a.replay > 0 ? (a.replayFrom === 'pretrain' ? 'pretrain.txt' : 'replay.txt') : null, lambda: a.lambda,
+      replay_text: replayed, lambda: a.lambda,
       ...(a.method.kind === 'lora' ? { rank: a.method.rank, alpha: a.method.alpha } : {}),
       run_dir: relative(out, runDir), task_acc: pick(ev, 'task', 'acc'), gen_em: pick(ev, 'task', 'gen_em'), control_ppl: pick(ev, 'control', 'ppl'),
       drift: vd.drift ?? NaN, adoption: pick(ev, 'adoption', 'acc'), adoption_gen_em: pick(ev, 'adoption', 'gen_em'),
@@ -130,15 +141,13 @@ export async function runLab(out: string, c: LabConfig, ctx: RunContext & { fast
   const arms = labArms(c).map(runArm);
   ctx.log('lab: 5/6 searching lr × steps × replay × λ (LoRA, drift gate on)');
   const candidates = searchArms(c).map(runArm);
-  const passing = candidates.filter((a) => a.drift <= c.driftBound);
-  const best = (passing.length > 0 ? passing : candidates).reduce((x, y) => (y.task_acc > x.task_acc ? y : x));
+  const best = bestOf(candidates, c.driftBound);
   arms.push({ ...best, name: 'lora-best', description: `best of the search (${best.name})` });
   // the ablation that says what the replay source does: the best replaying candidate's recipe,
   // replaying the noisy pretraining text (errors and all) instead of the curated tier
   const replaying = candidates.filter((a) => a.replay > 0);
   if (replaying.length > 0) {
-    const r = (replaying.some((a) => a.drift <= c.driftBound) ? replaying.filter((a) => a.drift <= c.driftBound) : replaying)
-      .reduce((x, y) => (y.task_acc > x.task_acc ? y : x));
+    const r = bestOf(replaying, c.driftBound);
     ctx.log('lab: ablation — replay from pretrain.txt instead of replay.txt');
     arms.push(runArm({ name: 'ablation-noisy-replay', description: `${r.name} replaying pretrain.txt (errors and all) instead of replay.txt`,
       method: lora(), lr: r.lr, steps: r.steps, replay: r.replay, lambda: r.lambda, gate: true, replayFrom: 'pretrain' }));
