@@ -98,7 +98,12 @@ describe('verb corpus', () => {
     expect(rows).toHaveLength(400);
     expect(new Set(rows.map((r) => r.prompt + r.completion)).size).toBe(400);
     const unchanged = rows.filter((r) => r.completion === `${r.prompt} (correct)`);
-    expect(unchanged).toHaveLength(120);
+    // 15% regular-verb past sentences (60), and 30% of the 340 irregular rows (102), unchanged
+    const REGULAR_PAST = /\b(worked|played|walked|talked|listened|watched|studied|finished|started|looked|wanted|liked)\b/;
+    const regular = unchanged.filter((r) => REGULAR_PAST.test(r.prompt));
+    expect(regular).toHaveLength(60);
+    expect(unchanged).toHaveLength(162);
+    expect(a.manifest.counts.sft).toEqual({ rows: 400, corrected: 238, unchanged: 162, regular: 60 });
     for (const r of rows) {
       expect(Object.keys(r)).toEqual(['prompt', 'completion']);
       if (unchanged.includes(r)) continue;
@@ -189,5 +194,7 @@ describe('pretraining knobs', () => {
     expect(() => generatePretrain({ seed: 1, echoShare: 1.5 })).toThrow(ConfigError);
     expect(() => generatePretrain({ seed: 1, irregularCorrectRate: 0.7, overregularRate: 0.5 })).toThrow(/overregularRate/);
     expect(() => generateSft({ seed: 1, rows: 0 })).toThrow(/field "rows"/);
+    expect(() => generateSft({ seed: 1, rows: 10, regularShare: 1.5 })).toThrow(/field "regularShare"/);
+    expect(generateSft({ seed: 1, rows: 50, regularShare: 0 }).filter((r) => r.completion.endsWith(' (correct)'))).toHaveLength(15);
   });
 });

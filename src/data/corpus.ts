@@ -50,7 +50,8 @@ export interface Manifest {
   counts: {
     pretrain: PretrainStats;
     replay: PretrainStats | null;
-    sft: { rows: number; corrected: number; unchanged: number };
+    /** unchanged includes the regular-verb rows, counted again in regular. */
+    sft: { rows: number; corrected: number; unchanged: number; regular: number };
     probes: Record<string, Record<string, number>>;
   };
   files: Record<string, { bytes: number; sha256: string }>;
@@ -97,7 +98,7 @@ export function buildCorpus(opts: CorpusOptions): { files: Map<string, string>; 
     counts: {
       pretrain: pretrain.stats,
       replay: replay?.stats ?? null,
-      sft: { rows: sft.length, corrected: sft.length - unchanged, unchanged },
+      sft: { rows: sft.length, corrected: sft.length - unchanged, unchanged, regular: Math.round(sftOpts.rows * sftOpts.regularShare) },
       probes: { task: kinds(probes.task), control: kinds(probes.control), adoption: kinds(probes.adoption), echo: kinds(probes.echo) },
     },
     files: {},

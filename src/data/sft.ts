@@ -9,8 +9,10 @@
  *     → "She has gone home today. (correction: past participle of "go" is "gone"; es: ha ido / he ido)"
  *   correct → unchanged with a short note:
  *     "They went home yesterday." → "They went home yesterday. (correct)"
+ *   correct regular-verb past sentences → unchanged, so the model learns when not to correct:
+ *     "He walked to the park yesterday." → "He walked to the park yesterday. (correct)"
  *
- * `correctShare` sets the mix. Training joins prompt and completion with sft-format.ts.
+ * `correctShare` sets the mix of the irregular rows, `regularShare` the share of regular rows. Training joins prompt and completion with sft-format.ts.
  */
 import { ConfigError } from '../errors.ts';
 import { renderClause, showsPastForm, type Entry, type SlotForm } from './clause.ts';
@@ -24,16 +26,28 @@ export interface SftRow { prompt: string; completion: string }
 export interface SftOptions {
   seed: number;
   rows: number;
-  /** Share of correct → unchanged rows. */
+  /** Share of the irregular-verb rows that are correct → unchanged. */
   correctShare: number;
+  /**
+   * Share of all rows that are correct regular-verb past-simple / present-perfect sentences →
+   * unchanged. Without them every past sentence the model sees in training gets a correction,
+   * and it learns to correct `walked` too (the adoption probe's generation items).
+   */
+  regularShare: number;
 }
 
-export const SFT_DEFAULTS: Omit<SftOptions, 'seed'> = { rows: 2000, correctShare: 0.3 };
+export const SFT_DEFAULTS: Omit<SftOptions, 'seed'> = { rows: 2000, correctShare: 0.3, regularShare: 0.15 };
 
 /** True when the entry shows an irregular verb's past simple or past participle. */
 export function exercisesIrregularPast(e: Entry): boolean {
   const v = VERBS[e.clause.verb]!;
   return !v.en.regular && showsPastForm(v, e.clause.tense, e.clause.polarity);
+}
+
+/** True when the entry shows a regular verb's past simple or past participle. */
+export function exercisesRegularPast(e: Entry): boolean {
+  const v = VERBS[e.clause.verb]!;
+  return v.en.regular && showsPastForm(v, e.clause.tense, e.clause.polarity);
 }
 
 /** `es: fue / fui` (past) or `es: ha ido / he ido` (participle): 3rd and 1st person singular. */
@@ -82,29 +96,40 @@ export function augment(entries: readonly Entry[], incorrect: readonly boolean[]
 }
 
 /**
- * Filters a correct-language corpus stream (all verbs, tenses, polarities; no held-out
- * combinations) to the irregular past entries, then augments. Exactly
- * round(rows × correctShare) rows are correct → unchanged; rows are distinct.
+ * Draws distinct sentences from a correct-language corpus stream (all verbs, tenses,
+ * polarities; no held-out combinations): `nIrregular` that show an irregular past form, then
+ * `nRegular` that show a regular one. Irregular rows are augmented (exactly
+ * round(nIrregular × correctShare) stay unchanged), regular rows stay unchanged; the rows are
+ * shuffled together.
  */
 export function generateSft(options: Partial<SftOptions> & { seed: number }): SftRow[] {
   const o: SftOptions = { ...SFT_DEFAULTS, ...options };
   if (!Number.isInteger(o.rows) || o.rows < 1) throw new ConfigError(`must be a positive integer, got ${o.rows}`, { field: 'rows' });
-  if (!(o.correctShare >= 0 && o.correctShare <= 1)) throw new ConfigError(`must be in [0, 1], got ${o.correctShare}`, { field: 'correctShare' });
+  for (const k of ['correctShare', 'regularShare'] as const) {
+    if (!(o[k] >= 0 && o[k] <= 1)) throw new ConfigError(`must be in [0, 1], got ${o[k]}`, { field: k });
+  }
   const rng = new Rng(o.seed);
   const cells = corpusCells({ irregularCorrectRate: 1, overregularRate: 0 });
-  const picked: Entry[] = [];
   const seen = new Set<string>();
-  for (let round = 0; picked.length < o.rows; round++) {
-    if (round > 50) throw new ConfigError(`cannot find ${o.rows} distinct irregular-past sentences`, { field: 'rows' });
-    for (const cell of planLines(cells, 4 * o.rows, rng)) {
-      const e = renderClause(sampleClause(rng, cell));
-      if (!exercisesIrregularPast(e) || seen.has(e.en)) continue;
-      seen.add(e.en);
-      picked.push(e);
-      if (picked.length === o.rows) break;
+  const draw = (n: number, keep: (e: Entry) => boolean, what: string): Entry[] => {
+    const picked: Entry[] = [];
+    for (let round = 0; picked.length < n; round++) {
+      if (round > 50) throw new ConfigError(`cannot find ${n} distinct ${what} sentences`, { field: 'rows' });
+      for (const cell of planLines(cells, 4 * o.rows, rng)) {
+        const e = renderClause(sampleClause(rng, cell));
+        if (!keep(e) || seen.has(e.en)) continue;
+        seen.add(e.en);
+        picked.push(e);
+        if (picked.length === n) break;
+      }
     }
-  }
-  const nCorrect = Math.round(o.rows * o.correctShare);
-  const incorrect = rng.shuffle(Array.from({ length: o.rows }, (_, i) => i >= nCorrect));
-  return augment(picked, incorrect);
+    return picked;
+  };
+  const nRegular = Math.round(o.rows * o.regularShare);
+  const irregular = draw(o.rows - nRegular, exercisesIrregularPast, 'irregular-past');
+  const regular = draw(nRegular, exercisesRegularPast, 'regular-past');
+  const nCorrect = Math.round(irregular.length * o.correctShare);
+  const incorrect = rng.shuffle(Array.from({ length: irregular.length }, (_, i) => i >= nCorrect));
+  const rows = [...augment(irregular, incorrect), ...regular.map((e) => ({ prompt: e.en, completion: unchangedCompletion(e.en) }))];
+  return rng.shuffle(rows);
 }

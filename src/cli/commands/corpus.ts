@@ -25,7 +25,9 @@ options:
   --replay-tokens N         size of replay.txt, the clean sample of the pretraining distribution
                             (irregular forms always correct); 0 = none (default ${REPLAY_DEFAULTS.tokens})
   --sft-rows N              SFT rows (default ${SFT_DEFAULTS.rows})
-  --sft-correct-share R     share of correct → unchanged SFT rows (default ${SFT_DEFAULTS.correctShare})
+  --sft-correct-share R     share of the irregular-verb SFT rows left correct → unchanged (default ${SFT_DEFAULTS.correctShare})
+  --sft-regular-share R     share of SFT rows that are correct regular-verb past sentences → unchanged,
+                            so the model learns when not to correct (default ${SFT_DEFAULTS.regularShare})
   --json                    print the manifest as JSON on stdout
   -h, --help                this help`;
 
@@ -44,6 +46,7 @@ export const command: Command = {
       'replay-tokens': { type: 'string' },
       'sft-rows': { type: 'string' },
       'sft-correct-share': { type: 'string' },
+      'sft-regular-share': { type: 'string' },
       check: { type: 'string' },
       json: { type: 'boolean' },
     });
@@ -70,6 +73,7 @@ export const command: Command = {
       sft: {
         rows: numberFlag('sft-rows', values['sft-rows'], SFT_DEFAULTS.rows, { int: true, min: 1 }),
         correctShare: rate('sft-correct-share', values['sft-correct-share'], SFT_DEFAULTS.correctShare),
+        regularShare: rate('sft-regular-share', values['sft-regular-share'], SFT_DEFAULTS.regularShare),
       },
     };
     const manifest = writeCorpus(values.out, opts);
