@@ -98,12 +98,8 @@ describe('verb corpus', () => {
     expect(rows).toHaveLength(400);
     expect(new Set(rows.map((r) => r.prompt + r.completion)).size).toBe(400);
     const unchanged = rows.filter((r) => r.completion === `${r.prompt} (correct)`);
-    // 15% regular-verb past sentences (60), and 30% of the 340 irregular rows (102), unchanged
-    const REGULAR_PAST = /\b(worked|played|walked|talked|listened|watched|studied|finished|started|looked|wanted|liked)\b/;
-    const regular = unchanged.filter((r) => REGULAR_PAST.test(r.prompt));
-    expect(regular).toHaveLength(60);
-    expect(unchanged).toHaveLength(162);
-    expect(a.manifest.counts.sft).toEqual({ rows: 400, corrected: 238, unchanged: 162, regular: 60 });
+    expect(unchanged).toHaveLength(120);
+    expect(a.manifest.counts.sft).toEqual({ rows: 400, corrected: 280, unchanged: 120, regular: 0 });
     for (const r of rows) {
       expect(Object.keys(r)).toEqual(['prompt', 'completion']);
       if (unchanged.includes(r)) continue;
@@ -195,6 +191,13 @@ describe('pretraining knobs', () => {
     expect(() => generatePretrain({ seed: 1, irregularCorrectRate: 0.7, overregularRate: 0.5 })).toThrow(/overregularRate/);
     expect(() => generateSft({ seed: 1, rows: 0 })).toThrow(/field "rows"/);
     expect(() => generateSft({ seed: 1, rows: 10, regularShare: 1.5 })).toThrow(/field "regularShare"/);
-    expect(generateSft({ seed: 1, rows: 50, regularShare: 0 }).filter((r) => r.completion.endsWith(' (correct)'))).toHaveLength(15);
+    // --sft-regular-share: that share of rows are correct regular-verb past sentences, unchanged
+    const REGULAR_PAST = /\b(worked|played|walked|talked|listened|watched|studied|finished|started|looked|wanted|liked)\b/;
+    const rows = generateSft({ seed: 1, rows: 400, regularShare: 0.15 });
+    const unchanged = rows.filter((r) => r.completion === `${r.prompt} (correct)`);
+    expect(unchanged.filter((r) => REGULAR_PAST.test(r.prompt))).toHaveLength(60);
+    expect(unchanged).toHaveLength(60 + 102);                          // + 30% of the 340 irregular rows
+    expect(rows.filter((r) => !unchanged.includes(r)).every((r) => !REGULAR_PAST.test(r.prompt))).toBe(true);
+    expect(new Set(rows.map((r) => r.prompt)).size).toBe(400);
   });
 });

@@ -31,12 +31,14 @@ export interface SftOptions {
   /**
    * Share of all rows that are correct regular-verb past-simple / present-perfect sentences →
    * unchanged. Without them every past sentence the model sees in training gets a correction,
-   * and it learns to correct `walked` too (the adoption probe's generation items).
+   * and it learns to correct `walked` too (the adoption probe's generation items). Default 0:
+   * these rows are the control probe's distribution, so they also hold the control perplexity
+   * in place — a mitigation in the task data that hides forgetting (docs/lab.md §3).
    */
   regularShare: number;
 }
 
-export const SFT_DEFAULTS: Omit<SftOptions, 'seed'> = { rows: 2000, correctShare: 0.3, regularShare: 0.15 };
+export const SFT_DEFAULTS: Omit<SftOptions, 'seed'> = { rows: 2000, correctShare: 0.3, regularShare: 0 };
 
 /** True when the entry shows an irregular verb's past simple or past participle. */
 export function exercisesIrregularPast(e: Entry): boolean {
@@ -99,8 +101,8 @@ export function augment(entries: readonly Entry[], incorrect: readonly boolean[]
  * Draws distinct sentences from a correct-language corpus stream (all verbs, tenses,
  * polarities; no held-out combinations): `nIrregular` that show an irregular past form, then
  * `nRegular` that show a regular one. Irregular rows are augmented (exactly
- * round(nIrregular × correctShare) stay unchanged), regular rows stay unchanged; the rows are
- * shuffled together.
+ * round(nIrregular × correctShare) stay unchanged), regular rows stay unchanged; with regular
+ * rows, all are shuffled together.
  */
 export function generateSft(options: Partial<SftOptions> & { seed: number }): SftRow[] {
   const o: SftOptions = { ...SFT_DEFAULTS, ...options };
@@ -130,6 +132,7 @@ export function generateSft(options: Partial<SftOptions> & { seed: number }): Sf
   const regular = draw(nRegular, exercisesRegularPast, 'regular-past');
   const nCorrect = Math.round(irregular.length * o.correctShare);
   const incorrect = rng.shuffle(Array.from({ length: irregular.length }, (_, i) => i >= nCorrect));
-  const rows = [...augment(irregular, incorrect), ...regular.map((e) => ({ prompt: e.en, completion: unchangedCompletion(e.en) }))];
-  return rng.shuffle(rows);
+  const rows = augment(irregular, incorrect);
+  if (regular.length === 0) return rows;
+  return rng.shuffle([...rows, ...regular.map((e) => ({ prompt: e.en, completion: unchangedCompletion(e.en) }))]);
 }
