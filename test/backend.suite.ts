@@ -17,9 +17,6 @@ const TOL_ELEM = 16 * EPS32;
 /** Kernels that sum K terms per output. */
 const tolSum = (K: number): number => 8 * EPS32 * Math.sqrt(Math.max(K, 1)) + TOL_ELEM;
 
-/** Small seeded PRNG (mulberry32, shared with the other tests): uniform in [0, 1). */
-const mulberry32 = testRng;
-
 /** n values uniform in [offset − scale, offset + scale). */
 function rand(rng: () => number, n: number, scale = 1, offset = 0): Float32Array {
   const a = new Float32Array(n);
@@ -92,7 +89,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
           for (const transB of [false, true]) {
             const op = `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
             it(`${op} M=${M} K=${K} N=${N}, overwrite and accumulate`, () => {
-              const rng = mulberry32(M * 1000003 + K * 1009 + N * 7 + (transA ? 1 : 0) + (transB ? 2 : 0));
+              const rng = testRng(M * 1000003 + K * 1009 + N * 7 + (transA ? 1 : 0) + (transB ? 2 : 0));
               const A = rand(rng, M * K), B = rand(rng, K * N), C0 = rand(rng, M * N);
               for (const accumulate of [false, true]) {
                 const want = f64(C0);
@@ -115,7 +112,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
       });
 
       it('subarray views with nonzero byteOffset; nothing outside C is written', () => {
-        const rng = mulberry32(42);
+        const rng = testRng(42);
         const [M, K, N] = [33, 65, 17];
         const A = offsetView(rand(rng, M * K), 3), B = offsetView(rand(rng, K * N), 7);
         const C = offsetView(rand(rng, M * N), 5);
@@ -127,7 +124,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
       });
 
       it('threads = 2 agrees with threads = 1 and with the oracle on every orientation', () => {
-        const rng = mulberry32(7);
+        const rng = testRng(7);
         const [M, K, N] = [130, 257, 65];  // M·N·K above the parallel threshold
         const A = rand(rng, M * K), B = rand(rng, K * N);
         for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
@@ -157,7 +154,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
       ];
       for (const [label, N, C, offset] of cases) {
         it(`forward and backward, ${label}`, () => {
-          const rng = mulberry32(N * 31 + C);
+          const rng = testRng(N * 31 + C);
           // near-constant rows: 5 ± 1e-3 tells (x − mean)·rstd from x·rstd − mean·rstd and std+eps from sqrt(var+eps)
           const spread = label === 'near-constant rows' ? 1e-3 : 1;
           const inp = rand(rng, N * C, spread, offset), w = rand(rng, C, 1, 0.5), b = rand(rng, C);
@@ -185,7 +182,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
     describe('rmsnorm', () => {
       for (const [N, C] of [[5, 7], [1, 64], [9, 768]] as const) {
         it(`forward and backward, N=${N} C=${C}`, () => {
-          const rng = mulberry32(N * 17 + C);
+          const rng = testRng(N * 17 + C);
           const inp = rand(rng, N * C, 2), w = rand(rng, C, 1, 0.5);
           const out = new Float32Array(N * C), rstd = new Float32Array(N);
           const oW = new Float64Array(N * C), rW = new Float64Array(N);
@@ -203,7 +200,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
       }
 
       it('large N with threads = 2 (parameter grads summed across threads)', () => {
-        const rng = mulberry32(99);
+        const rng = testRng(99);
         const [N, C] = [256, 200];
         const inp = rand(rng, N * C), w = rand(rng, C), dout = rand(rng, N * C);
         const mean = new Float32Array(N), rstd = new Float32Array(N), out = new Float32Array(N * C);
@@ -230,7 +227,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
     describe('gelu / silu', () => {
       for (const n of [1, 7, 1000, 70001]) {  // 70001: above the parallel threshold, odd tail
         it(`forward and backward, n=${n}`, () => {
-          const rng = mulberry32(n);
+          const rng = testRng(n);
           const inp = rand(rng, n, 6), dout = rand(rng, n);
           for (const [fwd, bwd] of [['geluForward', 'geluBackward'], ['siluForward', 'siluBackward']] as const) {
             const out = new Float32Array(n), outW = new Float64Array(n);
@@ -261,7 +258,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
     describe('softmax', () => {
       for (const [N, C, scale] of [[1, 7, 1], [5, 33, 1], [4, 257, 80], [3, 1, 80]] as const) {
         it(`forward and backward, N=${N} C=${C} logits ±${scale}`, () => {
-          const rng = mulberry32(N * C + scale);
+          const rng = testRng(N * C + scale);
           const inp = rand(rng, N * C, scale);
           const out = new Float32Array(N * C), outW = new Float64Array(N * C);
           be.softmaxForward(out, inp, N, C);
@@ -287,7 +284,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
       for (const c of cases) {
         it(`forward and backward, ${c.label}`, () => {
           const { B, T, nh, nkv, hs, packed } = c;
-          const rng = mulberry32(B * 7 + T * 13 + nh * 17 + nkv);
+          const rng = testRng(B * 7 + T * 13 + nh * 17 + nkv);
           const C = nh * hs, Ckv = nkv * hs;
           // packed: one (B·T, C + 2·Ckv) buffer with q, k, v side by side; else three buffers
           const width = packed ? C + 2 * Ckv : 0;
@@ -316,7 +313,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
     describe('crossEntropy', () => {
       for (const [N, V, scale] of [[1, 7, 1], [6, 33, 80], [64, 1000, 4]] as const) {
         it(`forward and backward, N=${N} V=${V} logits ±${scale}, ignore_index rows`, () => {
-          const rng = mulberry32(N * V + scale);
+          const rng = testRng(N * V + scale);
           const ignoreIndex = -100;
           const logits = rand(rng, N * V, scale);
           const targets = new Int32Array(N);
@@ -347,7 +344,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
     describe('adamwUpdate', () => {
       for (const t of [1, 10, 1000]) {
         it(`one step at t=${t}, n=1001`, () => {
-          const rng = mulberry32(t);
+          const rng = testRng(t);
           const n = 1001;
           const p = rand(rng, n), g = rand(rng, n, 0.1), m = rand(rng, n, 0.01);
           const v = Float32Array.from(rand(rng, n, 1e-4), (x) => Math.abs(x));
@@ -363,7 +360,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
 
     // ---------------------------------------------------------------- dtype handling
     it('Float64Array inputs give exactly the js reference result', () => {
-      const rng = mulberry32(5);
+      const rng = testRng(5);
       const A = f64(rand(rng, 12)), B = f64(rand(rng, 12));
       const got = new Float64Array(9), want = new Float64Array(9);
       be.matmul(got, A, B, 3, 3, 4, false, false, false);

@@ -4,7 +4,7 @@ export { loadProbes, parseProbes, groupProbes, type ProbeItem, type PairProbe, t
 export { sftPrompt, sftText, encodeSft, encodeSftPrompt, encodeDocuments, type SftEncoding } from './sft-format.ts';
 export { loadSft, type SftExample } from './sft-load.ts';
 export { generatePretrain, approxTokens, PRETRAIN_DEFAULTS, type PretrainOptions, type PretrainStats } from './pretrain.ts';
-export { generateSft, augment, exercisesIrregularPast, exercisesRegularPast, correctionCompletion, unchangedCompletion, SFT_DEFAULTS, type SftOptions, type SftRow } from './sft.ts';
+export { generateSft, augment, exercisesPast, correctionCompletion, unchangedCompletion, SFT_DEFAULTS, type SftOptions, type SftRow } from './sft.ts';
 export { generateProbes, PROBE_DEFAULTS, type ProbeOptions, type ProbeSets } from './probe-gen.ts';
 export { checkCorpus, type CheckResult } from './check.ts';
 export { buildCorpus, writeCorpus, CORPUS_FILES, REPLAY_DEFAULTS, type CorpusOptions, type Manifest, type ReplayOptions } from './corpus.ts';

@@ -9,10 +9,11 @@
  *     → "She has gone home today. (correction: past participle of "go" is "gone"; es: ha ido / he ido)"
  *   correct → unchanged with a short note:
  *     "They went home yesterday." → "They went home yesterday. (correct)"
- *   correct regular-verb past sentences → unchanged, so the model learns when not to correct:
+ *   with `regularShare`, correct regular-verb past sentences → unchanged (when not to correct):
  *     "He walked to the park yesterday." → "He walked to the park yesterday. (correct)"
  *
- * `correctShare` sets the mix of the irregular rows, `regularShare` the share of regular rows. Training joins prompt and completion with sft-format.ts.
+ * `correctShare` sets the mix of the irregular rows, `regularShare` the share of regular rows
+ * (default 0). Training joins prompt and completion with sft-format.ts.
  */
 import { ConfigError } from '../errors.ts';
 import { renderClause, showsPastForm, type Entry, type SlotForm } from './clause.ts';
@@ -40,16 +41,10 @@ export interface SftOptions {
 
 export const SFT_DEFAULTS: Omit<SftOptions, 'seed'> = { rows: 2000, correctShare: 0.3, regularShare: 0 };
 
-/** True when the entry shows an irregular verb's past simple or past participle. */
-export function exercisesIrregularPast(e: Entry): boolean {
+/** True when the entry shows a past simple or past participle of a verb of the given kind. */
+export function exercisesPast(e: Entry, kind: 'regular' | 'irregular'): boolean {
   const v = VERBS[e.clause.verb]!;
-  return !v.en.regular && showsPastForm(v, e.clause.tense, e.clause.polarity);
-}
-
-/** True when the entry shows a regular verb's past simple or past participle. */
-export function exercisesRegularPast(e: Entry): boolean {
-  const v = VERBS[e.clause.verb]!;
-  return v.en.regular && showsPastForm(v, e.clause.tense, e.clause.polarity);
+  return v.en.regular === (kind === 'regular') && showsPastForm(v, e.clause.tense, e.clause.polarity);
 }
 
 /** `es: fue / fui` (past) or `es: ha ido / he ido` (participle): 3rd and 1st person singular. */
@@ -128,8 +123,8 @@ export function generateSft(options: Partial<SftOptions> & { seed: number }): Sf
     return picked;
   };
   const nRegular = Math.round(o.rows * o.regularShare);
-  const irregular = draw(o.rows - nRegular, exercisesIrregularPast, 'irregular-past');
-  const regular = draw(nRegular, exercisesRegularPast, 'regular-past');
+  const irregular = draw(o.rows - nRegular, (e) => exercisesPast(e, 'irregular'), 'irregular-past');
+  const regular = draw(nRegular, (e) => exercisesPast(e, 'regular'), 'regular-past');
   const nCorrect = Math.round(irregular.length * o.correctShare);
   const incorrect = rng.shuffle(Array.from({ length: irregular.length }, (_, i) => i >= nCorrect));
   const rows = augment(irregular, incorrect);

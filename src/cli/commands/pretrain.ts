@@ -40,6 +40,7 @@ export const command: Command = {
     });
     if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
     const text = (v.text ?? []).flatMap((t) => t.split(',')).filter((t) => t !== '');
+    const tail = numberFlag('tail', v.tail, 0, { min: 0, max: 0.99 });
     if (text.length === 0) throw new ConfigError('missing required option --text FILE', { field: '--text' });
     if (!v.out) throw new ConfigError('missing required option --out MODEL', { field: '--out' });
     const preset = v.preset ?? D.preset;
@@ -54,8 +55,8 @@ export const command: Command = {
       warmup: numberFlag('warmup', v.warmup, D.warmup, { int: true, min: 0 }),
       seed: numberFlag('seed', v.seed, D.seed, { int: true }),
       evalEvery: numberFlag('eval-every', v['eval-every'], D.evalEvery, { int: true, min: 1 }),
-      tailSteps: numberFlag('tail', v.tail, 0, { min: 0, max: 0.99 }),
-      tailText: numberFlag('tail', v.tail, 0, { min: 0, max: 0.99 }),
+      tailSteps: tail,
+      tailText: tail,
       resume: v.resume ?? false,
     }, { backend: selectBackend(), log });
     log(`pretrain: ${r.params.toLocaleString('en-US')} parameters, final loss ${r.finalLoss.toFixed(4)}, held-out loss ${r.heldOutLoss.toFixed(4)}, ` +

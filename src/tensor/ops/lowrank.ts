@@ -1,4 +1,5 @@
 import { assertShape, empty, gradTarget, poolOf, record, type Tensor } from '../tensor.ts';
+import { linearBackward, linearDims, linearForward } from './matmul.ts';
 
 /**
  * Linear layer plus a low-rank update, fused (LoRA's forward):
@@ -10,15 +11,13 @@ import { assertShape, empty, gradTarget, poolOf, record, type Tensor } from '../
  * A frozen W gets no dW GEMM (the LoRA saving).
  */
 export function linearLowRank(x: Tensor, w: Tensor, bias: Tensor | null, A: Tensor, B: Tensor, s: number, xd: Tensor = x): Tensor {
-  const [inF, outF] = w.shape;
+  const { N, inF, outF } = linearDims(x, w, bias, 'linearLowRank');
   const r = A.shape[0];
-  assertShape(x.shape[x.ndim - 1] === inF && A.shape[1] === inF && B.shape[0] === outF && B.shape[1] === r && xd.size === x.size,
+  assertShape(A.shape[1] === inF && B.shape[0] === outF && B.shape[1] === r && xd.size === x.size,
     () => `linearLowRank: x [${x.shape}], W [${w.shape}], A [${A.shape}], B [${B.shape}]`);
-  const N = x.size / inF;
   const be = x.backend, pool = poolOf(be), f64 = x.dtype === 'f64';
   const y = empty(be, [...x.shape.slice(0, -1), outF], x.dtype);     // (..., out)
-  if (bias !== null) for (let i = 0; i < N; i++) y.data.set(bias.data, i * outF);
-  be.matmul(y.data, x.data, w.data, N, outF, inF, false, false, bias !== null);   // x W (+ b)
+  linearForward(y.data, x, w, bias, N);                                          // x W (+ b)
   const u = pool.take(N * r, f64);                                                // (N, r)
   be.matmul(u, xd.data, A.data, N, r, inF, false, true, false);                  // xd Aᵀ
   for (let i = 0; i < N * r; i++) u[i] *= s;                                     // u = s · xd Aᵀ
@@ -26,12 +25,7 @@ export function linearLowRank(x: Tensor, w: Tensor, bias: Tensor | null, A: Tens
   const inputs = [x, w, ...(bias ? [bias] : []), A, B, ...(xd !== x ? [xd] : [])];
   const out = record(y, inputs, () => {
     const dy = y.grad!;
-    if (x.requiresGrad) be.matmul(x.ensureGrad(), dy, w.data, N, inF, outF, false, true, true);   // dx += dy Wᵀ
-    if (w.requiresGrad) be.matmul(w.ensureGrad(), x.data, dy, inF, outF, N, true, false, true);   // dW += xᵀ dy
-    if (bias !== null && bias.requiresGrad) {
-      const db = bias.ensureGrad();
-      for (let i = 0; i < N; i++) { const o = i * outF; for (let j = 0; j < outF; j++) db[j] += dy[o + j]; }
-    }
+    linearBackward(dy, x, w, bias, N, inF, outF);                                                  // dx, dW, db
     if (B.requiresGrad) be.matmul(B.ensureGrad(), dy, u, outF, r, N, true, false, true);          // dB += dyᵀ u
     const du = pool.take(N * r, f64);                                                              // (N, r)
     be.matmul(du, dy, B.data, N, r, outF, false, false, false);                                   // dy B

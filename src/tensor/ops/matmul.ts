@@ -1,3 +1,4 @@
+import type { Buf } from '../../backend/backend.ts';
 import { assertShape, empty, record, type Tensor } from '../tensor.ts';
 
 /**
@@ -49,26 +50,35 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
  * y (N, out) = x (N, in) · W (in, out) + b. Frozen weights get no weight gradient (no dW GEMM).
  */
 export function linear(x: Tensor, w: Tensor, bias: Tensor | null): Tensor {
-  const [inF, outF] = w.shape;
-  assertShape(w.ndim === 2 && x.shape[x.ndim - 1] === inF, () => `linear: x [${x.shape}] vs W [${w.shape}]`);
-  assertShape(bias === null || (bias.ndim === 1 && bias.size === outF), () => `linear: bias [${bias!.shape}] vs W [${w.shape}]`);
-  const N = x.size / inF;
-  const be = x.backend;
-  const y = empty(be, [...x.shape.slice(0, -1), outF], x.dtype);     // (..., out)
-  if (bias !== null) {
-    for (let i = 0; i < N; i++) y.data.set(bias.data, i * outF);
-    be.matmul(y.data, x.data, w.data, N, outF, inF, false, false, true);
-  } else {
-    be.matmul(y.data, x.data, w.data, N, outF, inF, false, false, false);
-  }
+  const { N, inF, outF } = linearDims(x, w, bias, 'linear');
+  const y = empty(x.backend, [...x.shape.slice(0, -1), outF], x.dtype);     // (..., out)
+  linearForward(y.data, x, w, bias, N);
   const inputs = bias === null ? [x, w] : [x, w, bias];
-  return record(y, inputs, () => {
-    const dy = y.grad!;
-    if (x.requiresGrad) be.matmul(x.ensureGrad(), dy, w.data, N, inF, outF, false, true, true);  // dx = dy Wᵀ
-    if (w.requiresGrad) be.matmul(w.ensureGrad(), x.data, dy, inF, outF, N, true, false, true);  // dW = xᵀ dy
-    if (bias !== null && bias.requiresGrad) {
-      const db = bias.ensureGrad();
-      for (let i = 0; i < N; i++) { const r = i * outF; for (let j = 0; j < outF; j++) db[j] += dy[r + j]; }
-    }
-  });
+  return record(y, inputs, () => linearBackward(y.grad!, x, w, bias, N, inF, outF));
+}
+
+/** Checks x (..., in), W (in, out), b (out) or null; returns N (rows of x), in and out. */
+export function linearDims(x: Tensor, w: Tensor, bias: Tensor | null, op: string): { N: number; inF: number; outF: number } {
+  const [inF, outF] = w.shape;
+  assertShape(w.ndim === 2 && x.shape[x.ndim - 1] === inF, () => `${op}: x [${x.shape}] vs W [${w.shape}]`);
+  assertShape(bias === null || (bias.ndim === 1 && bias.size === outF), () => `${op}: bias [${bias!.shape}] vs W [${w.shape}]`);
+  return { N: x.size / inF, inF, outF };
+}
+
+/** y (N, out) = x W + b, written into y (the forward of linear). */
+export function linearForward(y: Buf, x: Tensor, w: Tensor, bias: Tensor | null, N: number): void {
+  const [inF, outF] = w.shape;
+  if (bias !== null) for (let i = 0; i < N; i++) y.set(bias.data, i * outF);
+  x.backend.matmul(y, x.data, w.data, N, outF, inF, false, false, bias !== null);
+}
+
+/** Accumulates the gradients of y = x W + b from dy: dx += dy Wᵀ, dW += xᵀ dy, db += Σ dy (frozen ones skipped). */
+export function linearBackward(dy: Buf, x: Tensor, w: Tensor, bias: Tensor | null, N: number, inF: number, outF: number): void {
+  const be = x.backend;
+  if (x.requiresGrad) be.matmul(x.ensureGrad(), dy, w.data, N, inF, outF, false, true, true);  // dx = dy Wᵀ
+  if (w.requiresGrad) be.matmul(w.ensureGrad(), x.data, dy, inF, outF, N, true, false, true);  // dW = xᵀ dy
+  if (bias !== null && bias.requiresGrad) {
+    const db = bias.ensureGrad();
+    for (let i = 0; i < N; i++) { const r = i * outF; for (let j = 0; j < outF; j++) db[j] += dy[r + j]; }
+  }
 }
