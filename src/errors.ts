@@ -16,11 +16,14 @@ abstract class FmnError extends Error {
   readonly file?: string;
   readonly line?: number;
   readonly field?: string;
+  /** The message without its location (what is wrong, not where). */
+  readonly reason: string;
   /** True when the user can fix it (bad input, bad usage): exit code 2. */
   abstract readonly userError: boolean;
 
   constructor(message: string, ctx: ErrorContext = {}, options?: { cause?: unknown }) {
     super(formatMessage(message, ctx), options);
+    this.reason = message;
     this.name = new.target.name;
     this.file = ctx.file;
     this.line = ctx.line;

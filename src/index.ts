@@ -9,8 +9,8 @@ export * as T from './tensor/index.ts';
 export { Tensor, noGrad } from './tensor/tensor.ts';
 
 // data
-export { Rng } from './data/rng.ts';
-export { writeCorpus, buildCorpus, type CorpusOptions } from './data/corpus.ts';
+export { Rng } from './util/rng.ts';
+export { writeCorpus, buildCorpus, type CorpusOptions } from './corpus/corpus.ts';
 export { loadProbes, parseProbes, type ProbeItem } from './data/probes.ts';
 export { loadSft } from './data/sft-load.ts';
 export { sftText, sftPrompt, encodeSft } from './data/sft-format.ts';
@@ -43,9 +43,9 @@ export { lrAt } from './optim/schedule.ts';
 export { Trainer } from './train/trainer.ts';
 export { pretrain, PRETRAIN_RECIPE_DEFAULTS, type PretrainConfig } from './train/pretrain.ts';
 export { finetune, FINETUNE_DEFAULTS, DEFAULT_LR, type FinetuneConfig, type Method } from './train/finetune.ts';
-export { loadForInference } from './train/load.ts';
-export { runLab } from './train/lab.ts';
-export { LAB_FULL, LAB_FAST } from './train/lab-config.ts';
+export { loadForInference } from './lora/load.ts';
+export { runLab } from './lab/lab.ts';
+export { LAB_DEFAULTS, LAB_FAST, LAB_SCHEMA, type LabConfig } from './lab/lab-config.ts';
 
 // evaluation
 export { evaluateProbes, type EvalResult, type ProbeResult } from './eval/evaluate.ts';

@@ -3,62 +3,84 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backend/select.ts';
-import { runLab } from '../src/train/lab.ts';
-import { LAB_FAST } from '../src/train/lab-config.ts';
+import { probeFileObservers } from '../src/data/probes.ts';
+import { runLab } from '../src/lab/lab.ts';
+import { LAB_FAST, type LabConfig } from '../src/lab/lab-config.ts';
 import type { LabSummary } from '../src/report/summary.ts';
-import { loadForInference } from '../src/train/load.ts';
+import { loadForInference } from '../src/lora/load.ts';
 
-// The CI-sized lab end to end: every arm runs, the report and summary.json agree, and every
-// run directory is one that `fmn eval --model … --adapter …` accepts.
+// The CI-sized lab end to end: every arm and seed runs, selection reads the dev split only, the
+// report and summary.json agree, and every run directory is one `fmn eval` accepts.
 describe('fmn lab --fast', () => {
   const out = mkdtempSync(join(tmpdir(), 'fmn-lab-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
   let summary: LabSummary;
+  const events: string[] = [];
 
-  it('runs every arm and writes report.html, report.md and summary.json', async () => {
+  it('runs every arm; no test probe file is opened before every selection is made', async () => {
     const backend = selectBackend();
     // on the js fallback (no addon) the same pipeline runs at a fraction of the steps
-    const cfg = backend.name === 'js'
+    const cfg: LabConfig = backend.name === 'js'
       ? {
-        ...LAB_FAST,
-        corpus: { ...LAB_FAST.corpus, probes: { taskPairs: 1, taskGenerate: 1, controlText: 1, controlPairs: 1, adoptionPairs: 1, adoptionGenerate: 1, echo: 4 } },
-        pretrain: { ...LAB_FAST.pretrain, steps: 40 }, finetune: { ...LAB_FAST.finetune, steps: 6, evalEvery: 3 }, search: { ...LAB_FAST.search, steps: [6] },
+        ...LAB_FAST, out,
+        corpus: { ...LAB_FAST.corpus, probes: { ...LAB_FAST.corpus.probes, taskPairs: 1, taskGenerate: 1, controlText: 1, controlPairs: 1, adoptionPairs: 1, adoptionGenerate: 1, generalizationPairs: 1, generalizationGenerate: 1, echo: 4 } },
+        pretrain: { ...LAB_FAST.pretrain, steps: 40 }, finetune: { ...LAB_FAST.finetune, steps: 6, evalEvery: 3 },
       }
-      : LAB_FAST;
-    summary = await runLab(out, cfg, { backend, log: () => {}, fast: true });
-    for (const f of ['report.html', 'report.md', 'summary.json']) expect(existsSync(join(out, f)), f).toBe(true);
-    const names = summary.arms.map((a) => a.name);
-    expect(names).toEqual(['lora-default', 'full-default', 'full-aggressive', 'full-measured', 'lora-replay', 'lora-anchor', 'lora-best', 'ablation-noisy-replay']);
-    expect(summary.search.length).toBeGreaterThan(0);
-    // replay comes from the curated tier, except in the ablation that replays the noisy pretraining text
-    const byName = new Map(summary.arms.map((a) => [a.name, a]));
-    expect(byName.get('lora-replay')!.replay_text).toBe('replay.txt');
-    expect(byName.get('lora-default')!.replay_text).toBeNull();
-    const abl = byName.get('ablation-noisy-replay')!;
-    expect(abl.replay_text).toBe('pretrain.txt');
-    expect(abl.replay).toBeGreaterThan(0);
-    expect(summary.search.some((s) => s.lr === abl.lr && s.replay === abl.replay && s.steps === abl.steps)).toBe(true);
-    expect(JSON.parse(readFileSync(join(out, 'runs', 'ablation-noisy-replay', 'config.resolved.json'), 'utf8')).replayText).toMatch(/pretrain\.txt$/);
-  }, 600_000);
+      : { ...LAB_FAST, out };
+    const observe = (file: string) => events.push(`open ${file.includes('/probes/test/') ? 'test' : file.includes('/probes/dev/') ? 'dev' : 'other'}`);
+    probeFileObservers.add(observe);
+    try {
+      summary = await runLab(cfg, { backend, log: (l) => { if (l.startsWith('lab: selection done')) events.push('selection done'); } });
+    } finally { probeFileObservers.delete(observe); }
+    const done = events.indexOf('selection done');
+    expect(done).toBeGreaterThan(0);
+    expect(events.slice(0, done)).toContain('open dev');
+    expect(events.slice(0, done)).not.toContain('open test');
+    expect(events.slice(done)).toContain('open test');
 
-  it('summary.json on disk is the returned summary; the report shows every arm and verdict', () => {
+    for (const f of ['report.html', 'report.md', 'summary.json', 'config.resolved.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    expect(summary.arms.map((a) => a.name)).toEqual(['lora-none', 'lora-replay', 'lora-replay-pretrain', 'lora-anchor', 'full-none', 'full-replay', 'full-replay-pretrain', 'full-anchor',
+      'lora-default', 'full-default', 'full-aggressive']);
+    const byName = new Map(summary.arms.map((a) => [a.name, a]));
+    // matched controls: the two methods of a recipe share it and differ in method only
+    for (const r of ['none', 'replay', 'replay-pretrain', 'anchor']) {
+      const l = byName.get(`lora-${r}`)!, f = byName.get(`full-${r}`)!;
+      expect([l.recipe, f.recipe, l.replay_text, l.replay]).toEqual([r, r, f.replay_text, f.replay]);
+      expect(l.seeds.map((s) => s.seed)).toEqual(summary.seeds);
+    }
+    expect(byName.get('lora-replay')!.replay_text).toBe('replay.txt');
+    expect(byName.get('lora-replay-pretrain')!.replay_text).toBe('pretrain.txt');
+    expect(JSON.parse(readFileSync(join(out, byName.get('full-replay-pretrain')!.run_dir, 'config.resolved.json'), 'utf8')).replay_text).toMatch(/pretrain\.txt$/);
+    // the calibration's runs are reused as first seeds: the chosen rate is every factorial cell's
+    for (const a of summary.arms.filter((x) => x.kind === 'factorial')) expect(a.lr).toBe(summary.calibration.chosen[a.method]);
+    expect(summary.contrasts.filter((c) => c.factor === 'method')).toHaveLength(4);
+    expect(summary.contrasts.filter((c) => c.factor === 'mitigation')).toHaveLength(6);
+    expect(summary.story.length).toBeGreaterThan(2);
+  }, 900_000);
+
+  it('summary.json on disk is the returned summary; the report leads with the verdict and the factorial table', () => {
     const disk = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(disk).toEqual(JSON.parse(JSON.stringify(summary)));
     const md = readFileSync(join(out, 'report.md'), 'utf8');
-    for (const a of summary.arms) {
-      expect(md).toContain(a.name);
-      expect(a.pass).toBe(a.drift <= summary.drift_bound && a.task_acc > summary.base.task_acc);
-    }
+    for (const a of summary.arms) expect(md).toContain(a.name);
+    expect(md.indexOf('| mitigation | LoRA task (± sd)')).toBeLessThan(md.indexOf('## Arms'));
+    expect(md.indexOf('smoke test')).toBeLessThan(md.indexOf('## Arms'));
   });
 
-  it('every number is a measurement: finite, in range, consistent with the verdict rule', () => {
+  it('every number is a measurement: finite where it must be, in range, consistent with the verdict rule', () => {
     const b = summary.base;
-    for (const x of [b.task_acc, b.control_acc, b.adoption, b.echo_em]) expect(x).toBeGreaterThanOrEqual(0);
+    for (const x of [b.task_acc, b.control_acc, b.adoption, b.echo_em, b.generalization]) { expect(x).toBeGreaterThanOrEqual(0); expect(x).toBeLessThanOrEqual(1); }
     expect(b.control_ppl).toBeGreaterThan(1);
     for (const a of summary.arms) {
-      expect(Number.isFinite(a.drift)).toBe(true);
-      expect(a.drift).toBeCloseTo((a.control_ppl - b.control_ppl) / b.control_ppl, 10);
+      for (const s of a.seeds) expect(s.drift).toBeCloseTo((s.control_ppl - b.control_ppl) / b.control_ppl, 10);
+      expect(a.drift_ci[0]).toBeLessThanOrEqual(a.drift + 1e-12);
+      expect(a.drift_ci[1]).toBeGreaterThanOrEqual(a.drift - 1e-12);
+      const hi = a.drift_ci[1], lo = a.drift_ci[0];
+      if (a.verdict === 'PASS') expect(hi).toBeLessThanOrEqual(summary.drift_bound);
+      if (lo > summary.drift_bound) expect(a.verdict).toBe('FAIL');
+      expect(a.split).toBe('test');
       expect(a.evals[0].step).toBe(0);
+      expect(a.samples.length).toBeGreaterThan(0);
     }
   });
 

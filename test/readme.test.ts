@@ -19,7 +19,7 @@ it('the README library example runs as written', () => {
     try {
       const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), file], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
       expect(r.status, r.stderr.slice(-2000)).toBe(0);
-      expect(r.stdout).toMatch(/^task [\d.]+ → [\d.]+, drift -?[\d.]+%, pass (true|false)/);
+      expect(r.stdout).toMatch(/^task [\d.]+ → [\d.]+, drift -?[\d.]+% \[-?[\d.]+%, -?[\d.]+%\], (PASS|FAIL|INCONCLUSIVE)/);
     } finally { rmSync(file, { force: true }); }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }, 300_000);

@@ -22,7 +22,7 @@ describe('fmn corpus / fmn tokenizer', () => {
     expect(manifest.seed).toBe(3);
     expect(manifest.options.replay).toEqual({ tokens: 5000 });
     expect(manifest.counts.replay.irregularPastOverregular).toBe(0);
-    for (const f of ['pretrain.txt', 'replay.txt', 'sft.jsonl', 'probes/task.jsonl', 'probes/control.jsonl', 'probes/adoption.jsonl', 'probes/echo.jsonl', 'manifest.json']) {
+    for (const f of ['pretrain.txt', 'replay.txt', 'sft.jsonl', 'probes/dev/task.jsonl', 'probes/test/control.jsonl', 'probes/test/adoption.jsonl', 'probes/dev/generalization.jsonl', 'probes/test/echo.jsonl', 'manifest.json']) {
       expect(existsSync(join(dir, 'c', f)), f).toBe(true);
     }
     expect(manifest.counts.sft.rows).toBe(100);
@@ -49,10 +49,12 @@ describe('fmn corpus / fmn tokenizer', () => {
   it('unknown options and bad values exit 2 with a clear message', () => {
     const r = fmn('corpus', '--out', join(dir, 'x'), '--colour', 'red');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/Unknown option '--colour'/);
+    expect(r.stderr).toContain('field "--colour": unknown option');
     const v = fmn('tokenizer', 'train', '--text', 'a.txt', '--vocab', 'lots', '--out', join(dir, 'y'));
     expect(v.code).toBe(2);
     expect(v.stderr).toMatch(/"--vocab".*"lots"/);
+    const t = fmn('corpus', '--out', join(dir, 'x'), '--sed', '3');
+    expect(t.stderr).toContain('did you mean --seed?');
     const m = fmn('corpus', '--seed', '1');
     expect(m.code).toBe(2);
     expect(m.stderr).toMatch(/--out/);
@@ -69,7 +71,7 @@ describe('fmn corpus / fmn tokenizer', () => {
   it('corpus --check: a malformed probe line exits 2 naming file, line and field', () => {
     const c = join(dir, 'c');
     expect(fmn('corpus', '--check', c).code).toBe(0);
-    const task = join(c, 'probes/task.jsonl');
+    const task = join(c, 'probes/test/task.jsonl');
     const rows = readFileSync(task, 'utf8').split('\n');
     rows[2] = '{"kind": "pair", "good": "x"}';
     writeFileSync(task, rows.join('\n'));

@@ -1,48 +1,49 @@
 import { isUserError } from '../errors.ts';
+import type { Command } from './command.ts';
 
-/** A command: parses its own argv, returns the exit code (0 ok, 1 gate failed, 2 usage). */
-export type Command = { summary: string; run: (argv: string[]) => Promise<number> };
-
-const commands: Record<string, () => Promise<Command>> = {
-  lab: async () => (await import('./commands/lab.ts')).command,
-  corpus: async () => (await import('./commands/corpus.ts')).command,
-  tokenizer: async () => (await import('./commands/tokenizer.ts')).command,
-  pretrain: async () => (await import('./commands/pretrain.ts')).command,
-  finetune: async () => (await import('./commands/finetune.ts')).command,
-  eval: async () => (await import('./commands/eval.ts')).command,
-  generate: async () => (await import('./commands/generate.ts')).command,
-  merge: async () => (await import('./commands/merge.ts')).command,
-  params: async () => (await import('./commands/params.ts')).command,
-  report: async () => (await import('./commands/report.ts')).command,
+/** Every command with its one-line summary; a command's module is imported only when it runs. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  lab: { summary: 'run the whole learning-vs-forgetting experiment and write its report', load: async () => (await import('./commands/lab.ts')).command },
+  corpus: { summary: 'generate the verb corpus, SFT data and probes (dev and test)', load: async () => (await import('./commands/corpus.ts')).command },
+  tokenizer: { summary: 'train a byte-level BPE tokenizer (tokenizer.json); encode, decode', load: async () => (await import('./commands/tokenizer.ts')).command },
+  pretrain: { summary: 'train a model from scratch on plain text', load: async () => (await import('./commands/pretrain.ts')).command },
+  finetune: { summary: 'supervised fine-tuning, LoRA or full', load: async () => (await import('./commands/finetune.ts')).command },
+  eval: { summary: 'score probes: accuracy ± se, perplexity, generation, drift with its interval, verdict', load: async () => (await import('./commands/eval.ts')).command },
+  generate: { summary: 'generate text (greedy, temperature, top-k)', load: async () => (await import('./commands/generate.ts')).command },
+  merge: { summary: 'merge a LoRA adapter into its base model, verified', load: async () => (await import('./commands/merge.ts')).command },
+  params: { summary: 'parameter counts and the LoRA trainable share', load: async () => (await import('./commands/params.ts')).command },
+  report: { summary: 'rebuild lab reports from saved runs', load: async () => (await import('./commands/report.ts')).command },
 };
 
-async function usage(): Promise<string> {
-  const rows = await Promise.all(Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(10)} ${(await load()).summary}`));
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
+function usage(version: string): string {
   return [
-    'fmn — fine-tune causal language models and measure what they forget',
+    `fmn ${version} — fine-tune causal language models and measure what they forget`,
     '',
     'usage: fmn <command> [options]   (fmn <command> --help for its options)',
     '',
     'commands:',
-    ...rows,
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
     '',
     'exit codes: 0 ok, 1 a gate failed, 2 bad input or usage, 3 internal error',
   ].join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], version: string): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') { process.stdout.write(`${version}\n`); return 0; }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write((await usage()) + '\n');
+    process.stdout.write(usage(version) + '\n');
     return name === undefined ? 2 : 0;
   }
-  const load = commands[name];
-  if (!load) {
-    process.stderr.write(`fmn: unknown command "${name}"\n\n${await usage()}\n`);
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`fmn: unknown command "${name}"\n\n${usage(version)}\n`);
     return 2;
   }
   try {
-    return await (await load()).run(rest);
+    return await (await entry.load()).run(rest);
   } catch (e) {
     if (isUserError(e)) {
       process.stderr.write(`fmn ${name}: error: ${(e as Error).message}\n`);

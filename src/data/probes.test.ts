@@ -15,7 +15,7 @@ describe('probe files', () => {
       '{"kind": "generate", "prompt": "He goed home.<|sep|>", "expected": "He went home.", "probe": "task"}',
       '{"sentence_good": "Teresa hid every senator.", "sentence_bad": "Teresa hidden every senator.", "UID": "irregular_past_participle_verbs"}',
     ].join('\n');
-    const items = parseProbes(text, 'p.jsonl', 'p');
+    const items = parseProbes(text, 'p.jsonl', { defaultProbe: 'p' });
     expect(items.map((i) => i.kind)).toEqual(['pair', 'text', 'choice', 'generate', 'pair']);
     expect(items[0]).toMatchObject({ good: 'He went home.', bad: ['He goed home.'], tags: { verb: 'go' }, source: { file: 'p.jsonl', line: 1 } });
     expect(items[2]).toMatchObject({ probe: 'p', label: 0 });

@@ -8,14 +8,26 @@
  *   BLiMP rows {"sentence_good": "...", "sentence_bad": "...", "UID": "..."} are read as pairs.
  *
  * `probe` names the group an item is scored in; when absent it defaults to the loader's
- * `defaultProbe` (the file's base name). Generate prompts are used verbatim: probe files made
+ * `defaultProbe` (the file's base name). `role` says what the group is for — `task` (accuracy
+ * should rise), `control` (perplexity should hold), `adoption` (over-application) — and is
+ * what the gate and the verdict read, never the group's name; a role flag (`--control FILE`)
+ * sets it for a whole file. `split` is `dev` (read by everything that selects: the gate, a
+ * search, "best arm") or `test` (what is reported); the `--dev-*` flags set it for a file. Generate prompts are used verbatim: probe files made
  * by `fmn corpus` already end with the `<|sep|>` delimiter (see sftPrompt in sft-format.ts).
  */
 import { basename } from 'node:path';
+import { DataError } from '../errors.ts';
 import { parseJsonl, readJsonl, RowReader, type JsonlRow } from './jsonl.ts';
+
+export type ProbeRole = 'task' | 'control' | 'adoption';
+export const PROBE_ROLES: readonly ProbeRole[] = ['task', 'control', 'adoption'];
+export type ProbeSplit = 'dev' | 'test';
 
 interface ProbeBase {
   probe: string;
+  /** What the group is for; undefined = scored and reported, read by no verdict. */
+  role?: ProbeRole;
+  split: ProbeSplit;
   tags: Record<string, string>;
   /** Where the item came from, for error messages and reports. */
   source: { file: string; line: number };
@@ -28,16 +40,30 @@ export type ProbeItem = PairProbe | TextProbe | ChoiceProbe | GenerateProbe;
 
 /** The JSON shape written to probe files (no `source`). */
 export type ProbeRecord =
-  | { kind: 'pair'; good: string; bad: string[]; probe: string; tags?: Record<string, string> }
-  | { kind: 'text'; text: string; probe: string; tags?: Record<string, string> }
-  | { kind: 'choice'; context: string; choices: string[]; label: number; probe: string; tags?: Record<string, string> }
-  | { kind: 'generate'; prompt: string; expected: string; probe: string; tags?: Record<string, string> };
+  (| { kind: 'pair'; good: string; bad: string[] }
+  | { kind: 'text'; text: string }
+  | { kind: 'choice'; context: string; choices: string[]; label: number }
+  | { kind: 'generate'; prompt: string; expected: string })
+  & { probe: string; role?: ProbeRole; split?: ProbeSplit; tags?: Record<string, string> };
+
+/** How a file is read: its group name when items have none, and a role / split forced by a flag. */
+export interface ProbeFileOptions { defaultProbe?: string; role?: ProbeRole; split?: ProbeSplit }
 
 /** Validates one parsed row into a probe item; errors name file, line and field. */
-export function probeFromRow(file: string, row: JsonlRow, defaultProbe: string): ProbeItem {
+export function probeFromRow(file: string, row: JsonlRow, o: ProbeFileOptions & { defaultProbe: string }): ProbeItem {
   const r = RowReader.of(file, row);
+  const oneOf = <T extends string>(field: string, allowed: readonly T[]): T | undefined => {
+    const v = r.optString(field);
+    if (v !== undefined && !allowed.includes(v as T)) r.fail(field, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(v.slice(0, 40))}`);
+    return v as T | undefined;
+  };
+  const role = oneOf('role', PROBE_ROLES), split = oneOf('split', ['dev', 'test'] as const);
+  if (o.role !== undefined && role !== undefined && role !== o.role) r.fail('role', `is "${role}" in a file given as --${o.role}`);
+  if (o.split !== undefined && split !== undefined && split !== o.split) r.fail('split', `is "${split}" in a file given as ${o.split === 'dev' ? 'a --dev-* probe file' : 'a test probe file'}`);
   const base = (): ProbeBase => ({
-    probe: r.optString('probe') ?? defaultProbe,
+    probe: r.optString('probe') ?? o.defaultProbe,
+    role: o.role ?? role,
+    split: o.split ?? split ?? 'test',
     tags: r.stringRecord('tags') ?? {},
     source: { file, line: row.line },
   });
@@ -69,14 +95,20 @@ export function probeFromRow(file: string, row: JsonlRow, defaultProbe: string):
 }
 
 /** Parses probe JSONL text. */
-export function parseProbes(text: string, file = '<string>', defaultProbe = 'probe'): ProbeItem[] {
-  return parseJsonl(text, file).map((row) => probeFromRow(file, row, defaultProbe));
+export function parseProbes(text: string, file = '<string>', o: ProbeFileOptions = {}): ProbeItem[] {
+  return parseJsonl(text, file).map((row) => probeFromRow(file, row, { ...o, defaultProbe: o.defaultProbe ?? 'probe' }));
 }
 
-/** Loads a probe file; items without `probe` are grouped under the file's base name. */
-export function loadProbes(file: string): ProbeItem[] {
-  const defaultProbe = basename(file).replace(/\.jsonl?$/, '');
-  return readJsonl(file).map((row) => probeFromRow(file, row, defaultProbe));
+/** Observers of every probe file opened: a test's instrument (selection must never open a test file). */
+export const probeFileObservers = new Set<(file: string) => void>();
+
+/** Loads a probe file; items without `probe` are grouped under the file's base name. An empty file is an error. */
+export function loadProbes(file: string, o: ProbeFileOptions = {}): ProbeItem[] {
+  for (const observe of probeFileObservers) observe(file);
+  const defaultProbe = o.defaultProbe ?? basename(file).replace(/\.jsonl?$/, '');
+  const rows = readJsonl(file);
+  if (rows.length === 0) throw new DataError('no probe items in the file', { file });
+  return rows.map((row) => probeFromRow(file, row, { ...o, defaultProbe }));
 }
 
 /** Groups items by their probe name, in first-seen order. */

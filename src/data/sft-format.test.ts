@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EOT, SEP } from '../tokenizer/special.ts';
 import { trainBpe } from '../tokenizer/train.ts';
 import { encodeDocuments, encodeSft, encodeSftPrompt, sftPrompt, sftText } from './sft-format.ts';
-import { generateSft } from './sft.ts';
+import { generateSft } from '../corpus/sft.ts';
 
 describe('SFT formatting', () => {
   const rows = generateSft({ seed: 1, rows: 200 });

@@ -14,6 +14,9 @@
 import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { EOT, SEP } from '../tokenizer/special.ts';
 
+/** One prompt → completion pair (TRL's prompt/completion format). */
+export interface SftRow { prompt: string; completion: string }
+
 /** The text a model is given at inference: `prompt<|sep|>`. */
 export function sftPrompt(prompt: string): string {
   return prompt + SEP;
@@ -48,17 +51,32 @@ export function encodeSftPrompt(tok: Tokenizer, prompt: string): number[] {
 }
 
 /**
- * Pretraining text → one token stream: each non-empty line is a document, encoded with its
- * special tokens (`<|sep|>`, `<|endoftext|>`); a line that does not end in `<|endoftext|>`
- * (plain text corpora) gets one appended.
+ * How plain text splits into documents: `lines` — each non-empty line (the verb corpus, one
+ * sentence a line); `blank-line` — paragraphs separated by blank lines, their line ends kept;
+ * `file` — the whole text as one document (a play, code, prose), line ends kept.
  */
-export function encodeDocuments(tok: Tokenizer, text: string): number[] {
+export type DocumentMode = 'lines' | 'blank-line' | 'file';
+export const DOCUMENT_MODES: readonly DocumentMode[] = ['lines', 'blank-line', 'file'];
+
+export function splitDocuments(text: string, mode: DocumentMode = 'lines'): string[] {
+  const t = text.replace(/\r\n/g, '\n');
+  if (mode === 'lines') return t.split('\n').filter((l) => l.trim() !== '');
+  if (mode === 'blank-line') return t.split(/\n[ \t]*\n/).map((d) => d.replace(/^\n+|\n+$/g, '')).filter((d) => d.trim() !== '');
+  return t.trim() === '' ? [] : [t.replace(/\n+$/, '')];
+}
+
+/**
+ * Documents → one token stream: each document encoded with its special tokens (`<|sep|>`,
+ * `<|endoftext|>`), and one `<|endoftext|>` appended unless it already ends with one. Windows
+ * drawn from the stream then run across line ends inside a document and across documents.
+ * A string is split into documents by `mode` (default `lines`).
+ */
+export function encodeDocuments(tok: Tokenizer, docs: string | readonly string[], mode: DocumentMode = 'lines'): number[] {
   const out: number[] = [];
   const eot = tok.specialId(EOT);
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    for (const id of tok.encode(line, { allowSpecial: true })) out.push(id);
-    if (!line.endsWith(EOT)) out.push(eot);
+  for (const doc of typeof docs === 'string' ? splitDocuments(docs, mode) : docs) {
+    for (const id of tok.encode(doc, { allowSpecial: true })) out.push(id);
+    if (!doc.endsWith(EOT)) out.push(eot);
   }
   return out;
 }

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createJsBackend } from '../backend/js/index.ts';
 import { parseProbes, loadProbes } from '../data/probes.ts';
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../util/rng.ts';
 import { GPT } from '../model/gpt.ts';
 import { micro } from '../model/presets.ts';
 import { applyLora } from '../lora/inject.ts';
 import { LORA_DEFAULTS } from '../lora/config.ts';
 import { trainBpe } from '../tokenizer/train.ts';
 import { sharedDir } from '../../test/util.ts';
-import { evaluateProbes } from './evaluate.ts';
+import { noGrad } from '../tensor/tensor.ts';
+import { evaluateProbes, pairCorrect } from './evaluate.ts';
+import { rollingWindows } from './score.ts';
 import { drift, verdict } from './verdict.ts';
 
 const be = createJsBackend();
@@ -59,24 +61,102 @@ describe('evaluateProbes on constructed cases', () => {
     expect(r.acc_norm).toBe(norm[1] > norm[0] ? 1 : 0);
   });
 
-  it('a zero-update fine-tune (fresh LoRA adapter) has drift exactly 0', () => {
-    const items = parseProbes('{"kind":"text","text":"she worked at home yesterday.","probe":"control"}\n{"kind":"pair","good":"he went to school.","bad":["he goed to school."],"probe":"task"}');
+  it('a zero-update fine-tune (fresh LoRA adapter) has drift exactly 0, with a zero-width interval, and FAILs (no gain)', () => {
+    const items = parseProbes('{"kind":"text","text":"she worked at home yesterday.","probe":"control","role":"control"}\n{"kind":"pair","good":"he went to school.","bad":["he goed to school."],"probe":"task","role":"task"}');
     const m = trainedLikeModel();
     const before = evaluateProbes(m, tok, items);
     applyLora(m, { ...LORA_DEFAULTS, targets: ['all-linear'] }, new Rng(1));
     const after = evaluateProbes(m, tok, items);
     const v = verdict(before, after);
     expect(v.drift).toBe(0);
-    expect(v.pass).toBe(false);                       // and task accuracy did not rise
+    expect(v.drift_ci).toEqual([0, 0]);
+    expect(v.verdict).toBe('FAIL');                   // task accuracy did not rise
     expect(v.reasons.join()).toContain('did not rise');
     expect(drift(2, 2.1)).toBeCloseTo(0.05, 12);
   });
 
+  it('roles, not names: custom group names with role fields are what the verdict reads; a group without a role is reported but never read', () => {
+    const items = parseProbes([
+      '{"kind":"text","text":"she worked at home yesterday.","probe":"kept-skill","role":"control"}',
+      '{"kind":"text","text":"the cat sat on the mat.","probe":"kept-skill","role":"control"}',
+      '{"kind":"pair","good":"he went to school.","bad":["he goed to school."],"probe":"irregulars","role":"task"}',
+      '{"kind":"text","text":"he went to school.","probe":"task"}',
+    ].join('\n'));
+    const m = trainedLikeModel();
+    const r = evaluateProbes(m, tok, items);
+    expect(Object.keys(r.probes).sort()).toEqual(['irregulars', 'kept-skill', 'task']);
+    expect(r.roles.control!.ppl).toBe(r.probes['kept-skill']!.ppl);
+    expect(r.roles.task!.n).toBe(1);
+    expect(r.probes.task!.role).toBeUndefined();
+    // a model whose control perplexity rises past the bound: the verdict sees it through the role
+    const m2 = trainedLikeModel();
+    for (const p of m2.parameters()) for (let i = 0; i < p.size; i++) p.data[i] *= 1.8;
+    const v = verdict(r, evaluateProbes(m2, tok, items), { bound: 0.05 });
+    expect(v.drift).not.toBeNull();
+    expect(v.drift_ci![0]).toBeLessThanOrEqual(v.drift!);
+    const none = verdict(evaluateProbes(m, tok, items.filter((i) => i.role !== 'control')), evaluateProbes(m2, tok, items.filter((i) => i.role !== 'control')));
+    expect(none.drift).toBeNull();
+    expect(none.verdict).toBe('FAIL');
+    expect(none.reasons.join()).toContain('no control probe');
+  });
+
+  it('a 2,000-token text is scored whole in rolling windows: the sum of every token\'s log-probability, computed by hand', () => {
+    const m = new GPT(be, { ...micro(tok.vocabSize), nCtx: 64 });
+    m.initWeights(new Rng(5));
+    const words = ['the', 'cat', 'sat', 'on', 'mat', 'she', 'worked', 'at', 'home', 'he', 'went', 'to', 'school'];
+    const r = new Rng(9);
+    let text = '';
+    while (tok.encode(text).length < 2000) text += `${words[r.int(words.length)]} `;
+    const ids = tok.encode(text);
+    const eot = tok.specialId('<|endoftext|>');
+    // by hand: lm-eval's windows (context_len 1) over [<|endoftext|>, ...ids] — the first predicts
+    // ids[0..64) from <|endoftext|> on; each later one predicts the next 64 (the last: what is left)
+    // from the 64 tokens before each; every token's log-softmax summed here, not by the evaluator
+    const seq = [eot, ...ids];
+    let byHand = 0;
+    noGrad(() => {
+      for (let p = 0; p < ids.length;) {
+        const e = Math.min(p + 64, ids.length), from = Math.max(0, e - 64);   // predicts seq (p, e] from seq[from, e)
+        const window = seq.slice(from, e);
+        const logits = m.forward(Int32Array.from(window), 1, window.length).data;       // (1, T, V)
+        for (let k = p + 1; k <= e; k++) {
+          const row = logits.subarray((k - 1 - from) * tok.vocabSize, (k - from) * tok.vocabSize);
+          let mx = -Infinity; for (const x of row) mx = Math.max(mx, x);
+          let z = 0; for (const x of row) z += Math.exp(x - mx);
+          byHand += row[seq[k]] - mx - Math.log(z);
+        }
+        p = e;
+      }
+    });
+    const res = evaluateProbes(m, tok, parseProbes(JSON.stringify({ kind: 'text', text, probe: 'long', role: 'control' })));
+    expect(ids.length).toBeGreaterThanOrEqual(2000);
+    expect(res.probes.long!.tokens).toBe(ids.length);                      // every token scored, none cut
+    expect(res.items[0].nll! / -byHand).toBeCloseTo(1, 5);
+    expect(res.probes.long!.bpb).toBeCloseTo(-byHand / (Math.LN2 * Buffer.byteLength(text)), 4);
+    expect(Math.log(res.probes.long!.word_ppl!) / (-byHand / text.split(/\s+/).length)).toBeCloseTo(1, 5);
+  });
+
+  it('rolling windows cover every token exactly once, each window within the context', () => {
+    for (const [n, ctx] of [[1, 8], [8, 8], [9, 8], [17, 8], [100, 7]] as const) {
+      const tokens = Array.from({ length: n }, (_, i) => 100 + i);
+      const w = rollingWindows(tokens, 0, ctx);
+      const scored = w.flatMap((q) => q.ids.slice(q.scoreFrom));
+      expect(scored).toEqual(tokens);
+      for (const q of w) expect(q.ids.length).toBeLessThanOrEqual(ctx + 1);
+    }
+  });
+
+  it('a pair tie counts as wrong', () => {
+    expect(pairCorrect([-1, -1])).toBe(false);
+    expect(pairCorrect([-1, -1.5, -2])).toBe(true);
+  });
+
   it('generation exact match is scored on the greedy completion', () => {
     const items = parseProbes('{"kind":"generate","prompt":"the cat<|sep|>","expected":"zzz","probe":"g"}');
-    const r = evaluateProbes(trainedLikeModel(), tok, items, { maxNewTokens: 4, keepGenerations: true });
+    const r = evaluateProbes(trainedLikeModel(), tok, items, { maxNewTokens: 4 });
     expect(r.probes.g.gen_em).toBe(0);
-    expect(r.generations![0].prompt).toBe('the cat<|sep|>');
+    expect(r.items[0].gen_ok).toBe(false);
+    expect(typeof r.items[0].output).toBe('string');
   });
 
   const blimp = sharedDir('data', 'external', 'blimp-irregular', 'irregular_past_participle_verbs.jsonl');

@@ -1,11 +1,11 @@
-import type { SftRow } from '../data/sft.ts';
-import { sftText } from '../data/sft-format.ts';
+import { sftText, type SftRow } from '../data/sft-format.ts';
 import type { GenerateProbe, PairProbe } from '../data/probes.ts';
+import { decodeBatch } from '../model/generate.ts';
 import type { GPT } from '../model/gpt.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { EOT } from '../tokenizer/special.ts';
 import { pairCorrect } from './evaluate.ts';
-import { greedyBatch, scoreSequences } from './score.ts';
+import { scoreSequences } from './score.ts';
 
 /**
  * The few-shot prompting baseline (no training): k SFT examples in context, formatted as in
@@ -31,10 +31,10 @@ export function fewShotBaseline(model: GPT, tok: Tokenizer, demos: SftRow[], k: 
   const scores = scoreSequences(model, reqs);
   let at = 0;
   for (const p of pairs) {
-    hits += pairCorrect(scores, at, 1 + p.bad.length) ? 1 : 0;
+    hits += pairCorrect(scores.slice(at, at + 1 + p.bad.length).map((s) => s.logprob)) ? 1 : 0;
     at += 1 + p.bad.length;
   }
-  const outs = greedyBatch(model, gens.map((g) => [...prefix, ...tok.encode(g.prompt, { allowSpecial: true })]), maxNewTokens, [eot]);
-  const em = gens.filter((g, i) => tok.decode(outs[i]).trim() === g.expected.trim()).length;
+  const outs = decodeBatch(model, gens.map((g) => [...prefix, ...tok.encode(g.prompt, { allowSpecial: true })]), { maxNewTokens, stopIds: [eot] });
+  const em = gens.filter((g, i) => tok.decode(outs[i].ids).trim() === g.expected.trim()).length;
   return { k: chosen.length, task_acc: pairs.length ? hits / pairs.length : 0, gen_em: gens.length ? em / gens.length : 0, n: pairs.length + gens.length };
 }

@@ -1,4 +1,3 @@
-import { argmax } from '../model/generate.ts';
 import type { GPT } from '../model/gpt.ts';
 import { IGNORE_INDEX, crossEntropy } from '../tensor/ops/loss.ts';
 import { noGrad } from '../tensor/tensor.ts';
@@ -8,10 +7,12 @@ export interface ScoreRequest { ids: number[]; scoreFrom: number }
 
 /**
  * Sum of log-probabilities (natural log) of the scored tokens of each request, and how many
- * tokens were scored. Requests are batched by length (right-padded, padding not scored);
- * sequences longer than n_ctx keep their last n_ctx tokens.
+ * tokens were scored. Requests are batched by length (right-padded, padding not scored). A
+ * request longer than n_ctx + 1 keeps its last n_ctx + 1 tokens (its earliest context is
+ * dropped, as lm-eval truncates a context on the left); texts that must be scored whole are
+ * split with `rollingWindows` first.
  */
-export function scoreSequences(model: GPT, reqs: ScoreRequest[], batchSize = 32): { logprob: number; tokens: number }[] {
+export function scoreSequences(model: GPT, reqs: readonly ScoreRequest[], batchSize = 32): { logprob: number; tokens: number }[] {
   const nCtx = model.config.nCtx;
   const out = reqs.map(() => ({ logprob: 0, tokens: 0 }));
   const order = reqs.map((_, i) => i).sort((a, b) => reqs[a].ids.length - reqs[b].ids.length);
@@ -47,38 +48,21 @@ export function scoreSequences(model: GPT, reqs: ScoreRequest[], batchSize = 32)
 }
 
 /**
- * Greedy decoding for many prompts at once: prompts of equal length share a batch, each row
- * stops at its own stop token. Returns the new ids of each prompt (stop token excluded).
+ * lm-eval's `loglikelihood_rolling` windows (context_len 1): every token of `tokens` is scored
+ * exactly once. The first window predicts tokens[0..n) after `prefix`; each later one predicts
+ * the next tokens with the window's earlier tokens as context, the last one filled back to a
+ * full n_ctx of context. Summing the windows' log-probabilities gives the whole text's.
  */
-export function greedyBatch(model: GPT, prompts: number[][], maxNewTokens: number, stopIds: number[], batchSize = 32): number[][] {
-  const nCtx = model.config.nCtx, V = model.config.vocabSize;
-  const stop = new Set(stopIds);
-  const out: number[][] = prompts.map(() => []);
-  const byLen = new Map<number, number[]>();
-  prompts.forEach((p, i) => { const l = Math.min(p.length, nCtx); byLen.set(l, [...(byLen.get(l) ?? []), i]); });
-  noGrad(() => {
-    for (const group of byLen.values()) {
-      for (let s = 0; s < group.length; s += batchSize) {
-        const idx = group.slice(s, s + batchSize);
-        const seqs = idx.map((i) => prompts[i].slice(-nCtx));
-        const done = idx.map(() => false);
-        for (let step = 0; step < maxNewTokens && done.includes(false); step++) {
-          const T = Math.min(seqs[0].length, nCtx);
-          const B = seqs.length;
-          const ids = new Int32Array(B * T);
-          seqs.forEach((q, b) => ids.set(q.slice(-T), b * T));
-          const logits = model.forward(ids, B, T).data;            // (B, T, V)
-          seqs.forEach((q, b) => {
-            const row = (b * T + T - 1) * V;
-            const best = argmax(logits.subarray(row, row + V));
-            q.push(best);
-            if (!done[b]) {
-              if (stop.has(best)) done[b] = true; else out[idx[b]].push(best);
-            }
-          });
-        }
-      }
-    }
-  });
+export function rollingWindows(tokens: readonly number[], prefix: number, nCtx: number): ScoreRequest[] {
+  if (tokens.length === 0) return [];
+  const first = Math.min(nCtx, tokens.length);
+  const out: ScoreRequest[] = [{ ids: [prefix, ...tokens.slice(0, first)], scoreFrom: 1 }];
+  for (let predicted = first; predicted < tokens.length;) {
+    const len = Math.min(tokens.length - predicted, nCtx);
+    const end = predicted + len;
+    const ids = tokens.slice(end - nCtx - 1, end);               // n_ctx inputs + the last target
+    out.push({ ids, scoreFrom: ids.length - len });
+    predicted = end;
+  }
   return out;
 }

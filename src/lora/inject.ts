@@ -1,7 +1,8 @@
-import type { Rng } from '../data/rng.ts';
+import type { Rng } from '../util/rng.ts';
 import { ConfigError } from '../errors.ts';
 import type { GPT } from '../model/gpt.ts';
 import { Linear } from '../nn/layers.ts';
+import type { Module } from '../nn/module.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { loraScaling, resolveTargets, type LoraConfig } from './config.ts';
 import { LoraLinear } from './linear.ts';
@@ -18,19 +19,30 @@ export function applyLora(model: GPT, cfg: LoraConfig, rng: Rng, dropoutRng?: Rn
   for (const p of model.parameters()) p.requiresGrad = false;
   const adapters: Adapters = new Map();
   const scaling = loraScaling(cfg);
-  for (const [path, mod] of model.namedModules()) {
-    for (const [name, child] of mod.children()) {
-      const full = path === '' ? name : `${path}.${name}`;
-      if (!(child instanceof Linear) || name === 'lm_head' || !matchesTarget(full, targets)) continue;
-      const lora = new LoraLinear(child, { rank: cfg.rank, scaling, dropout: cfg.dropout, init: cfg.init, rng, dropoutRng });
-      mod.replaceChild(name, lora);
-      adapters.set(full, lora);
-    }
+  for (const { path, parent, name, linear } of targetLinears(model, targets)) {
+    const lora = new LoraLinear(linear, { rank: cfg.rank, scaling, dropout: cfg.dropout, init: cfg.init, rng, dropoutRng });
+    parent.replaceChild(name, lora);
+    adapters.set(path, lora);
   }
   if (adapters.size === 0) {
     throw new ConfigError(`no Linear layer matches ${[...targets].join(', ')}`, { field: 'lora.targets' });
   }
   return adapters;
+}
+
+/**
+ * The Linear layers the targets select: those in replaceable slots (the blocks' projections;
+ * never the output head) whose path matches, with the module holding each.
+ */
+export function targetLinears(model: GPT, targets: ReadonlySet<string>): { path: string; parent: Module; name: string; linear: Linear }[] {
+  const out: { path: string; parent: Module; name: string; linear: Linear }[] = [];
+  for (const [path, mod] of model.namedModules()) {
+    for (const [name, child, replaceable] of mod.children()) {
+      const full = path === '' ? name : `${path}.${name}`;
+      if (replaceable && child instanceof Linear && matchesTarget(full, targets)) out.push({ path: full, parent: mod, name, linear: child });
+    }
+  }
+  return out;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Rng } from '../data/rng.ts';
+import type { Rng } from '../util/rng.ts';
 import type { Linear, LinearLike } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { fillNormal, fillUniform } from '../nn/init.ts';
@@ -20,8 +20,7 @@ export class LoraLinear extends Module implements LinearLike {
   readonly dropoutP: number;
   /** Training mode (dropout active) — set by the fine-tune recipe. */
   training = false;
-  /** Adapter switched off: forward is the base layer alone. */
-  disabled = false;
+  #disabled = false;
   #merged = false;
   #rng: Rng | null;
 
@@ -48,8 +47,15 @@ export class LoraLinear extends Module implements LinearLike {
   get outFeatures(): number { return this.base.outFeatures; }
   get merged(): boolean { return this.#merged; }
 
+  /** Adapter switched off: forward is the base layer alone. Disabling a merged adapter unmerges it first (as PEFT does). */
+  get disabled(): boolean { return this.#disabled; }
+  set disabled(v: boolean) {
+    if (v && this.#merged) this.unmerge();
+    this.#disabled = v;
+  }
+
   forward(x: Tensor): Tensor {
-    if (this.disabled || this.#merged) return this.base.forward(x);       // (..., out)
+    if (this.#disabled || this.#merged) return this.base.forward(x);      // (..., out)
     const xd = this.training && this.dropoutP > 0 ? dropout(x, this.dropoutP, this.#rng!) : x;
     const { weight, bias } = this.base;
     return linearLowRank(x, weight, bias, this.loraA, this.loraB, this.scaling, xd);   // (..., out)
@@ -70,9 +76,10 @@ export class LoraLinear extends Module implements LinearLike {
     return d;
   }
 
-  /** W += ΔW; forward then skips the adapter path. */
+  /** W += ΔW; forward then skips the adapter path. A disabled adapter is not merged (it contributes nothing). */
   merge(): void {
     if (this.#merged) return;
+    if (this.#disabled) throw new Error('merge: the adapter is disabled; enable it first');
     const d = this.deltaWeight(), w = this.base.weight.data;
     for (let i = 0; i < d.length; i++) w[i] += d[i];
     this.#merged = true;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createJsBackend } from '../backend/js/index.ts';
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../util/rng.ts';
 import { loadModel } from '../model/checkpoint.ts';
 import { GPT } from '../model/gpt.ts';
 import { micro, nanoLlama } from '../model/presets.ts';
@@ -59,6 +59,43 @@ describe.each(['gpt2', 'llama'] as const)('LoRA invariants (%s)', (kind) => {
     unmergeAll(ad);
     expect(relErr(logitsOf(m), on)).toBeLessThan(1e-5);
     expect(relErr(logitsOf(m), on)).toBeLessThan(1e-5);
+  });
+
+  it('four ways: merge, disable (unmerges first, as PEFT: the base output, not the merged one), unmerge, re-enable', () => {
+    const m = model(kind);
+    const base = logitsOf(m);
+    const ad = applyLora(m, { ...LORA_DEFAULTS, rank: 4, targets: ['all-linear'] }, new Rng(2));
+    randomizeB(m, 3);
+    const on = logitsOf(m);
+    mergeAll(ad);
+    expect(relErr(logitsOf(m), on)).toBeLessThan(1e-5);               // merged = adapter on
+    setLoraDisabled(ad, true);
+    expect(relErr(logitsOf(m), base)).toBeLessThan(1e-6);             // merged + disabled = the base
+    for (const a of ad.values()) expect(a.merged).toBe(false);
+    unmergeAll(ad);                                                    // already unmerged: a no-op
+    expect(relErr(logitsOf(m), base)).toBeLessThan(1e-6);
+    setLoraDisabled(ad, false);
+    expect(relErr(logitsOf(m), on)).toBeLessThan(1e-5);               // re-enabled = adapter on again
+    // base weights are back where they were (within float32 rounding of W + ΔW − ΔW)
+    setLoraDisabled(ad, true);
+    expect(relErr(logitsOf(m), base)).toBeLessThan(1e-6);
+  });
+
+  it('every adapter is in the forward path: perturbing any one of them moves the logits', () => {
+    const m = model(kind);
+    const ad = applyLora(m, { ...LORA_DEFAULTS, rank: 2, targets: ['all-linear'] }, new Rng(2));
+    randomizeB(m, 3);
+    const ref = logitsOf(m);
+    expect(ad.size).toBe(kind === 'gpt2' ? 2 * 4 : 2 * 7);
+    const r = new Rng(4);
+    for (const [path, a] of ad) {
+      const saved = a.loraB.data.slice();
+      // a random perturbation (a uniform shift across output channels would vanish in the next LayerNorm)
+      for (let i = 0; i < a.loraB.size; i++) a.loraB.data[i] += 0.5 * r.normal();
+      expect(relErr(logitsOf(m), ref), path).toBeGreaterThan(1e-4);
+      a.loraB.data.set(saved);
+      expect(bitEqual(logitsOf(m), ref), path).toBe(true);
+    }
   });
 
   it('training changes only A and B: every base weight bitwise unchanged; save → load reproduces logits', () => {

@@ -1,4 +1,4 @@
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../util/rng.ts';
 import { CheckpointError } from '../errors.ts';
 import type { GPT } from '../model/gpt.ts';
 import { noGrad } from '../tensor/tensor.ts';

@@ -1,8 +1,7 @@
 import { baseParameters } from '../model/checkpoint.ts';
 import type { GPT } from '../model/gpt.ts';
-import { Linear } from '../nn/layers.ts';
 import { resolveTargets, type LoraConfig } from './config.ts';
-import { matchesTarget } from './inject.ts';
+import { targetLinears } from './inject.ts';
 
 export interface ParamCountRow { layer: string; in: number; out: number; full: number; lora: number; share: number }
 
@@ -12,15 +11,10 @@ export interface ParamCountRow { layer: string; in: number; out: number; full: n
  */
 export function loraParamCounts(model: GPT, cfg: Pick<LoraConfig, 'rank' | 'targets'>): { rows: ParamCountRow[]; loraTotal: number; modelTotal: number } {
   const targets = new Set(resolveTargets({ ...cfg, alpha: 1, dropout: 0, rslora: false, init: 'kaiming' }, model.config));
-  const rows: ParamCountRow[] = [];
-  for (const [path, mod] of model.namedModules()) {
-    for (const [name, child] of mod.children()) {
-      const full = path === '' ? name : `${path}.${name}`;
-      if (!(child instanceof Linear) || name === 'lm_head' || !matchesTarget(full, targets)) continue;
-      const i = child.inFeatures, o = child.outFeatures;
-      rows.push({ layer: full, in: i, out: o, full: i * o, lora: cfg.rank * (i + o), share: (cfg.rank * (i + o)) / (i * o) });
-    }
-  }
+  const rows: ParamCountRow[] = targetLinears(model, targets).map(({ path, linear }) => {
+    const i = linear.inFeatures, o = linear.outFeatures;
+    return { layer: path, in: i, out: o, full: i * o, lora: cfg.rank * (i + o), share: (cfg.rank * (i + o)) / (i * o) };
+  });
   const modelTotal = baseParameters(model).reduce((s, [, p]) => s + p.size, 0);
   return { rows, loraTotal: rows.reduce((s, r) => s + r.lora, 0), modelTotal };
 }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Rng } from '../data/rng.ts';
+import type { Rng } from '../util/rng.ts';
 import { CheckpointError } from '../errors.ts';
 import type { GPT } from '../model/gpt.ts';
 import { readSafetensors, serializeSafetensors, writeFileAtomic } from '../model/safetensors.ts';

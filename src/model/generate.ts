@@ -1,4 +1,4 @@
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../util/rng.ts';
 import { noGrad } from '../tensor/tensor.ts';
 import type { GPT } from './gpt.ts';
 
@@ -8,37 +8,61 @@ export interface GenerateOptions {
   temperature?: number;
   /** Sample only among the k most likely tokens (0 = all). */
   topK?: number;
-  /** Stop after producing any of these ids (the id is included in the output). */
+  /** Stop at any of these ids; the stop id is not part of the output. */
   stopIds?: number[];
   /** Seeded sampler (required when temperature > 0). */
   rng?: Rng;
+  /** Prompts decoded together (default 32). */
+  batchSize?: number;
 }
 
+/** The new ids of one prompt, and whether a stop id ended it (else maxNewTokens did). */
+export interface Decoded { ids: number[]; stopped: boolean }
+
 /**
- * Autoregressive decoding. Returns only the new ids. The context is cropped to the model's
- * n_ctx (the most recent tokens are kept).
+ * The one decoder: autoregressive decoding of many prompts at once (prompts of equal length
+ * share a batch; each row stops at its own stop id, which is left out of the output). The
+ * context is cropped to the model's n_ctx, keeping the most recent tokens. Sampling draws
+ * from `rng` step by step, row by row within a batch.
  */
-export function generate(model: GPT, prompt: number[], o: GenerateOptions): number[] {
-  const temperature = o.temperature ?? 0, topK = o.topK ?? 0;
+export function decodeBatch(model: GPT, prompts: readonly number[][], o: GenerateOptions): Decoded[] {
+  const temperature = o.temperature ?? 0, topK = o.topK ?? 0, batchSize = o.batchSize ?? 32;
   if (temperature > 0 && o.rng === undefined) throw new RangeError('sampling with temperature > 0 needs a seeded rng');
+  const nCtx = model.config.nCtx, V = model.config.vocabSize;
   const stop = new Set(o.stopIds ?? []);
-  const V = model.config.vocabSize, nCtx = model.config.nCtx;
-  const seq = prompt.slice();
-  const out: number[] = [];
-  return noGrad(() => {
-    for (let i = 0; i < o.maxNewTokens; i++) {
-      const ctx = seq.slice(-nCtx);
-      const T = ctx.length;
-      const logits = model.forward(Int32Array.from(ctx), 1, T);       // (1, T, V)
-      const last = logits.data.subarray((T - 1) * V, T * V);          // (V)
-      const id = temperature === 0 ? argmax(last) : sample(last, temperature, topK, o.rng!);
-      logits.releaseGraph();
-      out.push(id);
-      seq.push(id);
-      if (stop.has(id)) break;
+  const out: Decoded[] = prompts.map(() => ({ ids: [], stopped: false }));
+  const byLen = new Map<number, number[]>();
+  prompts.forEach((p, i) => { const l = Math.min(p.length, nCtx); byLen.set(l, [...(byLen.get(l) ?? []), i]); });
+  noGrad(() => {
+    for (const group of byLen.values()) {
+      for (let s = 0; s < group.length; s += batchSize) {
+        const idx = group.slice(s, s + batchSize);
+        const seqs = idx.map((i) => prompts[i].slice(-nCtx));
+        const live = idx.map(() => true);
+        for (let step = 0; step < o.maxNewTokens && live.includes(true); step++) {
+          const T = Math.min(seqs[0].length, nCtx);
+          const B = seqs.length;
+          const ids = new Int32Array(B * T);
+          seqs.forEach((q, b) => ids.set(q.slice(-T), b * T));
+          const logits = model.forward(ids, B, T);                   // (B, T, V)
+          seqs.forEach((q, b) => {
+            const last = logits.data.subarray((b * T + T - 1) * V, (b * T + T) * V);   // (V)
+            const id = !live[b] ? 0 : temperature === 0 ? argmax(last) : sample(last, temperature, topK, o.rng!);
+            q.push(id);
+            if (!live[b]) return;
+            if (stop.has(id)) { live[b] = false; out[idx[b]].stopped = true; } else out[idx[b]].ids.push(id);
+          });
+          logits.releaseGraph();
+        }
+      }
     }
-    return out;
   });
+  return out;
+}
+
+/** One prompt: the new ids (stop id excluded). */
+export function generate(model: GPT, prompt: number[], o: GenerateOptions): number[] {
+  return decodeBatch(model, [prompt], o)[0].ids;
 }
 
 export function argmax(x: ArrayLike<number>): number {

@@ -1,6 +1,6 @@
 import type { Backend } from '../backend/backend.ts';
 import { Embedding, LayerNorm, Linear, RMSNorm, type LinearLike } from '../nn/layers.ts';
-import { Module } from '../nn/module.ts';
+import { Module, Slot } from '../nn/module.ts';
 import { fillNormal } from '../nn/init.ts';
 import { gelu, silu } from '../tensor/ops/activation.ts';
 import { causalSelfAttention, causalSelfAttentionPacked } from '../tensor/ops/attention.ts';
@@ -23,27 +23,29 @@ class ModuleList<M extends Module> extends Module {
 /* ---------- GPT-2 ---------- */
 
 class Gpt2Attention extends Module {
+  readonly cAttn: Slot<LinearLike>; readonly cProj: Slot<LinearLike>;
   constructor(be: Backend, c: GPTConfig) {
     super();
-    this.child('c_attn', new Linear(be, c.nEmbd, 3 * c.nEmbd, true));
-    this.child('c_proj', new Linear(be, c.nEmbd, c.nEmbd, true));
+    this.cAttn = this.slot('c_attn', new Linear(be, c.nEmbd, 3 * c.nEmbd, true));
+    this.cProj = this.slot('c_proj', new Linear(be, c.nEmbd, c.nEmbd, true));
   }
   forward(x: Tensor, nh: number): Tensor {
-    const qkv = this.getChild<LinearLike>('c_attn').forward(x);   // (B, T, 3C)
+    const qkv = this.cAttn.layer.forward(x);                      // (B, T, 3C)
     const y = causalSelfAttentionPacked(qkv, nh);                 // (B, T, C)
-    return this.getChild<LinearLike>('c_proj').forward(y);        // (B, T, C)
+    return this.cProj.layer.forward(y);                           // (B, T, C)
   }
 }
 
 class Gpt2Mlp extends Module {
+  readonly cFc: Slot<LinearLike>; readonly cProj: Slot<LinearLike>;
   constructor(be: Backend, c: GPTConfig) {
     super();
-    this.child('c_fc', new Linear(be, c.nEmbd, c.intermediateSize, true));
-    this.child('c_proj', new Linear(be, c.intermediateSize, c.nEmbd, true));
+    this.cFc = this.slot('c_fc', new Linear(be, c.nEmbd, c.intermediateSize, true));
+    this.cProj = this.slot('c_proj', new Linear(be, c.intermediateSize, c.nEmbd, true));
   }
   forward(x: Tensor): Tensor {
-    const h = gelu(this.getChild<LinearLike>('c_fc').forward(x));   // (B, T, 4C)
-    return this.getChild<LinearLike>('c_proj').forward(h);          // (B, T, C)
+    const h = gelu(this.cFc.layer.forward(x));                      // (B, T, 4C)
+    return this.cProj.layer.forward(h);                             // (B, T, C)
   }
 }
 
@@ -76,35 +78,35 @@ class Gpt2Body extends Module {
 /* ---------- Llama ---------- */
 
 class LlamaAttention extends Module {
+  readonly qProj: Slot<LinearLike>; readonly kProj: Slot<LinearLike>; readonly vProj: Slot<LinearLike>; readonly oProj: Slot<LinearLike>;
   constructor(be: Backend, readonly c: GPTConfig) {
     super();
     const hs = c.nEmbd / c.nHead;
-    this.child('q_proj', new Linear(be, c.nEmbd, c.nHead * hs, false));
-    this.child('k_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, false));
-    this.child('v_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, false));
-    this.child('o_proj', new Linear(be, c.nHead * hs, c.nEmbd, false));
+    this.qProj = this.slot('q_proj', new Linear(be, c.nEmbd, c.nHead * hs, false));
+    this.kProj = this.slot('k_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, false));
+    this.vProj = this.slot('v_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, false));
+    this.oProj = this.slot('o_proj', new Linear(be, c.nHead * hs, c.nEmbd, false));
   }
   forward(x: Tensor): Tensor {
     const { nHead: nh, nKvHead: nkv, ropeTheta } = this.c;
-    const proj = (n: string) => this.getChild<LinearLike>(n);
-    const q = rope(proj('q_proj').forward(x), nh, ropeTheta);    // (B, T, nh·hs)
-    const k = rope(proj('k_proj').forward(x), nkv, ropeTheta);   // (B, T, nkv·hs)
-    const v = proj('v_proj').forward(x);                         // (B, T, nkv·hs)
-    return proj('o_proj').forward(causalSelfAttention(q, k, v, nh, nkv));  // (B, T, C)
+    const q = rope(this.qProj.layer.forward(x), nh, ropeTheta);   // (B, T, nh·hs)
+    const k = rope(this.kProj.layer.forward(x), nkv, ropeTheta);  // (B, T, nkv·hs)
+    const v = this.vProj.layer.forward(x);                        // (B, T, nkv·hs)
+    return this.oProj.layer.forward(causalSelfAttention(q, k, v, nh, nkv));  // (B, T, C)
   }
 }
 
 class LlamaMlp extends Module {
+  readonly gateProj: Slot<LinearLike>; readonly upProj: Slot<LinearLike>; readonly downProj: Slot<LinearLike>;
   constructor(be: Backend, c: GPTConfig) {
     super();
-    this.child('gate_proj', new Linear(be, c.nEmbd, c.intermediateSize, false));
-    this.child('up_proj', new Linear(be, c.nEmbd, c.intermediateSize, false));
-    this.child('down_proj', new Linear(be, c.intermediateSize, c.nEmbd, false));
+    this.gateProj = this.slot('gate_proj', new Linear(be, c.nEmbd, c.intermediateSize, false));
+    this.upProj = this.slot('up_proj', new Linear(be, c.nEmbd, c.intermediateSize, false));
+    this.downProj = this.slot('down_proj', new Linear(be, c.intermediateSize, c.nEmbd, false));
   }
   forward(x: Tensor): Tensor {
-    const proj = (n: string) => this.getChild<LinearLike>(n);
-    const h = mul(silu(proj('gate_proj').forward(x)), proj('up_proj').forward(x));  // (B, T, I) SwiGLU
-    return proj('down_proj').forward(h);                                            // (B, T, C)
+    const h = mul(silu(this.gateProj.layer.forward(x)), this.upProj.layer.forward(x));  // (B, T, I) SwiGLU
+    return this.downProj.layer.forward(h);                                              // (B, T, C)
   }
 }
 
@@ -141,7 +143,8 @@ export class GPT extends Module {
   readonly backend: Backend;
   readonly #gpt2: Gpt2Body | null = null;
   readonly #llama: LlamaBody | null = null;
-  readonly #hasHead: boolean = false;
+  /** Llama's untied output head (a plain Linear; LoRA never wraps it). */
+  readonly #head: Linear | null = null;
 
   constructor(be: Backend, config: GPTConfig) {
     super();
@@ -150,7 +153,7 @@ export class GPT extends Module {
     if (config.modelType === 'gpt2') this.#gpt2 = this.child('transformer', new Gpt2Body(be, config));
     else {
       this.#llama = this.child('model', new LlamaBody(be, config));
-      if (!config.tieWordEmbeddings) { this.child('lm_head', new Linear(be, config.nEmbd, config.vocabSize, false)); this.#hasHead = true; }
+      if (!config.tieWordEmbeddings) this.#head = this.child('lm_head', new Linear(be, config.nEmbd, config.vocabSize, false));
     }
   }
 
@@ -188,7 +191,7 @@ export class GPT extends Module {
     x = l.embedTokens.forward(ids, [B, T]);                              // (B, T, C)
     for (const block of l.layers.items) x = block.forward(x);            // (B, T, C)
     x = l.norm.forward(x);                                               // (B, T, C)
-    return this.#hasHead ? this.getChild<LinearLike>('lm_head').forward(x) : matmul(x, l.embedTokens.weight, { transB: true });  // (B, T, V)
+    return this.#head ? this.#head.forward(x) : matmul(x, l.embedTokens.weight, { transB: true });  // (B, T, V)
   }
 
   /** Parameter count (tied weights counted once). */

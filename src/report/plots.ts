@@ -6,10 +6,10 @@ import type { LabSummary } from './summary.ts';
 
 /** Every plot of the report: file stem in plots/, title, and how to read it. */
 export const PLOTS = [
-  { name: 'frontier', title: 'Learning vs forgetting', caption: 'Each arm after fine-tuning: control drift (x) against task accuracy (y). Good arms sit top-left of the red bound; faint grey points are the search candidates, the black point is the base model.' },
-  { name: 'drift', title: 'Control drift over steps', caption: 'Relative change of control-probe perplexity during fine-tuning; the red rule is the pass bound.' },
-  { name: 'task-acc', title: 'Task accuracy over steps', caption: 'Task-probe (irregular verb) pair accuracy during fine-tuning; the dashed rule is the base model.' },
-  { name: 'loss', title: 'Fine-tuning loss', caption: 'Training loss (completion tokens) of every arm per logged step.' },
+  { name: 'frontier', title: 'Learning vs forgetting', caption: 'Each arm after fine-tuning, test split: control drift (x) against task accuracy (y). Large points are the means over seeds with the drift interval (horizontal bar) and ± 1 se of task accuracy (vertical bar); faint points are the single seeds; the black diamond is the base model; the red rule is the bound.' },
+  { name: 'drift', title: 'Control drift over steps (dev)', caption: 'Relative change of the dev control probe\'s perplexity during fine-tuning (first seed of each arm); the red rule is the bound.' },
+  { name: 'task-acc', title: 'Task accuracy over steps (dev)', caption: 'Dev task-probe (irregular verb) pair accuracy during fine-tuning (first seed of each arm); the dashed rule is the base model on dev.' },
+  { name: 'loss', title: 'Fine-tuning loss', caption: 'Training loss per logged step (first seed): mean cross-entropy over the completion tokens of the SFT rows and, in replay arms, over every token of the replayed windows too, so replay arms sit on another scale.' },
   { name: 'pretrain-loss', title: 'Pretraining loss', caption: 'Loss of the base model during pretraining, training batches and held-out text.' },
   { name: 'per-verb', wide: true, title: 'Task accuracy per verb', caption: 'Task-probe accuracy per irregular verb: base model (grey) and each arm.' },
 ] as const;
@@ -64,11 +64,14 @@ const noData = (n: number) => (n === 0 ? 'no data' : undefined);
 
 function frontier(s: LabSummary): TopLevelSpec {
   const points = [{ arm: 'base', drift: 0, task_acc: s.base.task_acc }, ...s.arms.map((a) => ({ arm: a.name, drift: a.drift, task_acc: a.task_acc }))];
-  const { scale, frac, axis } = driftScale(s, [...points.map((a) => a.drift), ...s.search.map((c) => c.drift)]);
+  const seedPts = s.arms.flatMap((a) => a.seeds.map((x) => ({ arm: a.name, drift: x.drift, task_acc: x.task_acc })));
+  const bars = s.arms.map((a) => ({ arm: a.name, drift: a.drift, lo: a.drift_ci[0], hi: a.drift_ci[1], task_acc: a.task_acc, tlo: a.task_acc - a.task_acc_se, thi: a.task_acc + a.task_acc_se }))
+    .filter((b) => Number.isFinite(b.lo) && Number.isFinite(b.hi));
+  const { scale, frac, axis } = driftScale(s, [...points.map((a) => a.drift), ...seedPts.map((p) => p.drift), ...bars.flatMap((b) => [b.lo, b.hi])]);
   const x = { field: 'drift', type: 'quantitative' as const, title: `control drift${scale.type === 'symlog' ? ' (symlog scale)' : ''}`, axis, scale };
   const y = { field: 'task_acc', type: 'quantitative' as const, title: 'task accuracy', scale: { domain: [0, 1] } };
   const obstacles = [
-    ...s.search.map((c) => ({ x0: frac(c.drift) * W - 4, x1: frac(c.drift) * W + 4, y0: (1 - c.task_acc) * H - 4, y1: (1 - c.task_acc) * H + 4 })),
+    ...seedPts.map((c) => ({ x0: frac(c.drift) * W - 3, x1: frac(c.drift) * W + 3, y0: (1 - c.task_acc) * H - 3, y1: (1 - c.task_acc) * H + 3 })),
     { x0: frac(s.drift_bound) * W - 1, x1: frac(s.drift_bound) * W + 1, y0: 0, y1: H },
   ];
   const labelColor = { field: 'arm', type: 'nominal' as const, legend: null, scale: { domain: ['base', ...armColor(s).scale.domain], range: ['#000', ...armColor(s).scale.range] } };
@@ -78,10 +81,12 @@ function frontier(s: LabSummary): TopLevelSpec {
     mark: { type: 'text', align: spot.align, baseline: 'middle', dx: spot.dx, dy: spot.dy, fontSize: 11 },
     encoding: { x, y, text: { field: 'arm' }, color: labelColor },
   })).filter((l) => l.data.values.length > 0);
-  return spec('Learning vs forgetting', `bound ${+(s.drift_bound * 100).toFixed(2)}%`, {
+  return spec('Learning vs forgetting', `test split · bound ${+(s.drift_bound * 100).toFixed(2)}% · ${s.seeds.length} seeds`, {
     layer: [
       { data: { values: [{ drift: s.drift_bound }] }, mark: { type: 'rule', color: BOUND_COLOR, strokeDash: [6, 4] }, encoding: { x } },
-      { data: { values: s.search.map((c) => ({ ...c, arm: c.name })) }, mark: { type: 'point', filled: true, color: '#999', opacity: 0.35, size: 45 }, encoding: { x, y } },
+      { data: { values: bars }, mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.7 }, encoding: { x: { ...x, field: 'lo' }, x2: { field: 'hi' }, y, color: labelColor } },
+      { data: { values: bars }, mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.7 }, encoding: { x, y: { ...y, field: 'tlo' }, y2: { field: 'thi' }, color: labelColor } },
+      { data: { values: seedPts }, mark: { type: 'point', filled: true, opacity: 0.3, size: 35 }, encoding: { x, y, color: labelColor } },
       { data: { values: points.slice(0, 1) }, mark: { type: 'point', filled: true, color: '#000', size: 70, shape: 'diamond' }, encoding: { x, y } },
       { data: { values: points.slice(1) }, mark: { type: 'point', filled: true, size: 110, opacity: 1 }, encoding: { x, y, color: labelColor } },
       ...labels,
@@ -106,7 +111,7 @@ function taskAcc(s: LabSummary, series: Series): TopLevelSpec {
   const y = { field: 'task_acc', type: 'quantitative' as const, title: 'task accuracy', scale: { domain: [0, 1] } };
   return spec('Task accuracy over steps', noData(pts.length), {
     layer: [
-      { data: { values: [{ task_acc: s.base.task_acc }] }, mark: { type: 'rule', color: BASE_COLOR, strokeDash: [4, 4] }, encoding: { y } },
+      { data: { values: [{ task_acc: s.base.dev.task_acc }] }, mark: { type: 'rule', color: BASE_COLOR, strokeDash: [4, 4] }, encoding: { y } },
       { data: { values: pts }, mark: { type: 'line', point: true, strokeWidth: 2 }, encoding: { x: { field: 'step', type: 'quantitative', title: 'step' }, y, color: armColor(s) } },
     ],
   });

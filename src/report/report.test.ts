@@ -51,62 +51,62 @@ describe('writeReport', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('each plot has drawn marks: lines for curves, points for the scatter, bars per verb', () => {
+  it('each plot has drawn marks: lines for curves, seed points and interval bars in the scatter, bars per verb', () => {
     const svg = (name: string) => readFileSync(join(dir, 'plots', `${name}.svg`), 'utf8');
     expect(svg('loss').match(/class="mark-line[^"]*"/g)?.length).toBeGreaterThan(0);
     expect(svg('drift')).toMatch(/class="mark-rule/);
-    expect(svg('frontier').match(/<text[^>]*>(lora-default|full-aggressive|lora-replay|base)<\/text>/g)).toHaveLength(4);
-    // 8 verbs × base + 3 arms, less the one verb that lora-replay lacks
-    expect(svg('per-verb').match(/<path[^>]*aria-roledescription="bar"/g)).toHaveLength(8 * 4 - 1);
+    expect(svg('frontier').match(/<text[^>]*>(lora-none|lora-replay|full-none|full-replay|base)<\/text>/g)).toHaveLength(5);
+    // 4 arms × 3 seeds faint points + 4 means + the base diamond
+    expect(svg('frontier').match(/aria-roledescription="point"/g)!.length).toBeGreaterThanOrEqual(4 * 3 + 4 + 1);
+    // 8 verbs × base + 4 arms, less the one verb that lora-replay lacks
+    expect(svg('per-verb').match(/<path[^>]*aria-roledescription="bar"/g)).toHaveLength(8 * 5 - 1);
   });
 
-  it('the verdict comes first, with the target line and each arm PASS/FAIL and why', () => {
+  it('the first screen: target, derived story, the method × mitigation table with intervals, and the generalization row', () => {
     const md = readFileSync(files.md, 'utf8');
     const verdict = md.indexOf('## Verdict');
     expect(verdict).toBeGreaterThan(0);
     expect(verdict).toBeLessThan(md.indexOf('## Arms'));
-    expect(md).toContain('Target met (arm lora-default): lora-default reaches task 0.912');
-    expect(md).toContain('- **PASS** lora-default — drift +2.10% ≤ bound 5%; task acc 0.380 → 0.912 (+0.532).');
-    expect(md).toContain('- **FAIL** full-aggressive — drift +180.0% > bound 5%; task acc 0.380 → 0.975 (+0.595). drift over the bound.');
+    expect(md).toContain('Target met (arm lora-replay): lora-replay passes with task 0.380 → 0.912; what made it pass: replay of the clean tier (replay.txt)');
+    expect(md).toContain('- Replay of the clean tier (replay.txt) moved LoRA inside the bound.');
+    expect(md).toContain('| mitigation | LoRA task (± sd) | LoRA drift [CI] | LoRA | full task (± sd) | full drift [CI] | full |');
+    expect(md).toContain('| replay replay.txt | 0.912 ± 0.010 | +2.10% [+1.10%, +3.30%] | **PASS** | 0.950 ± 0.010 | +4.50% [+3.50%, +5.70%] | INCONCLUSIVE |');
+    expect(md).toContain('| none | 0.600 ± 0.060 | 0.600 ± 0.060 |');
     expect(html.indexOf('id="verdict"')).toBeLessThan(html.indexOf('id="arms"'));
-    expect(html.includes('<span class="badge fail">FAIL</span>full-aggressive')).toBe(true);
   });
 
-  it('the Markdown has a table row per arm, per tag, per search candidate and per layer', () => {
+  it('the Markdown has rows per arm, seed, contrast, calibration run, sample, tag and layer', () => {
     const md = readFileSync(files.md, 'utf8');
-    expect(md).toContain('| lora-default | lora | 1e-4 | 60 | 0 | 0 | 8 | 24,576 | 0.912 | 0.730 | 12.76 | +2.10% | 0.900 | 0.850 | **PASS** |');
-    expect(md).toContain('| full-aggressive | full | 1e-3 | 60 | 0 | 0 | — | 812,000 | 0.975 | 0.780 | 35 | **+180.0%** |');
-    expect(md).toContain('| lora-replay | lora | 1e-4 | 60 | 0.05 (replay.txt) | 0.01 | 8 |');
-    expect(md).toContain('| verb=go | 12 | 0.350 | 0.922 (+0.572) | 0.985 (+0.635) | 0.860 (+0.510) |');
-    expect(md).toContain('| verb=write | 12 | 0.550 | 1.000 (+0.450) | 1.000 (+0.450) | — |');
-    expect(md).toContain('| lr=3e-4,replay=0 | 3e-4 | 60 | 0 | 0 | 0.930 | +7.00% | **FAIL** |');
+    expect(md).toContain('| lora-replay (best on dev) | factorial | lora | 1e-2 | 0.5 (replay.txt) | 0 | 3 | 24,576 | 0.912 ± 0.010 | +0.532 (< 0.001) |');
+    expect(md).toContain('| full-none | 1235 | 0.975 | 0.780 | +180.0% | 0.850 | 0.600 | 0.965 | +180.1% | 20.0 s | runs/full-none-s1235 |');
+    expect(md).toContain('| method | full-replay | lora-replay | +0.038 [+0.010, +0.070] | 0.020 | +2.40% [+0.50%, +4.00%] |');
+    expect(md).toContain('| lora | 1e-2 | replay replay.txt | 0.900 | +2.00% | **yes** |');
+    expect(md).toContain('| lora-none | task | He goed home.<\\|sep\\|> | He went home. (correction) | He goed home. (correct) | He went home. (correction) |');
+    expect(md).toContain('| verb=write | 12 | 0.550 | 0.790 (+0.240) | — | 1.000 (+0.450) | 1.000 (+0.450) |');
     expect(md).toContain('| transformer.h.0.attn.c_attn | 128 | 384 | 49,152 | 4,096 | 8.33% |');
-    expect(md).toContain('4 examples in context, no training, 96 items: task acc 0.450');
+    expect(md).toContain('4 examples in context, no training, 96 test items: task acc 0.450 ± 0.050');
     expect(md).toContain('wall time 5 min 12 s; backend native, 2 threads');
+    expect(md).toContain('mean cross-entropy over the completion tokens of the SFT rows and, in replay arms, over every token of the replayed windows too');
     for (const p of PLOTS) expect(md).toContain(`](plots/${p.name}.png)`);
   });
 });
 
 describe('renderMarkdown / renderHtml', () => {
-  it('an arm replaying pretrain.txt is set against the search candidate with its recipe', () => {
-    const s: LabSummary = fixtureSummary();
-    expect(renderMarkdown(s)).not.toContain('Replay source');
-    const twin = s.search[1]!;
-    s.arms.push({ ...s.arms[2]!, name: 'ablation-noisy-replay', description: 'noisy replay', lr: twin.lr, steps: twin.steps, replay: twin.replay,
-      lambda: twin.lambda, replay_text: 'pretrain.txt', task_acc: 0.41, drift: -0.012, pass: true });
-    expect(renderMarkdown(s)).toContain('Replay source: the recipe of lr=1e-4,replay=0.05 reaches task acc 0.880 (drift +1.00%) replaying the curated '
-      + 'replay.txt, and 0.410 (drift −1.20%) replaying pretrain.txt, errors and all (ablation-noisy-replay).');
+  it('--fast says on the first screen that its numbers mean nothing', () => {
+    const s: LabSummary = { ...fixtureSummary(), fast: true };
+    const md = renderMarkdown(s);
+    expect(md.indexOf('smoke test')).toBeLessThan(md.indexOf('## Arms'));
   });
 
-  it('are pure and survive missing per-tag results, no search and no metrics', () => {
+  it('are pure and survive missing per-tag results, NaN intervals and no metrics', () => {
     const s: LabSummary = fixtureSummary();
     s.base.probes = {};
     s.arms[0]!.probes = { task: { n: 1 } };
-    s.search = [];
+    s.arms[0]!.drift_ci = [NaN, NaN];
+    s.arms[0]!.task_acc_sd = NaN;
     const md = renderMarkdown(s);
     expect(md).toBe(renderMarkdown(s));
-    expect(md).toContain('| verb=be | 12 | — | — | 0.925 (+0.925) |'.replace(' (+0.925)', ''));
-    expect(md).toContain('No search was run.');
+    expect(md).toContain('| none | 0.700 | +20.0% [—, —] | **FAIL** |');
     const html = renderHtml(s, []);
     expect(html).toContain('plot frontier not rendered');
     expect(html).not.toContain('<svg');
@@ -117,7 +117,7 @@ describe('renderMarkdown / renderHtml', () => {
     s.arms[0]!.name = 'a|b<script>';
     expect(renderHtml(s, [])).toContain('a|b&lt;script&gt;');
     expect(renderHtml(s, [])).not.toContain('<script>');
-    expect(renderMarkdown(s)).toContain('| a\\|b<script> | lora |');
+    expect(renderMarkdown(s)).toContain('| a\\|b<script> | factorial | lora |');
   });
 });
 

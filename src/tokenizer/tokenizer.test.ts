@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildCorpus } from '../data/corpus.ts';
+import { buildCorpus } from '../corpus/corpus.ts';
 import { DataError } from '../errors.ts';
 import { fromHfJson, loadTokenizer, saveTokenizer } from './hf-json.ts';
 import { compilePattern, GPT4_PATTERN, splitIsolated } from './pretokenize.ts';

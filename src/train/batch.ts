@@ -1,4 +1,4 @@
-import { Rng, type RngState } from '../data/rng.ts';
+import { Rng, type RngState } from '../util/rng.ts';
 import { IGNORE_INDEX } from '../tensor/ops/loss.ts';
 
 /** One training batch: ids and next-token targets (IGNORE_INDEX where not scored), (B, T). */

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJsBackend } from '../backend/js/index.ts';
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../util/rng.ts';
 import { saveModel } from '../model/checkpoint.ts';
 import { GPT } from '../model/gpt.ts';
 import { micro } from '../model/presets.ts';
@@ -12,6 +12,8 @@ import { readSafetensors } from '../model/safetensors.ts';
 import { LORA_DEFAULTS } from '../lora/config.ts';
 import { toHfJson } from '../tokenizer/hf-json.ts';
 import { trainBpe } from '../tokenizer/train.ts';
+import { probeFileObservers } from '../data/probes.ts';
+import { NO_PROBES } from '../eval/probe-files.ts';
 import { finetune, FINETUNE_DEFAULTS, type FinetuneConfig } from './finetune.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -34,8 +36,8 @@ beforeAll(() => {
   writeFileSync(join(dir, 'sft.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   writeFileSync(join(dir, 'replay.txt'), 'She worked at home yesterday.\nWe played in the park.\n'.repeat(20));
   writeFileSync(join(dir, 'probes.jsonl'), [
-    '{"kind":"pair","good":"He went to the store.","bad":["He goed to the store."],"probe":"task"}',
-    '{"kind":"text","text":"She worked at home yesterday.","probe":"control"}',
+    '{"kind":"pair","good":"He went to the store.","bad":["He goed to the store."],"probe":"task","role":"task"}',
+    '{"kind":"text","text":"She worked at home yesterday.","probe":"control","role":"control"}',
   ].join('\n') + '\n');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,13 +69,13 @@ describe('finetune', () => {
     expect(keys).toContain('base_model.model.transformer.h.0.attn.c_attn.lora_A.weight');
     expect(keys).toContain('base_model.model.transformer.h.1.mlp.c_proj.lora_B.weight');
     const resolved = JSON.parse(readFileSync(join(r.runDir, 'config.resolved.json'), 'utf8'));
-    expect(resolved.backend).toBe('js');
-    expect(resolved.method.rank).toBe(4);
+    expect(resolved.fmn.backend).toBe('js');
+    expect(resolved.rank).toBe(4);
   });
 
   it('full fine-tuning with L2-SP writes a loadable model directory; the gate keeps a checkpoint within the bound', () => {
     const r = finetune(cfg('full-ft', {
-      method: { kind: 'full' }, lr: 3e-2, l2sp: 1e-3, probes: [join(dir, 'probes.jsonl')], evalEvery: 2, driftBound: 1e-6, gate: true,
+      method: { kind: 'full' }, lr: 3e-2, l2sp: 1e-3, probes: { ...NO_PROBES, devProbes: [join(dir, 'probes.jsonl')] }, evalEvery: 2, driftBound: 1e-6, gate: true,
     }), ctx);
     // an aggressive rate drifts past a tiny bound at the first evaluation: the gate stops and
     // keeps the starting point (step 0 is the only checkpoint within it)
@@ -96,16 +98,81 @@ describe('finetune', () => {
 
   const fmn = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'fmn.js'), ...args], { encoding: 'utf8', env: { ...process.env, FMN_BACKEND: 'js' } });
 
-  it('CLI: an unknown config key is exit 2 naming the file and key path; nothing is written', () => {
-    writeFileSync(join(dir, 'cfg.yaml'), `base: ${join(dir, 'base')}\ndata: ${join(dir, 'sft.jsonl')}\nout: ${join(dir, 'cli-run')}\nlora:\n  rank: 4\n  ranq: 3\n`);
+  it('CLI: an unknown config key is exit 2 naming the file, line and key; nothing is written', () => {
+    writeFileSync(join(dir, 'cfg.yaml'), `base: ${join(dir, 'base')}\ndata: ${join(dir, 'sft.jsonl')}\nout: ${join(dir, 'cli-run')}\nrank: 4\nranq: 3\n`);
     const r = fmn('finetune', '--config', join(dir, 'cfg.yaml'));
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('cfg.yaml');
-    expect(r.stderr).toContain('lora.ranq');
+    expect(r.stderr).toContain('cfg.yaml:5, field "ranq": unknown key (did you mean "rank"?)');
     expect(r.stderr).not.toContain('    at ');       // no stack trace for a user mistake
+    expect(existsSync(join(dir, 'cli-run'))).toBe(false);
     const bad = fmn('finetune', '--base', join(dir, 'base'), '--data', join(dir, 'sft.jsonl'), '--out', join(dir, 'x'), '--lr', 'fast');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain('--lr');
+    expect(bad.stderr).toContain('field "--lr": must be a number > 0, got "fast"');
+  });
+
+  it('CLI: a TRL/PEFT-style YAML runs; its resolved config, fed back with --config, reproduces the weights bit for bit', () => {
+    const trl = join(dir, 'trl.yaml');
+    writeFileSync(trl, [
+      '# fmn finetune --config trl.yaml', `base: ${join(dir, 'base')}`, `data: ${join(dir, 'sft.jsonl')}`, `out: ${join(dir, 'trl-run')}`,
+      'learning_rate: 0.01', 'max_steps: 6', 'per_device_train_batch_size: 2', 'gradient_accumulation_steps: 2', 'warmup_steps: 2',
+      'r: 4', 'lora_alpha: 8', 'lora_dropout: 0.1', 'target_modules: [c_attn, c_fc]', 'adam_beta2: 0.98', 'max_grad_norm: 0.5', 'seed: 7', '',
+    ].join('\n'));
+    const a = fmn('finetune', '--config', trl, '--threads', '1');
+    expect(a.status, a.stderr).toBe(0);
+    const resolved = JSON.parse(readFileSync(join(dir, 'trl-run', 'config.resolved.json'), 'utf8'));
+    expect(resolved).toMatchObject({ lr: 0.01, steps: 6, batch: 2, grad_accum: 2, warmup: 2, rank: 4, alpha: 8, dropout: 0.1, targets: ['c_attn', 'c_fc'], adam_beta2: 0.98, clip: 0.5, seed: 7, threads: 1 });
+    expect(resolved.fmn).toMatchObject({ command: 'finetune', trainable_params: expect.any(Number) });
+    const ac = JSON.parse(readFileSync(join(dir, 'trl-run', 'adapter_config.json'), 'utf8'));
+    expect(ac.base_model_name_or_path).toBe(join(dir, 'base'));           // as given, not made absolute
+    const b = fmn('finetune', '--config', join(dir, 'trl-run', 'config.resolved.json'), '--out', join(dir, 'trl-again'));
+    expect(b.status, b.stderr).toBe(0);
+    expect(bytes(join(dir, 'trl-again', 'adapter_model.safetensors')).equals(bytes(join(dir, 'trl-run', 'adapter_model.safetensors')))).toBe(true);
+    const again = JSON.parse(readFileSync(join(dir, 'trl-again', 'config.resolved.json'), 'utf8'));
+    delete again.fmn; delete resolved.fmn; delete again.out; delete resolved.out;
+    expect(again).toEqual(resolved);
+  });
+
+  it('the gate reads the dev probes by role: custom group names gate; a gate without a dev control probe exits 2; no test file is opened until training ends', () => {
+    const devf = join(dir, 'dev.jsonl'), testf = join(dir, 'test.jsonl');
+    writeFileSync(devf, [
+      '{"kind":"pair","good":"He went to the store.","bad":["He goed to the store."],"probe":"irregular-verbs","role":"task"}',
+      '{"kind":"text","text":"She worked at home yesterday.","probe":"regular-sentences","role":"control"}',
+    ].join('\n') + '\n');
+    writeFileSync(testf, '{"kind":"text","text":"We played in the park.","probe":"held-out-regulars","role":"control"}\n');
+    const opened: string[] = [];
+    const observe = (f: string) => opened.push(f);
+    probeFileObservers.add(observe);
+    const logs: string[] = [];
+    let r;
+    try {
+      r = finetune(cfg('gate-roles', {
+        method: { kind: 'full' }, lr: 3e-2, steps: 6, probes: { ...NO_PROBES, devProbes: [devf], probes: [testf] }, evalEvery: 2, driftBound: 1e-6, gate: true,
+      }), { ...ctx, log: (l: string) => { logs.push(l); if (l.startsWith('gate:')) opened.push('-- gate decided --'); } });
+    } finally { probeFileObservers.delete(observe); }
+    expect(r.stoppedByGate).toBe(true);                // the custom-named control group drifted past the bound
+    expect(opened.indexOf(testf)).toBeGreaterThan(opened.indexOf('-- gate decided --'));
+    expect(opened.slice(0, opened.indexOf('-- gate decided --'))).toEqual([devf]);
+    expect(r.test!.verdict.split).toBe('test');
+    expect(r.dev!.verdict.split).toBe('dev');
+    expect(logs.some((l) => /^eval step 2 \(dev\): task acc \d\.\d{3} ± \S+, drift [+-]/.test(l))).toBe(true);
+    const metrics = readFileSync(join(dir, 'gate-roles', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics.filter((m) => m.split === 'dev').every((m) => typeof m.drift === 'number' && typeof m.task_acc === 'number')).toBe(true);
+
+    // no control role in the dev split: the gate refuses to run (exit 2), even with a group named "control"
+    writeFileSync(join(dir, 'norole.jsonl'), '{"kind":"text","text":"She worked at home yesterday.","probe":"control"}\n');
+    const g = fmn('finetune', '--base', join(dir, 'base'), '--data', join(dir, 'sft.jsonl'), '--out', join(dir, 'nogate'), '--gate', '--dev-probes', join(dir, 'norole.jsonl'), '--steps', '2');
+    expect(g.status).toBe(2);
+    expect(g.stderr).toContain('--gate needs a dev-split control probe');
+    const t = fmn('finetune', '--base', join(dir, 'base'), '--data', join(dir, 'sft.jsonl'), '--out', join(dir, 'nogate'), '--gate', '--control', testf, '--steps', '2');
+    expect(t.status).toBe(2);                           // a test-split control probe does not gate: selection reads dev only
+    expect(t.stderr).toContain('--dev-control FILE');
+    // role flags set the role of a whole file
+    const h = fmn('finetune', '--base', join(dir, 'base'), '--data', join(dir, 'sft.jsonl'), '--out', join(dir, 'gated'), '--gate', '--dev-control', join(dir, 'norole.jsonl'), '--steps', '2', '--eval-every', '1');
+    expect(h.status, h.stderr).toBe(0);
+    writeFileSync(join(dir, 'empty.jsonl'), '');
+    const e = fmn('finetune', '--base', join(dir, 'base'), '--data', join(dir, 'sft.jsonl'), '--out', join(dir, 'x2'), '--dev-control', join(dir, 'empty.jsonl'));
+    expect(e.status).toBe(2);
+    expect(e.stderr).toContain('no probe items');
   });
 
   it('CLI: finetune → merge (verified) → eval of the merged model equals eval with the adapter', () => {

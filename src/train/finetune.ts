@@ -1,15 +1,16 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { loadProbes, type ProbeItem } from '../data/probes.ts';
-import { Rng, type RngState } from '../data/rng.ts';
+import { join } from 'node:path';
+import { resolvedConfig, validateTyped } from '../config/schema.ts';
+import type { ProbeItem } from '../data/probes.ts';
 import { encodeSftFile } from '../data/sft-data.ts';
 import { encodeDocuments } from '../data/sft-format.ts';
-import { ConfigError, DataError } from '../errors.ts';
+import { DataError } from '../errors.ts';
 import { evaluateProbes, type EvalResult } from '../eval/evaluate.ts';
-import { drift as driftOf } from '../eval/verdict.ts';
+import { hasAny, loadProbeSplit, needRole, probeFilesOf } from '../eval/probe-files.ts';
+import { drift as driftOf, verdict, type Verdict } from '../eval/verdict.ts';
 import { baseParameters, saveModel } from '../model/checkpoint.ts';
 import { writeFileAtomic } from '../model/safetensors.ts';
-import { LORA_DEFAULTS, loraScaling, type LoraConfig } from '../lora/config.ts';
+import { loraScaling, type LoraConfig } from '../lora/config.ts';
 import { adapterParameters, applyLora, setLoraDisabled, setLoraTraining, type Adapters } from '../lora/inject.ts';
 import { saveAdapter } from '../lora/peft.ts';
 import { loraDeltaSqNorm, sqDistance } from '../lora/regularizer.ts';
@@ -17,57 +18,22 @@ import { add, scale } from '../tensor/ops/elementwise.ts';
 import { crossEntropy, IGNORE_INDEX } from '../tensor/ops/loss.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { toHfJson } from '../tokenizer/hf-json.ts';
-import { loadForInference } from './load.ts';
 import { PAD } from '../tokenizer/special.ts';
-import type { RunContext } from './context.ts';
+import { Rng, type RngState } from '../util/rng.ts';
+import { versions } from '../util/version.ts';
+import type { RunContext } from '../backend/context.ts';
+import { FINETUNE_SCHEMA, type FinetuneConfig } from './finetune-config.ts';
+import { loadForInference } from '../lora/load.ts';
 import { SftLoader } from './sft-loader.ts';
 import { Trainer } from './trainer.ts';
 
-export type Method = { kind: 'full' } | ({ kind: 'lora' } & LoraConfig);
+export { DEFAULT_LR, FINETUNE_DEFAULTS, FINETUNE_SCHEMA, type FinetuneConfig, type Method } from './finetune-config.ts';
 
-export interface FinetuneConfig {
-  base: string;
-  data: string;
-  out: string;
-  method: Method;
-  lr: number;
-  steps: number;
-  batch: number;
-  gradAccum: number;
-  warmup: number;
-  minLrRatio: number;
-  weightDecay: number;
-  clip: number;
-  seed: number;
-  /** Share of every batch's rows drawn from `replayText` (LM loss on all tokens). */
-  replay: number;
-  replayText?: string;
-  /** λ of the anchor regularizer λ‖ΔW‖²_F on LoRA updates (scaling inside the norm). */
-  loraL2: number;
-  /** λ of L2-SP, λ‖θ − θ₀‖², for full fine-tuning. */
-  l2sp: number;
-  /** Evaluate the probes every N steps (0 = only at the end). */
-  evalEvery: number;
-  /** Probe files for in-training evaluation (control drift, task accuracy). */
-  probes: string[];
-  driftBound: number;
-  /** Stop when drift exceeds the bound and keep the best checkpoint within it. */
-  gate: boolean;
-  truncate: boolean;
-  resume: boolean;
-  /** Stop after this many steps in this invocation, leaving a resumable state (time-boxed jobs). */
-  stopAfter?: number;
-}
+/** One in-training evaluation on the dev probes, by role. */
+export interface EvalPoint { step: number; task_acc?: number; task_se?: number; gen_em?: number; control_ppl?: number; drift?: number; adoption_acc?: number }
 
-export const FINETUNE_DEFAULTS: Omit<FinetuneConfig, 'base' | 'data' | 'out' | 'method'> = {
-  lr: 1e-4, steps: 300, batch: 16, gradAccum: 1, warmup: 20, minLrRatio: 0.1, weightDecay: 0, clip: 1, seed: 1234,
-  replay: 0, loraL2: 0, l2sp: 0, evalEvery: 0, probes: [], driftBound: 0.05, gate: false, truncate: false, resume: false,
-};
-/** The recipe's defaults: LoRA r 8, α 16, lr 1e-4; full FT lr 1e-5. */
-export const DEFAULT_LR = { lora: 1e-4, full: 1e-5 } as const;
-export const LORA_METHOD_DEFAULTS: Method = { kind: 'lora', ...LORA_DEFAULTS };
-
-export interface EvalPoint { step: number; control_ppl?: number; drift?: number; task_acc?: number; gen_em?: number }
+/** The final evaluation of one split: every group's numbers and the verdict against the base on the same items. */
+export interface SplitReport { eval: Omit<EvalResult, 'items'>; base: Omit<EvalResult, 'items'>; verdict: Verdict }
 
 export interface FinetuneResult {
   runDir: string;
@@ -76,55 +42,61 @@ export interface FinetuneResult {
   finalLoss: number;
   steps: number;
   stoppedByGate: boolean;
+  /** The step whose weights were kept (the gate's choice, on dev), or null without the gate. */
   bestStep: number | null;
   evals: EvalPoint[];
   tokensPerSec: number;
   seconds: number;
   truncated: number;
+  /** Final numbers on the dev split (what selection read) and the test split (what is reported), when given. */
+  dev?: SplitReport;
+  test?: SplitReport;
 }
 
-
-function validate(c: FinetuneConfig): void {
-  const need = (ok: boolean, field: string, msg: string) => { if (!ok) throw new ConfigError(msg, { field }); };
-  need(c.lr > 0 && Number.isFinite(c.lr), 'lr', `must be a positive number, got ${c.lr}`);
-  for (const k of ['steps', 'batch', 'gradAccum'] as const) need(Number.isInteger(c[k]) && c[k] >= 1, k, `must be a positive integer, got ${c[k]}`);
-  need(Number.isInteger(c.warmup) && c.warmup >= 0, 'warmup', `must be a non-negative integer, got ${c.warmup}`);
-  need(c.replay >= 0 && c.replay < 1, 'replay', `must be in [0, 1), got ${c.replay}`);
-  need(c.replay === 0 || c.replayText !== undefined, 'replayText', 'replay needs --replay-text FILE (pretraining-distribution text)');
-  need(c.loraL2 >= 0 && c.l2sp >= 0, 'loraL2', 'regularizer strengths must be ≥ 0');
-  need(c.loraL2 === 0 || c.method.kind === 'lora', 'loraL2', 'the LoRA anchor regularizer needs --method lora');
-  need(c.l2sp === 0 || c.method.kind === 'full', 'l2sp', 'L2-SP applies to --method full');
-  need(!c.gate || c.probes.length > 0, 'gate', 'the drift gate needs --probes with a control probe');
-  if (c.method.kind === 'lora') {
-    need(Number.isInteger(c.method.rank) && c.method.rank >= 1, 'lora.rank', `must be a positive integer, got ${c.method.rank}`);
-    need(c.method.alpha > 0, 'lora.alpha', `must be positive, got ${c.method.alpha}`);
-    need(c.method.dropout >= 0 && c.method.dropout < 1, 'lora.dropout', `must be in [0, 1), got ${c.method.dropout}`);
-  }
+/** Task accuracy ± se, generation EM, control perplexity and adoption accuracy of an evaluation, by role. */
+export function headline(r: EvalResult): { task_acc?: number; task_se?: number; gen_em?: number; control_ppl?: number; adoption_acc?: number } {
+  const out: ReturnType<typeof headline> = {};
+  const t = r.roles.task, c = r.roles.control, a = r.roles.adoption;
+  if (t?.acc !== undefined) { out.task_acc = t.acc; out.task_se = t.se; }
+  if (t?.gen_em !== undefined) out.gen_em = t.gen_em;
+  if (c?.ppl !== undefined) out.control_ppl = c.ppl;
+  if (a?.acc !== undefined) out.adoption_acc = a.acc;
+  return out;
 }
 
-/** Task accuracy, generation EM and control perplexity out of an evaluation. */
-export function headline(r: EvalResult): { task_acc?: number; gen_em?: number; control_ppl?: number } {
-  return { task_acc: r.probes.task?.acc, gen_em: r.probes.task?.gen_em, control_ppl: r.probes.control?.ppl };
-}
+const withoutItems = (r: EvalResult): Omit<EvalResult, 'items'> => ({ probes: r.probes, roles: r.roles });
 
 /**
  * The SFT recipe: base model + prompt/completion data → a run directory (a PEFT adapter for
  * LoRA, a full model directory for full fine-tuning) with metrics.jsonl, config.resolved.json
- * and an exact-resume training state.
+ * and an exact-resume training state. In-training evaluation and the gate read the dev probes
+ * only; the test probes are opened once training is over, for the final report.
  */
-export function finetune(cfg: FinetuneConfig, ctx: RunContext): FinetuneResult {
-  validate(cfg);
+export function finetune(cfgIn: FinetuneConfig, ctx: RunContext): FinetuneResult {
+  const values = validateTyped(FINETUNE_SCHEMA, cfgIn);
   const t0 = performance.now();
-  const { model, tok } = loadForInference(cfg.base, undefined, ctx);
+  const { model, tok } = loadForInference(cfgIn.base, undefined, ctx);
   const nCtx = model.config.nCtx;
-  const { sequences, truncated } = encodeSftFile(cfg.data, tok, nCtx, cfg.truncate);
+  const { sequences, truncated } = encodeSftFile(cfgIn.data, tok, nCtx, cfgIn.truncate);
   if (truncated > 0) ctx.log(`data: ${truncated} rows longer than the context were truncated`);
+  // epochs → steps, once the rows are counted; the resolved config keeps the steps
+  const cfg: FinetuneConfig = cfgIn.epochs === undefined ? cfgIn
+    : { ...cfgIn, epochs: undefined, steps: Math.max(1, Math.ceil((cfgIn.epochs * sequences.length) / (cfgIn.batch * cfgIn.gradAccum))) };
   let replayTokens: Int32Array | null = null;
   if (cfg.replay > 0) {
-    if (!existsSync(cfg.replayText!)) throw new DataError('no such file', { file: cfg.replayText, field: '--replay-text' });
+    if (!existsSync(cfg.replayText!)) throw new DataError('no such file', { file: cfg.replayText, field: 'replay_text' });
     replayTokens = Int32Array.from(encodeDocuments(tok, readFileSync(cfg.replayText!, 'utf8')));
+    if (replayTokens.length < Math.min(64, nCtx) + 2) throw new DataError(`only ${replayTokens.length} tokens: shorter than one replay window of ${Math.min(64, nCtx) + 1}`, { file: cfg.replayText, field: 'replay_text' });
   }
-  const probes: ProbeItem[] = cfg.probes.flatMap((f) => loadProbes(f));
+  const devItems: ProbeItem[] = loadProbeSplit(cfg.probes, 'dev');
+  // in-training evaluation scores likelihoods only (pairs, texts, choices); generation is scored at the end
+  const monitorItems = devItems.filter((i) => i.kind !== 'generate');
+  probeFilesOf(cfg.probes, 'test');                     // the test files exist; they are read after training
+  if (cfg.gate) needRole(devItems, 'control', 'dev', '--gate');
+  const monitored = monitorItems.some((i) => i.role !== undefined);
+  if (devItems.length > 0 && !monitored) ctx.log('finetune: the dev probes have no item with a role (task, control, adoption): in-training evaluation is skipped');
+  if (cfg.evalEvery > 0 && devItems.length === 0) ctx.log('finetune: --eval-every reads the dev probes (--dev-task, --dev-control, …) and none were given');
+
   const rng = new Rng(cfg.seed);
   // LoRA dropout masks: a generator of its own, saved with the training state (exact resume)
   const dropoutRng = new Rng(cfg.seed + 2);
@@ -142,23 +114,23 @@ export function finetune(cfg: FinetuneConfig, ctx: RunContext): FinetuneResult {
   const trainable = params.reduce((s, [, p]) => s + p.size, 0);
   const total = baseParameters(model).reduce((s, [, p]) => s + p.size, 0);
   ctx.log(`finetune: ${cfg.method.kind}, ${trainable.toLocaleString('en-US')} trainable of ${total.toLocaleString('en-US')} parameters ` +
-    `(${(100 * trainable / total).toFixed(2)}%), ${sequences.length} rows, backend ${ctx.backend.name} (${ctx.backend.threads} threads)`);
+    `(${(100 * trainable / total).toFixed(2)}%), ${sequences.length} rows, ${cfg.steps} steps, backend ${ctx.backend.name} (${ctx.backend.threads} threads)`);
   const theta0 = cfg.l2sp > 0 ? params.map(([, p]) => p.data.slice()) : [];
 
-  // 2. evaluation: the base's numbers first (adapters off = the base, bit for bit)
-  const evalNow = (): EvalResult => {
+  // 2. evaluation on the dev split: the base's numbers first (adapters off = the base, bit for bit)
+  const evalOn = (items: readonly ProbeItem[]): EvalResult => {
     if (adapters) setLoraTraining(adapters, false);
-    const r = evaluateProbes(model, tok, probes);
+    const r = evaluateProbes(model, tok, items);
     if (adapters) setLoraTraining(adapters, true);
     return r;
   };
-  const baseEval = probes.length > 0 ? evalNow() : null;
-  const basePpl = baseEval ? headline(baseEval).control_ppl : undefined;
+  const baseDev = monitored ? evalOn(monitorItems) : null;
+  const basePpl = baseDev ? headline(baseDev).control_ppl : undefined;
   const evals: EvalPoint[] = [];
-  if (baseEval) evals.push({ step: 0, ...headline(baseEval), drift: basePpl !== undefined ? 0 : undefined });
+  if (baseDev) evals.push({ step: 0, ...headline(baseDev), ...(basePpl !== undefined ? { drift: 0 } : {}) });
   // the gate's fallback is the starting point itself (step 0: drift 0, within any bound)
   let best: { step: number; task: number; data: Float32Array[] } | null = cfg.gate
-    ? { step: 0, task: (baseEval && headline(baseEval).task_acc) ?? 0, data: params.map(([, p]) => p.data.slice() as Float32Array) } : null;
+    ? { step: 0, task: (baseDev && headline(baseDev).task_acc) ?? 0, data: params.map(([, p]) => p.data.slice() as Float32Array) } : null;
   let stoppedByGate = false;
 
   // 3. the loss: SFT (+ replay rows) + regularizers
@@ -194,59 +166,84 @@ export function finetune(cfg: FinetuneConfig, ctx: RunContext): FinetuneResult {
     return { loss, parts, tokens: b.ids.length };
   };
 
-  // 4. saving: adapter or full model, atomically
+  // 4. saving: adapter or full model, atomically; the adapter names the base as the user gave it
   const tokJson = JSON.stringify(toHfJson(tok), null, 2) + '\n';
   const save = () => {
-    if (adapters) saveAdapter(cfg.out, model, adapters, cfg.method as LoraConfig, resolve(cfg.base));
+    if (adapters) saveAdapter(cfg.out, model, adapters, cfg.method as LoraConfig, cfg.base);
     else saveModel(model, cfg.out, { tokenizerJson: tokJson });
   };
 
   if (adapters) setLoraTraining(adapters, true);
+  const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%`;
   const trainer = new Trainer(params, loader, {
     steps: cfg.steps, maxLr: cfg.lr, minLr: cfg.lr * cfg.minLrRatio, warmup: cfg.warmup, clip: cfg.clip, gradAccum: cfg.gradAccum,
-    adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay },
-    logEvery: 5, evalEvery: probes.length > 0 ? cfg.evalEvery : 0, checkpointEvery: cfg.evalEvery,
+    adamw: cfg.adamw, logEvery: cfg.logEvery, evalEvery: monitored ? cfg.evalEvery : 0, checkpointEvery: cfg.saveEvery,
   }, {
     loss: lossFn,
-    evaluate: probes.length === 0 ? undefined : (step) => {
-      const h = headline(evalNow());
+    evaluate: !monitored ? undefined : (step) => {
+      const h = headline(evalOn(monitorItems));
       const d = basePpl !== undefined && h.control_ppl !== undefined ? driftOf(basePpl, h.control_ppl) : undefined;
-      evals.push({ step, ...h, drift: d });
+      const point: EvalPoint = { step, ...h, ...(d !== undefined ? { drift: d } : {}) };
+      evals.push(point);
+      ctx.log(`eval step ${step} (dev):` + (h.task_acc !== undefined ? ` task acc ${h.task_acc.toFixed(3)} ± ${(h.task_se ?? NaN).toFixed(3)}` : '')
+        + (h.gen_em !== undefined ? `, gen EM ${h.gen_em.toFixed(3)}` : '') + (d !== undefined ? `, drift ${pct(d)}` : '')
+        + (h.adoption_acc !== undefined ? `, adoption ${h.adoption_acc.toFixed(3)}` : ''));
       const within = d === undefined || d <= cfg.driftBound;
       if (within && (best === null || (h.task_acc ?? 0) > best.task)) {
         best = { step, task: h.task_acc ?? 0, data: params.map(([, p]) => p.data.slice() as Float32Array) };
       }
-      const out: Record<string, number> = {};
-      for (const [k, v] of Object.entries({ ...h, drift: d })) if (v !== undefined) out[k] = v;
-      if (cfg.gate && !within) { stoppedByGate = true; out.stop = 1; }
-      return out;
+      if (cfg.gate && !within) stoppedByGate = true;
+      return { split: 'dev', ...point, ...(cfg.gate && !within ? { stop: 1 } : {}) };
     },
     onCheckpoint: save,
     extraState: {
       save: () => ({ dropout_rng: dropoutRng.state() }),
       restore: (st) => { dropoutRng.setState((st as { dropout_rng: RngState }).dropout_rng); },
     },
-  }, cfg.out, `finetune ${cfg.method.kind}`);
+  }, cfg.out, `finetune ${cfg.method.kind}`, ctx.progress);
   mkdirSync(cfg.out, { recursive: true });
   if (cfg.resume) { trainer.loadState(cfg.out); ctx.log(`resumed at step ${trainer.step}`); }
-  writeFileAtomic(join(cfg.out, 'config.resolved.json'), JSON.stringify({
-    command: 'finetune', ...cfg, base: resolve(cfg.base), backend: ctx.backend.name, threads: ctx.backend.threads,
-    model: model.config, trainable_params: trainable, total_params: total, versions: { forgetmenot: '0.1.0', node: process.version },
-  }, null, 2) + '\n');
+  const resolved = resolvedConfig(FINETUNE_SCHEMA, { ...values, steps: cfg.steps, epochs: undefined, backend: ctx.backend.name.startsWith('native') ? 'native' : 'js', threads: ctx.backend.threads }, {
+    backend: ctx.backend.name, threads: ctx.backend.threads, versions: versions(), created: new Date().toISOString(),
+    model: model.config, trainable_params: trainable, total_params: total,
+  });
+  writeFileAtomic(join(cfg.out, 'config.resolved.json'), JSON.stringify(resolved, null, 2) + '\n');
   const r = trainer.run({ resumed: cfg.resume, stopAt: cfg.stopAfter !== undefined ? trainer.step + cfg.stopAfter : undefined });
   if (trainer.step < cfg.steps && !stoppedByGate) trainer.saveState();   // stopped early: resumable
   if (adapters) setLoraTraining(adapters, false);
 
-  // 5. the gate keeps the best checkpoint within the bound
+  // 5. the gate keeps the best dev checkpoint within the bound
   const kept = best as { step: number; task: number; data: Float32Array[] } | null;
   if (cfg.gate && kept !== null && (stoppedByGate || kept.step !== trainer.step)) {
     params.forEach(([, p], i) => p.data.set(kept.data[i]));
-    ctx.log(`gate: kept the step-${kept.step} checkpoint (task acc ${kept.task.toFixed(3)}, drift within ${(100 * cfg.driftBound).toFixed(1)}%)`);
+    ctx.log(`gate: kept the step-${kept.step} checkpoint (dev task acc ${kept.task.toFixed(3)}, dev drift within ${(100 * cfg.driftBound).toFixed(1)}%)`);
   }
   save();
-  if (adapters) setLoraDisabled(adapters, false);
-  return {
+
+  // 6. the final numbers: dev (what selection read), then test (opened only now)
+  const result: FinetuneResult = {
     runDir: cfg.out, trainable, total, finalLoss: r.loss, steps: trainer.step, stoppedByGate,
-    bestStep: kept?.step ?? null, evals, tokensPerSec: r.tokensPerSec, seconds: (performance.now() - t0) / 1000, truncated,
+    bestStep: kept?.step ?? null, evals, tokensPerSec: r.tokensPerSec, seconds: 0, truncated,
   };
+  if (cfg.finalEval && (trainer.step >= cfg.steps || stoppedByGate)) {
+    const report = (items: ProbeItem[], base: EvalResult): SplitReport => {
+      const tuned = evaluateProbes(model, tok, items);
+      return { eval: withoutItems(tuned), base: withoutItems(base), verdict: verdict(base, tuned, { bound: cfg.driftBound }) };
+    };
+    const baseOf = (items: ProbeItem[]): EvalResult => {
+      if (adapters) { setLoraDisabled(adapters, true); const b = evaluateProbes(model, tok, items); setLoraDisabled(adapters, false); return b; }
+      const b = loadForInference(cfg.base, undefined, { ...ctx, log: () => {} });
+      return evaluateProbes(b.model, b.tok, items);
+    };
+    if (devItems.length > 0) result.dev = report(devItems, baseOf(devItems));
+    if (hasAny(cfg.probes, 'test')) { const test = loadProbeSplit(cfg.probes, 'test'); result.test = report(test, baseOf(test)); }
+    for (const [split, s] of [['dev', result.dev], ['test', result.test]] as const) {
+      if (s === undefined) continue;
+      const v = s.verdict;
+      ctx.log(`final (${split}): ${v.verdict}` + (v.task_acc_after !== null ? `, task acc ${v.task_acc_before!.toFixed(3)} → ${v.task_acc_after.toFixed(3)} ± ${(v.task_acc_se ?? NaN).toFixed(3)}` : '')
+        + (v.drift !== null ? `, drift ${pct(v.drift)} [${pct(v.drift_ci![0])}, ${pct(v.drift_ci![1])}]` : '') + (v.reasons.length ? ` — ${v.reasons.join('; ')}` : ''));
+    }
+  }
+  result.seconds = (performance.now() - t0) / 1000;
+  return result;
 }

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeDocuments } from '../data/sft-format.ts';
-import { Rng } from '../data/rng.ts';
+import { resolvedConfig, validateTyped } from '../config/schema.ts';
+import { encodeDocuments, splitDocuments } from '../data/sft-format.ts';
+import { Rng } from '../util/rng.ts';
 import { ConfigError, DataError } from '../errors.ts';
 import { saveModel } from '../model/checkpoint.ts';
 import { GPT } from '../model/gpt.ts';
@@ -14,45 +15,12 @@ import { loadTokenizer, toHfJson } from '../tokenizer/hf-json.ts';
 import { DEFAULT_SPECIALS } from '../tokenizer/special.ts';
 import { trainBpe } from '../tokenizer/train.ts';
 import { heldOutBatches, PackedLoader, type Batch } from './batch.ts';
-import type { RunContext } from './context.ts';
+import { versions } from '../util/version.ts';
+import type { RunContext } from '../backend/context.ts';
+import { PRETRAIN_SCHEMA, type PretrainConfig } from './pretrain-config.ts';
 import { Trainer } from './trainer.ts';
 
-export interface PretrainConfig {
-  /** Plain-text files; each non-empty line is one document. */
-  text: string[];
-  /** A tokenizer.json (or a directory holding one); else one is trained with `vocab`. */
-  tokenizer?: string;
-  vocab: number;
-  out: string;
-  preset: string;
-  steps: number;
-  batch: number;
-  /** Sequence length (default: the preset's n_ctx). */
-  seqLen?: number;
-  lr: number;
-  /** Final LR as a fraction of lr. */
-  minLrRatio: number;
-  warmup: number;
-  weightDecay: number;
-  clip: number;
-  seed: number;
-  evalEvery: number;
-  /** Every Nth line is held out for the validation loss. */
-  heldOutEvery: number;
-  resume: boolean;
-  /**
-   * Annealing on the text's tail: for the last `tailSteps` share of the steps, windows come
-   * only from the last `tailText` share of the training text (0 = off). The lab's corpus puts
-   * its echo items there, so the model ends pretraining able to copy across the delimiter.
-   */
-  tailSteps: number;
-  tailText: number;
-}
-
-export const PRETRAIN_RECIPE_DEFAULTS: Omit<PretrainConfig, 'text' | 'out'> = {
-  vocab: 512, preset: 'nano', steps: 2000, batch: 16, lr: 2e-3, minLrRatio: 0.1, warmup: 100,
-  weightDecay: 0.1, clip: 1, seed: 1337, evalEvery: 250, heldOutEvery: 50, resume: false, tailSteps: 0, tailText: 0,
-};
+export { PRETRAIN_RECIPE_DEFAULTS, PRETRAIN_SCHEMA, type PretrainConfig } from './pretrain-config.ts';
 
 export interface PretrainResult {
   modelDir: string;
@@ -77,17 +45,36 @@ export function heldOutLoss(model: GPT, batches: Batch[]): number {
   return n > 0 ? total / n : NaN;
 }
 
+/**
+ * The held-out documents: every Nth; with fewer than 2N documents (a few whole files), the
+ * last 1/N of each document's text instead, cut at a line end where there is one.
+ */
+export function holdOut(docs: readonly string[], every: number): { train: string[]; held: string[] } {
+  if (docs.length >= 2 * every) {
+    return { train: docs.filter((_, i) => (i + 1) % every !== 0), held: docs.filter((_, i) => (i + 1) % every === 0) };
+  }
+  const train: string[] = [], held: string[] = [];
+  for (const d of docs) {
+    let cut = Math.floor(d.length * (1 - 1 / every));
+    const nl = d.lastIndexOf('\n', cut);
+    if (nl > d.length / 2) cut = nl + 1;
+    train.push(d.slice(0, cut));
+    if (cut < d.length) held.push(d.slice(cut));
+  }
+  return { train, held };
+}
+
 /** The pretraining recipe: text → tokenizer → GPT from scratch → model directory. */
 export function pretrain(cfg: PretrainConfig, ctx: RunContext): PretrainResult {
   const t0 = performance.now();
-  const lines: string[] = [];
+  const values = validateTyped(PRETRAIN_SCHEMA, cfg);
+  const docs: string[] = [];
   for (const f of cfg.text) {
-    if (!existsSync(f)) throw new DataError('no such file', { file: f });
-    for (const l of readFileSync(f, 'utf8').split('\n')) if (l.trim() !== '') lines.push(l);
+    if (!existsSync(f)) throw new DataError('no such file', { file: f, field: 'text' });
+    docs.push(...splitDocuments(readFileSync(f, 'utf8'), cfg.documents));
   }
-  if (lines.length < 2) throw new DataError('needs at least 2 non-empty lines of text', { file: cfg.text.join(', ') });
-  const train = lines.filter((_, i) => (i + 1) % cfg.heldOutEvery !== 0);
-  const held = lines.filter((_, i) => (i + 1) % cfg.heldOutEvery === 0);
+  if (docs.length === 0) throw new DataError('no text', { file: cfg.text.join(', '), field: 'text' });
+  const { train, held } = holdOut(docs, cfg.heldOutEvery);
 
   let tok: Tokenizer;
   if (cfg.tokenizer !== undefined) tok = loadTokenizer(cfg.tokenizer);
@@ -95,12 +82,12 @@ export function pretrain(cfg: PretrainConfig, ctx: RunContext): PretrainResult {
     ctx.log(`tokenizer: training byte-level BPE, vocab ${cfg.vocab}`);
     tok = trainBpe(train, { vocabSize: cfg.vocab, specials: DEFAULT_SPECIALS });
   }
-  const trainIds = Int32Array.from(encodeDocuments(tok, train.join('\n')));
-  const heldIds = Int32Array.from(encodeDocuments(tok, held.join('\n')));
+  const trainIds = Int32Array.from(encodeDocuments(tok, train));
+  const heldIds = Int32Array.from(encodeDocuments(tok, held));
 
   const config = preset(cfg.preset, tok.vocabSize);
   const T = cfg.seqLen ?? config.nCtx;
-  if (T > config.nCtx) throw new ConfigError(`sequence length ${T} exceeds the preset's n_ctx ${config.nCtx}`, { field: 'seqLen' });
+  if (T > config.nCtx) throw new ConfigError(`sequence length ${T} exceeds the preset's n_ctx ${config.nCtx}`, { field: 'seq_len' });
   if (trainIds.length < T + 2) throw new DataError(`only ${trainIds.length} tokens of text, fewer than one sequence of ${T + 1}`, { file: cfg.text.join(', ') });
   config.eosTokenId = tok.specialId('<|endoftext|>');
   config.bosTokenId = config.eosTokenId;
@@ -116,22 +103,21 @@ export function pretrain(cfg: PretrainConfig, ctx: RunContext): PretrainResult {
   const evalBatches = heldIds.length < T + 2 ? [] : heldOutBatches(heldIds, cfg.batch, T, 4);
   const trainer = new Trainer(model.namedParameters(), loader, {
     steps: cfg.steps, maxLr: cfg.lr, minLr: cfg.lr * cfg.minLrRatio, warmup: cfg.warmup, clip: cfg.clip, gradAccum: 1,
-    adamw: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: cfg.weightDecay },
-    logEvery: 10, evalEvery: cfg.evalEvery, checkpointEvery: cfg.evalEvery,
+    adamw: cfg.adamw, logEvery: cfg.logEvery, evalEvery: cfg.evalEvery, checkpointEvery: cfg.saveEvery,
   }, {
     loss: (b) => ({ loss: crossEntropy(model.forward(b.ids, b.B, b.T), b.targets), tokens: b.ids.length }),
     evaluate: () => ({ val_loss: heldOutLoss(model, evalBatches) }),
     onCheckpoint: () => saveModel(model, cfg.out, { tokenizerJson: JSON.stringify(toHfJson(tok), null, 2) + '\n' }),
-  }, cfg.out, 'pretrain');
+  }, cfg.out, 'pretrain', ctx.progress);
   if (cfg.resume) {
     trainer.loadState(cfg.out);
     ctx.log(`resumed at step ${trainer.step}`);
   }
   mkdirSync(cfg.out, { recursive: true });
-  writeFileAtomic(join(cfg.out, 'config.resolved.json'), JSON.stringify({
-    command: 'pretrain', ...cfg, backend: ctx.backend.name, threads: ctx.backend.threads, model: config,
-    versions: { forgetmenot: '0.1.0', node: process.version },
-  }, null, 2) + '\n');
+  const resolved = resolvedConfig(PRETRAIN_SCHEMA, { ...values, backend: ctx.backend.name.startsWith('native') ? 'native' : 'js', threads: ctx.backend.threads }, {
+    backend: ctx.backend.name, threads: ctx.backend.threads, versions: versions(), created: new Date().toISOString(), model: config,
+  });
+  writeFileAtomic(join(cfg.out, 'config.resolved.json'), JSON.stringify(resolved, null, 2) + '\n');
   const r = trainer.run({ resumed: cfg.resume });
   const val = heldOutLoss(model, evalBatches);
   return {

@@ -1,5 +1,5 @@
 import type { SftSequence } from '../data/sft-data.ts';
-import { Rng, type RngState } from '../data/rng.ts';
+import { Rng, type RngState } from '../util/rng.ts';
 import { IGNORE_INDEX } from '../tensor/ops/loss.ts';
 import type { Batch, BatchSource } from './batch.ts';
 

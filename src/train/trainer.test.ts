@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createJsBackend } from '../backend/js/index.ts';
 import type { Backend } from '../backend/backend.ts';
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../util/rng.ts';
 import { loadNativeBackend } from '../backend/native/index.ts';
 import { GPT } from '../model/gpt.ts';
 import { micro } from '../model/presets.ts';

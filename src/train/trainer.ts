@@ -7,7 +7,7 @@ import { lrAt } from '../optim/schedule.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Batch, BatchSource } from './batch.ts';
 import { MetricsLog } from './metrics.ts';
-import { Progress } from './progress.ts';
+import { SILENT_PROGRESS, type ProgressFactory } from '../util/progress.ts';
 
 export interface TrainerOptions {
   steps: number;
@@ -40,7 +40,7 @@ export interface TrainHooks {
   /** Builds the loss graph for one micro-batch. */
   loss(batch: Batch): StepLoss;
   /** Held-out evaluation; its numbers go to metrics.jsonl. `stop: true` ends training. */
-  evaluate?(step: number): Record<string, number> & { stop?: number };
+  evaluate?(step: number): Record<string, number | string> & { stop?: number };
   /** Called after each saved training state (e.g. to write model or adapter files). */
   onCheckpoint?(step: number): void;
   /** More state for an exact resume (e.g. the dropout Rng), saved as JSON with the rest. */
@@ -58,7 +58,7 @@ export class Trainer {
   step = 0;
 
   constructor(readonly params: [string, Tensor][], readonly data: BatchSource, readonly o: TrainerOptions,
-    readonly hooks: TrainHooks, readonly outDir: string | null, readonly label = 'train') {
+    readonly hooks: TrainHooks, readonly outDir: string | null, readonly label = 'train', readonly progress: ProgressFactory = SILENT_PROGRESS) {
     this.opt = new AdamW(params, o.adamw);
     this.metrics = new MetricsLog(outDir === null ? null : join(outDir, 'metrics.jsonl'));
   }
@@ -69,7 +69,7 @@ export class Trainer {
     const end = Math.min(o.steps, opts.stopAt ?? o.steps);
     if (this.outDir !== null) mkdirSync(this.outDir, { recursive: true });
     this.metrics.reset(opts.resumed ? this.step : -1);
-    const progress = new Progress(this.label, o.steps);
+    const progress = this.progress(this.label, o.steps);
     const trainable = this.params.map(([, p]) => p);
     let lastLoss = NaN, tokens = 0;
     const t0 = performance.now();

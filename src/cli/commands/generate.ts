@@ -1,44 +1,41 @@
-import { Rng } from '../../data/rng.ts';
-import { selectBackend } from '../../backend/select.ts';
-import { ConfigError } from '../../errors.ts';
+import { RUN_FIELDS } from '../../config/common.ts';
+import type { Schema } from '../../config/schema.ts';
+import { loadForInference } from '../../lora/load.ts';
 import { generate } from '../../model/generate.ts';
-import { loadForInference } from '../../train/load.ts';
 import { EOT } from '../../tokenizer/special.ts';
-import { log, numberFlag, parseFlags } from '../args.ts';
-import type { Command } from '../main.ts';
+import { Rng } from '../../util/rng.ts';
+import type { Command } from '../command.ts';
+import { contextOf, parseCommand } from '../run.ts';
 
-const USAGE = `usage: fmn generate --model MODEL [--adapter RUN] --prompt TEXT [options]
-
-Continues TEXT. Special tokens in TEXT are honoured (end a prompt with <|sep|> to ask a
-fine-tuned model for its completion). Stops at <|endoftext|>.
-
-options:
-  --max-tokens N      new tokens at most (default 64)
-  --temperature T     0 = greedy (default 0)
-  --top-k K           sample among the K most likely (default 0 = all)
-  --seed N            sampling seed (default 0)
-  --json              {"prompt", "completion", "ids"} on stdout
-  -h, --help          this help`;
+export const GENERATE_SCHEMA: Schema = {
+  command: 'generate',
+  usage: ['generate --model MODEL [--adapter RUN] --prompt TEXT [options]'],
+  description: `Continues TEXT. Special tokens in TEXT are honoured (end a prompt with <|sep|> to ask a
+fine-tuned model for its completion). Stops at <|endoftext|>, which is not printed.`,
+  fields: [
+    { key: 'model', type: 'string', required: true, metavar: 'MODEL', help: 'model directory' },
+    { key: 'adapter', type: 'string', metavar: 'RUN', help: 'a PEFT LoRA adapter applied to MODEL' },
+    { key: 'prompt', type: 'string', required: true, metavar: 'TEXT', help: 'the text to continue' },
+    { key: 'max_tokens', type: 'int', min: 1, max: 1 << 16, default: 64, help: 'new tokens at most' },
+    { key: 'temperature', type: 'number', min: 0, default: 0, help: '0 = greedy' },
+    { key: 'top_k', type: 'int', min: 0, default: 0, help: 'sample among the K most likely (0 = all)' },
+    { key: 'seed', type: 'int', min: 0, default: 0, help: 'sampling seed' },
+    ...RUN_FIELDS.filter((f) => f.key !== 'quiet'),
+  ],
+};
 
 export const command: Command = {
-  summary: 'generate text (greedy, temperature, top-k)',
   async run(argv) {
-    const { values: v } = parseFlags('generate', argv, {
-      model: { type: 'string' }, adapter: { type: 'string' }, prompt: { type: 'string' }, 'max-tokens': { type: 'string' },
-      temperature: { type: 'string' }, 'top-k': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
-    });
-    if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
-    if (!v.model) throw new ConfigError('missing required option --model MODEL', { field: '--model' });
-    if (v.prompt === undefined) throw new ConfigError('missing required option --prompt TEXT', { field: '--prompt' });
-    const { model, tok } = loadForInference(v.model, v.adapter, { backend: selectBackend(), log });
+    const r = parseCommand(GENERATE_SCHEMA, argv);
+    if (r === null) return 0;
+    const v = r.values;
+    const { model, tok } = loadForInference(v.model as string, v.adapter as string | undefined, contextOf(v));
     const eot = tok.specialId(EOT);
-    const ids = generate(model, tok.encode(v.prompt, { allowSpecial: true }), {
-      maxNewTokens: numberFlag('max-tokens', v['max-tokens'], 64, { int: true, min: 1 }),
-      temperature: numberFlag('temperature', v.temperature, 0, { min: 0 }),
-      topK: numberFlag('top-k', v['top-k'], 0, { int: true, min: 0 }),
-      stopIds: [eot], rng: new Rng(numberFlag('seed', v.seed, 0, { int: true })),
+    const ids = generate(model, tok.encode(v.prompt as string, { allowSpecial: true }), {
+      maxNewTokens: v.max_tokens as number, temperature: v.temperature as number, topK: v.top_k as number,
+      stopIds: [eot], rng: new Rng(v.seed as number),
     });
-    const completion = tok.decode(ids.filter((id) => id !== eot));
+    const completion = tok.decode(ids);
     if (v.json) process.stdout.write(JSON.stringify({ prompt: v.prompt, completion, ids }) + '\n');
     else process.stdout.write(completion + '\n');
     return 0;

@@ -1,58 +1,39 @@
-import { selectBackend } from '../../backend/select.ts';
-import { ConfigError } from '../../errors.ts';
-import { runLab } from '../../train/lab.ts';
-import { LAB_FAST, LAB_FULL } from '../../train/lab-config.ts';
-import { log, parseFlags } from '../args.ts';
-import type { Command } from '../main.ts';
+import { toTyped } from '../../config/schema.ts';
+import { runLab } from '../../lab/lab.ts';
+import { LAB_SCHEMA, type LabConfig } from '../../lab/lab-config.ts';
+import type { LabSummary } from '../../report/summary.ts';
+import type { Command } from '../command.ts';
+import { contextOf, log, parseCommand, printJson } from '../run.ts';
 
-const USAGE = `usage: fmn lab [--out DIR] [--fast] [--json]
+const SMOKE = 'fmn lab --fast: a smoke test of the pipeline — its models are too small and its runs too short for any number below to mean anything';
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%`;
 
-The whole experiment on the built-in default, no downloads: the English–Spanish verb corpus,
-a BPE tokenizer, a small GPT pretrained from scratch, then fine-tuning arms — the recipe's
-LoRA defaults, full fine-tuning, an aggressive full fine-tune, LoRA with replay of the corpus's
-clean tier (replay.txt), LoRA with the anchor regularizer, the best arm of a small gated search
-(lr × steps × replay × λ), and an ablation that replays the noisy pretraining text instead —
-each evaluated for what it learned (task probe), forgot (control perplexity drift, bound 5%)
-and over-applied (adoption probe). Writes DIR/report.html, DIR/report.md and DIR/summary.json.
-
-options:
-  --out DIR       output directory (default lab-out)
-  --fast          the CI-sized variant (a smaller corpus and model; about 80 s on 2 cores)
-  --preset P      model preset for pretraining (default: nano; micro with --fast)
-  --gate          exit 1 when no LoRA arm reaches the target (task ≥ 0.9, drift ≤ 5%)
-  --json          print summary.json on stdout
-  -h, --help      this help`;
+/** The terminal table: every arm, test split, mean ± sd over seeds, drift with its interval. */
+export function labTable(s: LabSummary): string[] {
+  const w = Math.max(...s.arms.map((a) => a.name.length)) + 2;
+  const pm = (m: number, sd: number) => `${m.toFixed(3)}${Number.isFinite(sd) ? `±${sd.toFixed(3)}` : ''}`;
+  return [
+    `base (test): task acc ${s.base.task_acc.toFixed(3)} ± ${s.base.task_se.toFixed(3)}  control PPL ${s.base.control_ppl.toFixed(4)}  generalization ${s.base.generalization.toFixed(3)}  echo EM ${s.base.echo_em.toFixed(3)}`,
+    `calibrated on dev: LoRA lr ${s.calibration.chosen.lora}, full lr ${s.calibration.chosen.full}`,
+    'arm'.padEnd(w) + 'lr'.padStart(8) + 'seeds'.padStart(6) + '  task (±sd)'.padEnd(15) + 'drift [95% CI]'.padEnd(28) + 'gen'.padStart(6) + 'adopt'.padStart(7) + 'genz'.padStart(7) + '  verdict',
+    ...s.arms.map((a) => a.name.padEnd(w) + a.lr.toExponential(0).padStart(8) + String(a.seeds.length).padStart(6) + `  ${pm(a.task_acc, a.task_acc_sd)}`.padEnd(15)
+      + `${pct(a.drift)} [${pct(a.drift_ci[0])}, ${pct(a.drift_ci[1])}]`.padEnd(28) + a.gen_em.toFixed(2).padStart(6) + a.adoption_gen_em.toFixed(2).padStart(7)
+      + a.generalization.toFixed(2).padStart(7) + `  ${a.verdict}${a.name === s.best ? '  (best on dev)' : ''}`),
+  ];
+}
 
 export const command: Command = {
-  summary: 'run the whole learning-vs-forgetting experiment and write its report',
   async run(argv) {
-    const { values: v } = parseFlags('lab', argv, {
-      out: { type: 'string' }, fast: { type: 'boolean' }, preset: { type: 'string' }, gate: { type: 'boolean' }, json: { type: 'boolean' },
-    });
-    if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
-    const base = v.fast ? LAB_FAST : LAB_FULL;
-    const cfg = v.preset ? { ...base, pretrain: { ...base.pretrain, preset: v.preset } } : base;
-    if (v.preset !== undefined && !['nano', 'micro', 'small', 'nano-llama'].includes(v.preset)) {
-      throw new ConfigError(`unknown preset "${v.preset}"`, { field: '--preset' });
-    }
-    const out = v.out ?? 'lab-out';
-    const s = await runLab(out, cfg, { backend: selectBackend(), log, fast: v.fast ?? false });
-    const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-    const w = Math.max(...s.arms.map((a) => a.name.length)) + 2;
-    const replay = (a: (typeof s.arms)[number]) => (a.replay > 0 && a.replay_text === 'pretrain.txt' ? `${a.replay}*` : String(a.replay));
-    const lines = [
-      '',
-      `base: task acc ${s.base.task_acc.toFixed(3)}  control PPL ${s.base.control_ppl.toFixed(4)}  control acc ${s.base.control_acc.toFixed(3)}  echo EM ${s.base.echo_em.toFixed(3)}`,
-      'arm'.padEnd(w) + 'method'.padEnd(7) + 'lr'.padStart(8) + 'replay'.padStart(8) + 'λ'.padStart(7) + 'task'.padStart(7) + 'genEM'.padStart(7) + 'drift'.padStart(9) + 'adopt'.padStart(7) + '  verdict',
-      ...s.arms.map((a) => a.name.padEnd(w) + a.method.padEnd(7) + a.lr.toExponential(0).padStart(8) + replay(a).padStart(8) + String(a.lambda).padStart(7) +
-        a.task_acc.toFixed(3).padStart(7) + a.gen_em.toFixed(3).padStart(7) + pct(a.drift).padStart(9) + a.adoption.toFixed(3).padStart(7) + `  ${a.pass ? 'PASS' : 'FAIL'}`),
-      ...(s.arms.some((a) => a.replay_text === 'pretrain.txt') ? ['* replays pretrain.txt; other replay arms replay the curated replay.txt'] : []),
-      '',
+    const r = parseCommand(LAB_SCHEMA, argv);
+    if (r === null) return 0;
+    const cfg = toTyped<LabConfig>(LAB_SCHEMA, r.values);
+    if (cfg.fast) log(SMOKE);
+    const s = await runLab(cfg, contextOf(r.values));
+    log(['', ...labTable(s), '', ...s.story.map((l) => `· ${l}`), '',
       `target: ${s.target.met ? 'MET' : 'NOT MET'} — ${s.target.note}`,
-      `report: ${out}/report.html  (${s.wall_seconds.toFixed(0)} s on ${s.backend}, ${s.threads} threads)`,
-    ];
-    log(lines.join('\n'));
-    if (v.json) process.stdout.write(JSON.stringify(s) + '\n');
-    return v.gate && !s.target.met ? 1 : 0;
+      `report: ${cfg.out}/report.html  (${s.wall_seconds.toFixed(0)} s on ${s.backend}, ${s.threads} threads)`,
+      ...(cfg.fast ? [SMOKE] : [])].join('\n'));
+    printJson(r.values, s);
+    return cfg.gate && !s.target.met ? 1 : 0;
   },
 };

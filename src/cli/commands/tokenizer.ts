@@ -1,84 +1,85 @@
 import { readFileSync } from 'node:fs';
+import { outputFields } from '../../config/common.ts';
+import { coerce, type Schema } from '../../config/schema.ts';
+import { loadSft } from '../../data/sft-load.ts';
 import { ConfigError, DataError } from '../../errors.ts';
 import { loadTokenizer, saveTokenizer } from '../../tokenizer/hf-json.ts';
 import { DEFAULT_SPECIALS } from '../../tokenizer/special.ts';
 import { trainBpe } from '../../tokenizer/train.ts';
-import { loadSft } from '../../data/sft-load.ts';
-import { log, numberFlag, parseFlags } from '../args.ts';
-import type { Command } from '../main.ts';
+import type { Command } from '../command.ts';
+import { log, parseCommand, printJson } from '../run.ts';
 
-const USAGE = `usage: fmn tokenizer train --text FILE… --vocab N --out DIR [--json]
-       fmn tokenizer encode --tokenizer PATH [--allow-special] TEXT    ids as JSON
-       fmn tokenizer decode --tokenizer PATH ID…                       text
+const TOKENIZER = { key: 'tokenizer', type: 'string', required: true, metavar: 'PATH', help: 'tokenizer.json or a directory holding one' } as const;
 
-Trains a byte-level BPE (GPT-2 pre-split regex) on the text files and writes DIR/tokenizer.json
+export const TOKENIZER_SCHEMAS: Record<'train' | 'encode' | 'decode', Schema> = {
+  train: {
+    command: 'tokenizer train',
+    usage: ['tokenizer train --text FILE… --vocab N --out DIR [--json]'],
+    description: `Trains a byte-level BPE (GPT-2 pre-split regex) on the text files and writes DIR/tokenizer.json
 (Hugging Face format). The vocabulary counts 256 bytes, the merges and the special tokens
 ${DEFAULT_SPECIALS.join(', ')} (ids after the merges); special-token strings in the text are
-boundaries, never merged.
-
-options:
-  --text FILE…     training text, one or more files (repeat --text or list the files after it);
-                   a .jsonl file is read as SFT data (its prompts, completions and texts)
-  --vocab N        total vocabulary size (≥ ${256 + DEFAULT_SPECIALS.length})
-  --out DIR        output directory
-  --min-frequency N  least count of a pair to merge (default 2)
-  --tokenizer PATH  tokenizer.json or a directory holding one (encode, decode)
-  --allow-special  encode: match special-token strings in TEXT (default: plain text)
-  --json           train: print {"out", "vocab_size", "merges", "bytes", "tokens"} on stdout
-  -h, --help       this help`;
+boundaries, never merged. A .jsonl file is read as SFT data (its prompts, completions and texts).`,
+    fields: [
+      { key: 'text', type: 'list', required: true, metavar: 'FILE…', help: 'training text, one or more files' },
+      { key: 'vocab', type: 'int', required: true, min: 256 + DEFAULT_SPECIALS.length, max: 2 ** 20, help: 'total vocabulary size' },
+      { key: 'out', type: 'string', required: true, metavar: 'DIR', help: 'output directory' },
+      { key: 'min_frequency', type: 'int', min: 1, default: 2, help: 'least count of a pair to merge' },
+      ...outputFields().filter((f) => f.key === 'json'),
+    ],
+  },
+  encode: {
+    command: 'tokenizer encode',
+    usage: ['tokenizer encode --tokenizer PATH [--allow-special] TEXT'],
+    description: 'Prints the ids of TEXT as JSON.',
+    positionals: { name: 'TEXT', help: 'the text to encode (several arguments are joined with spaces)', min: 1 },
+    fields: [TOKENIZER, { key: 'allow_special', type: 'bool', default: false, help: 'match special-token strings in TEXT (default: plain text)' }],
+  },
+  decode: {
+    command: 'tokenizer decode',
+    usage: ['tokenizer decode --tokenizer PATH ID…'],
+    description: 'Prints the text of the ids.',
+    positionals: { name: 'ID…', help: 'token ids', min: 1 },
+    fields: [TOKENIZER],
+  },
+};
 
 export const command: Command = {
-  summary: 'train a byte-level BPE tokenizer (tokenizer.json)',
   async run(argv) {
-    const { values, positionals } = parseFlags('tokenizer', argv, {
-      text: { type: 'string', multiple: true },
-      vocab: { type: 'string' },
-      out: { type: 'string' },
-      'min-frequency': { type: 'string' },
-      tokenizer: { type: 'string' },
-      'allow-special': { type: 'boolean' },
-      json: { type: 'boolean' },
-    }, true);
-    if (values.help) { process.stdout.write(USAGE + '\n'); return 0; }
-    const [sub, ...extra] = positionals;
+    const [sub, ...rest] = argv;
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      process.stdout.write(`usage: fmn tokenizer train|encode|decode [options]   (fmn tokenizer <sub> --help)\n`);
+      return sub === undefined ? 2 : 0;
+    }
+    if (!(sub in TOKENIZER_SCHEMAS)) throw new ConfigError(`unknown subcommand "${sub.slice(0, 40)}" (expected train, encode or decode)`, { field: 'subcommand' });
+    const schema = TOKENIZER_SCHEMAS[sub as keyof typeof TOKENIZER_SCHEMAS];
+    const r = parseCommand(schema, rest);
+    if (r === null) return 0;
+    const v = r.values;
     if (sub === 'encode' || sub === 'decode') {
-      if (!values.tokenizer) throw new ConfigError('missing required option --tokenizer PATH', { field: '--tokenizer' });
-      const tok = loadTokenizer(values.tokenizer);
+      const tok = loadTokenizer(v.tokenizer as string);
       if (sub === 'encode') {
-        process.stdout.write(JSON.stringify(tok.encode(extra.join(' '), { allowSpecial: values['allow-special'] ?? false })) + '\n');
+        process.stdout.write(JSON.stringify(tok.encode(r.positionals.join(' '), { allowSpecial: v.allow_special as boolean })) + '\n');
       } else {
-        const ids = extra.map((x) => numberFlag('ID', x, 0, { int: true, min: 0, max: tok.vocabSize - 1 }));
-        process.stdout.write(tok.decode(ids) + '\n');
+        const id = { key: 'ID', type: 'int', min: 0, max: tok.vocabSize - 1, help: '' } as const;
+        process.stdout.write(tok.decode(r.positionals.map((x) => coerce(id, x, { flag: 'ID' }) as number)) + '\n');
       }
       return 0;
     }
-    if (sub !== 'train') {
-      throw new ConfigError(sub === undefined ? 'missing subcommand (expected train, encode or decode)' : `unknown subcommand "${sub}" (expected train, encode or decode)`, { field: 'subcommand' });
-    }
-    const files = [...(values.text ?? []), ...extra];
-    if (files.length === 0) throw new ConfigError('missing required option --text FILE…', { field: '--text' });
-    if (values.vocab === undefined) throw new ConfigError('missing required option --vocab N', { field: '--vocab' });
-    if (!values.out) throw new ConfigError('missing required option --out DIR', { field: '--out' });
-    const vocabSize = numberFlag('vocab', values.vocab, 0, { int: true, min: 256 + DEFAULT_SPECIALS.length, max: 2 ** 20 });
-    const minFrequency = numberFlag('min-frequency', values['min-frequency'], 2, { int: true, min: 1 });
-
-    // a .jsonl file is SFT data: its prompts, completions and texts are the training text
+    const files = v.text as string[];
     const texts = files.map((file) => {
       if (/\.jsonl$/i.test(file)) return loadSft(file).map((e) => (e.kind === 'text' ? e.text : `${e.prompt}\n${e.completion}`)).join('\n');
       try { return readFileSync(file, 'utf8'); } catch (e) {
-        throw new DataError(`cannot read text: ${(e as Error).message}`, { file }, { cause: e });
+        throw new DataError(`cannot read text: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file, field: '--text' }, { cause: e });
       }
     });
     const t0 = performance.now();
-    const tok = trainBpe(texts, { vocabSize, minFrequency });
-    const file = saveTokenizer(tok, values.out);
+    const tok = trainBpe(texts, { vocabSize: v.vocab as number, minFrequency: v.min_frequency as number });
+    const file = saveTokenizer(tok, v.out as string);
     let tokens = 0;
     for (const t of texts) tokens += tok.encode(t, { allowSpecial: true }).length;
     const bytes = texts.reduce((s, t) => s + Buffer.byteLength(t), 0);
     log(`tokenizer: ${file}: vocab ${tok.vocabSize} (${tok.config.merges.length} merges) from ${bytes} bytes → ${tokens} tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    if (values.json) {
-      process.stdout.write(JSON.stringify({ out: file, vocab_size: tok.vocabSize, merges: tok.config.merges.length, bytes, tokens }) + '\n');
-    }
+    printJson(v, { out: file, vocab_size: tok.vocabSize, merges: tok.config.merges.length, bytes, tokens });
     return 0;
   },
 };

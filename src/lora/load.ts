@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../util/rng.ts';
 import { ConfigError } from '../errors.ts';
 import { loadModel } from '../model/checkpoint.ts';
 import type { GPT } from '../model/gpt.ts';
-import type { Adapters } from '../lora/inject.ts';
-import { loadAdapter } from '../lora/peft.ts';
+import type { Adapters } from './inject.ts';
+import { loadAdapter } from './peft.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { loadTokenizer } from '../tokenizer/hf-json.ts';
-import type { RunContext } from './context.ts';
+import type { RunContext } from '../backend/context.ts';
 
 /**
  * A model directory (config.json, model.safetensors, tokenizer.json) and optionally a PEFT

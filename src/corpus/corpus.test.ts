@@ -6,8 +6,9 @@ import { ConfigError, DataError } from '../errors.ts';
 import { EOT, SEP } from '../tokenizer/special.ts';
 import { checkCorpus } from './check.ts';
 import { buildCorpus, CORPUS_FILES, writeCorpus } from './corpus.ts';
-import { parseJsonl } from './jsonl.ts';
-import { parseProbes } from './probes.ts';
+import { poolOf } from './heldout.ts';
+import { parseJsonl } from '../data/jsonl.ts';
+import { parseProbes } from '../data/probes.ts';
 import { generatePretrain } from './pretrain.ts';
 import { generateSft } from './sft.ts';
 
@@ -54,19 +55,59 @@ describe('verb corpus', () => {
     }
   });
 
-  it('probe files cover every verb and form with the documented kinds', () => {
+  it('probe files cover every verb and form with the documented kinds, roles and splits', () => {
     const load = (name: string) => parseProbes(a.files.get(name)!, name);
-    const task = load('probes/task.jsonl');
+    for (const split of ['dev', 'test'] as const) {
+      for (const [g, role] of [['task', 'task'], ['control', 'control'], ['adoption', 'adoption'], ['generalization', undefined], ['echo', undefined]] as const) {
+        const items = load(`probes/${split}/${g}.jsonl`);
+        expect(items.length, `${split}/${g}`).toBeGreaterThan(0);
+        for (const it of items) expect([it.split, it.role, it.probe]).toEqual([split, role, g]);
+      }
+    }
+    const task = load('probes/test/task.jsonl');
     const cells = new Set(task.map((t) => `${t.kind} ${t.tags['verb']} ${t.tags['form']}`));
     for (const verb of ['be', 'have', 'do', 'go', 'come', 'see', 'eat', 'write']) {
       for (const form of ['past', 'participle']) for (const kind of ['pair', 'generate']) expect(cells.has(`${kind} ${verb} ${form}`)).toBe(true);
     }
     expect(task).toContainEqual(expect.objectContaining({ kind: 'generate', prompt: expect.stringMatching(/<\|sep\|>$/), expected: expect.stringContaining('(correction: ') }));
-    const adoption = load('probes/adoption.jsonl').filter((p) => p.kind === 'generate');
+    const adoption = load('probes/test/adoption.jsonl').filter((p) => p.kind === 'generate');
     for (const g of adoption) if (g.kind === 'generate') expect(g.expected).toBe(`${g.prompt.replace(SEP, '')} (correct)`);
-    const control = load('probes/control.jsonl');
+    const control = load('probes/test/control.jsonl');
     expect(new Set(control.map((c) => c.tags['verb'])).size).toBe(12);
-    for (const e of load('probes/echo.jsonl')) if (e.kind === 'generate') expect(e.prompt).toBe(e.expected + SEP);
+    for (const e of load('probes/test/echo.jsonl')) if (e.kind === 'generate') expect(e.prompt).toBe(e.expected + SEP);
+  });
+
+  it('dev and test are disjoint halves: no sentence, and no (verb, subject, complement, adverbial) combination, in both', () => {
+    const texts = (split: string) => new Set(['task', 'control', 'adoption', 'generalization', 'echo'].flatMap((g) => parseProbes(a.files.get(`probes/${split}/${g}.jsonl`)!)
+      .flatMap((p) => (p.kind === 'pair' ? [p.good, ...p.bad] : p.kind === 'text' ? [p.text] : p.kind === 'generate' ? [p.prompt, p.expected] : []))));
+    const dev = texts('dev'), test = texts('test');
+    expect([...dev].filter((t) => test.has(t))).toEqual([]);
+    for (const v of [0, 3, 11]) for (const s of [0, 5, 9]) for (const c of [0, 1]) for (const d of [0, 2, 4]) {
+      const pool = poolOf(v, s, c, d);
+      expect(['train', 'dev', 'test']).toContain(pool);
+    }
+    // the pools are stable fractions of the held-out eighth
+    let dv = 0, ts = 0, tr = 0;
+    for (let v = 0; v < 20; v++) for (let s = 0; s < 16; s++) for (let c = 0; c < 5; c++) for (let d = 0; d < 5; d++) {
+      const p = poolOf(v, s, c, d);
+      if (p === 'dev') dv++; else if (p === 'test') ts++; else tr++;
+    }
+    expect((dv + ts) / (dv + ts + tr)).toBeCloseTo(1 / 8, 1);
+    expect(Math.abs(dv - ts) / (dv + ts)).toBeLessThan(0.1);
+  });
+
+  it('the generalization probe uses arrangements the training text never has', () => {
+    const gen = parseProbes(a.files.get('probes/test/generalization.jsonl')!);
+    const arrangements = new Set(gen.map((g) => g.tags['arrangement']));
+    expect([...arrangements].sort()).toEqual(['coordinated-subject', 'did-question', 'fronted-adverbial', 'subordinate-first']);
+    const train = a.files.get('pretrain.txt')! + a.files.get('sft.jsonl')!;
+    for (const g of gen) if (g.kind === 'pair') expect(train.includes(g.good), g.good).toBe(false);
+    expect(train).not.toMatch(/\bDid [a-zA-Z ]+ (go|eat|see)\b/);
+    expect(train).not.toMatch(/^(Yesterday|Last week), /m);
+    // "Did … ?" pairs: the base form is right, the past and the over-regularized form are the errors
+    const did = gen.find((g) => g.tags['arrangement'] === 'did-question' && g.kind === 'pair' && g.tags['verb'] === 'go');
+    expect(did && did.kind === 'pair' && did.good).toMatch(/^Did .* go /);
+    expect(did && did.kind === 'pair' && did.bad.join('|')).toMatch(/went.*\|.*goed/);
   });
 
   it('pretrain.txt: one document a line, English <|sep|> Spanish or echo, ending in <|endoftext|>', () => {
@@ -113,8 +154,8 @@ describe('verb corpus', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fmn-corpus-'));
     const m = writeCorpus(dir, { seed: 4, pretrain: { tokens: 2000 }, replay: { tokens: 1000 }, sft: { rows: 50 } });
     expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))).toEqual(m);
-    expect(checkCorpus(dir)).toMatchObject({ files: 7, sftRows: 50 });
-    writeFileSync(join(dir, 'probes/task.jsonl'), '{"kind": "pair", "good": "x", "bad": ["y"]}\n{"kind": "pair", "good": 3, "bad": ["y"]}\n');
+    expect(checkCorpus(dir)).toMatchObject({ files: 13, sftRows: 50 });
+    writeFileSync(join(dir, 'probes/test/task.jsonl'), '{"kind": "pair", "good": "x", "bad": ["y"]}\n{"kind": "pair", "good": 3, "bad": ["y"]}\n');
     expect(() => checkCorpus(dir)).toThrow(DataError);
     expect(() => checkCorpus(dir)).toThrow(/task\.jsonl:2, field "good"/);
   });

@@ -3,6 +3,9 @@
  * combinations is reserved for probes: no training text (pretraining, SFT) uses them in any tense
  * or polarity, and every probe sentence is built from them. The choice is a fixed hash, the same
  * for every seed, so probe files from any seed stay disjoint from training text from any seed.
+ * The held-out combinations are split again, by another bit of the same hash, into a dev half
+ * (read by everything that selects) and a test half (what is reported): no sentence, and no
+ * combination, is in both.
  */
 
 export const HELD_OUT_MODULUS = 8;
@@ -21,4 +24,13 @@ function hash4(a: number, b: number, c: number, d: number): number {
 
 export function isHeldOut(verb: number, subject: number, complement: number, adverbial: number): boolean {
   return hash4(verb, subject, complement, adverbial) % HELD_OUT_MODULUS === 0;
+}
+
+/** Which pool a combination belongs to: training text, or the dev or test half of the probes. */
+export type Pool = 'train' | 'dev' | 'test';
+
+export function poolOf(verb: number, subject: number, complement: number, adverbial: number): Pool {
+  const h = hash4(verb, subject, complement, adverbial);
+  if (h % HELD_OUT_MODULUS !== 0) return 'train';
+  return ((h >>> 3) & 1) === 0 ? 'dev' : 'test';
 }

@@ -26,7 +26,7 @@ import { EOT, SEP } from '../tokenizer/special.ts';
 import { renderClause, showsPastForm, type Entry } from './clause.ts';
 import { VERBS } from './lexicon.ts';
 import { corpusCells, planLines, sampleClause } from './plan.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../util/rng.ts';
 import { spanishNote } from './sft.ts';
 
 export interface PretrainOptions {

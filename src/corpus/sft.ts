@@ -19,10 +19,10 @@ import { ConfigError } from '../errors.ts';
 import { renderClause, showsPastForm, type Entry, type SlotForm } from './clause.ts';
 import { VERBS, type VerbEntry } from './lexicon.ts';
 import { corpusCells, planLines, sampleClause } from './plan.ts';
-import { Rng } from './rng.ts';
+import type { SftRow } from '../data/sft-format.ts';
+import { Rng } from '../util/rng.ts';
 import { conjugate } from './verbs-es.ts';
 
-export interface SftRow { prompt: string; completion: string }
 
 export interface SftOptions {
   seed: number;

@@ -42,8 +42,8 @@ export interface Entry {
 const SPANISH_TENSE: Record<Tense, SpanishTense> = { present: 'present', past: 'preterite', perfect: 'perfect', future: 'future' };
 const DATIVE_CLITIC: Record<Person, string> = { '1s': 'me', '2s': 'te', '3s': 'le', '1p': 'nos', '3p': 'les' };
 
-const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
-const join = (words: string[]): string => words.filter((w) => w !== '').join(' ');
+export const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+export const join = (words: string[]): string => words.filter((w) => w !== '').join(' ');
 
 /** True when the clause shows a past simple or past participle form in English. */
 export function showsPastForm(verb: VerbEntry, tense: Tense, polarity: Polarity): boolean {
@@ -112,6 +112,18 @@ function dativePhrase(subj: Subject): string {
   return subj.es.startsWith('el ') ? `al ${subj.es.slice(3)}` : `a ${subj.es}`;
 }
 
+/**
+ * The English pieces of a clause, for arrangements other than the template's (subject, verb,
+ * complement, adverbial): `front` is the word moved before the subject in a question. `person`
+ * overrides the subject's (a coordinated subject "Tom and Maria" is 3rd plural).
+ */
+export function englishParts(clause: Clause, person?: Person): { front: string; subject: string; verb: string; complement: string; adverbial: string } {
+  const verb = VERBS[clause.verb]!;
+  const subj = SUBJECTS[clause.subject]!;
+  const { front, verb: vg } = englishVerb(verb.en, person ?? subj.person, clause.tense, clause.polarity, clause.form);
+  return { front, subject: subj.en, verb: vg, complement: verb.complements[clause.complement]!.en, adverbial: ADVERBIALS[clause.tense][clause.adverbial]!.en };
+}
+
 export function renderClause(clause: Clause): Entry {
   const verb = VERBS[clause.verb]!;
   const subj = SUBJECTS[clause.subject]!;
@@ -120,10 +132,10 @@ export function renderClause(clause: Clause): Entry {
   const q = clause.polarity === 'question';
 
   // English
-  const { front, verb: vg } = englishVerb(verb.en, subj.person, clause.tense, clause.polarity, clause.form);
+  const p = englishParts(clause);
   const en = q
-    ? `${cap(front)} ${join([subj.en, vg, comp.en, adv.en])}?`
-    : `${cap(join([subj.en, vg, comp.en, adv.en]))}.`;
+    ? `${cap(p.front)} ${join([p.subject, p.verb, p.complement, p.adverbial])}?`
+    : `${cap(join([p.subject, p.verb, p.complement, p.adverbial]))}.`;
 
   // Spanish
   const person: Person = verb.dative ? (comp.number === 'p' ? '3p' : '3s') : subj.person;

@@ -4,9 +4,9 @@
  * gives the same statistics; the seed only picks the words and the order.
  */
 import { showsPastForm, type Clause, type Polarity, type SlotForm } from './clause.ts';
-import { isHeldOut } from './heldout.ts';
+import { poolOf, type Pool } from './heldout.ts';
 import { ADVERBIALS, SUBJECTS, TENSES, VERBS, type Tense } from './lexicon.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../util/rng.ts';
 
 export interface Cell { verb: number; tense: Tense; polarity: Polarity; form: SlotForm; weight: number }
 
@@ -80,15 +80,15 @@ export function planLines(cells: readonly Cell[], n: number, rng: Rng): Cell[] {
 }
 
 /**
- * Picks subject, complement and adverbial uniformly among the training combinations
- * (`heldOut` false) or the probe combinations (`heldOut` true).
+ * Picks subject, complement and adverbial uniformly among the combinations of one pool: the
+ * training text's, or the dev or test half of the held-out probe combinations.
  */
-export function sampleClause(rng: Rng, cell: Omit<Cell, 'weight'>, heldOut = false): Clause {
+export function sampleClause(rng: Rng, cell: Omit<Cell, 'weight'>, pool: Pool = 'train'): Clause {
   const nComp = VERBS[cell.verb]!.complements.length;
   const nAdv = ADVERBIALS[cell.tense].length;
   for (;;) {
     const subject = rng.int(SUBJECTS.length), complement = rng.int(nComp), adverbial = rng.int(nAdv);
-    if (isHeldOut(cell.verb, subject, complement, adverbial) === heldOut) {
+    if (poolOf(cell.verb, subject, complement, adverbial) === pool) {
       return { verb: cell.verb, subject, complement, adverbial, tense: cell.tense, polarity: cell.polarity, form: cell.form };
     }
   }

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../errors.ts';
 import type { Manifest } from './corpus.ts';
-import { loadProbes } from './probes.ts';
-import { loadSft } from './sft-load.ts';
+import { loadProbes } from '../data/probes.ts';
+import { loadSft } from '../data/sft-load.ts';
 
 export interface CheckResult { files: number; sftRows: number; probeItems: Record<string, number> }
 

@@ -5,7 +5,9 @@
  *   DIR/replay.txt            the curated tier: the same generator, irregular forms always
  *                             correct (replay text for fine-tuning; see ReplayOptions)
  *   DIR/sft.jsonl             {"prompt", "completion"} rows (sft.ts)
- *   DIR/probes/task.jsonl, control.jsonl, adoption.jsonl, echo.jsonl   (probe-gen.ts)
+ *   DIR/probes/dev/{task,control,adoption,generalization,echo}.jsonl    the dev half (probe-gen.ts):
+ *                             what selection reads (the gate, a search, "best arm")
+ *   DIR/probes/test/…         the test half, the same groups: what is reported
  *   DIR/manifest.json         seed, options, counts, sha256 and size of each file
  *
  * Deterministic: the same options give byte-identical files (the manifest has no timestamps).
@@ -15,10 +17,10 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { toJsonl } from './jsonl.ts';
-import { generateProbes, PROBE_DEFAULTS, type ProbeOptions } from './probe-gen.ts';
+import { toJsonl } from '../data/jsonl.ts';
+import { generateProbes, PROBE_DEFAULTS, PROBE_GROUPS, type ProbeGroup, type ProbeOptions } from './probe-gen.ts';
 import { generatePretrain, PRETRAIN_DEFAULTS, type PretrainOptions, type PretrainStats } from './pretrain.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../util/rng.ts';
 import { generateSft, SFT_DEFAULTS, type SftOptions } from './sft.ts';
 
 /**
@@ -52,12 +54,17 @@ export interface Manifest {
     replay: PretrainStats | null;
     /** unchanged includes the regular-verb rows, counted again in regular. */
     sft: { rows: number; corrected: number; unchanged: number; regular: number };
-    probes: Record<string, Record<string, number>>;
+    /** split → group → kind → items. */
+    probes: Record<string, Record<string, Record<string, number>>>;
   };
   files: Record<string, { bytes: number; sha256: string }>;
 }
 
-export const CORPUS_FILES = ['pretrain.txt', 'replay.txt', 'sft.jsonl', 'probes/task.jsonl', 'probes/control.jsonl', 'probes/adoption.jsonl', 'probes/echo.jsonl'] as const;
+export const CORPUS_FILES = ['pretrain.txt', 'replay.txt', 'sft.jsonl',
+  ...(['dev', 'test'] as const).flatMap((split) => PROBE_GROUPS.map((g) => `probes/${split}/${g}.jsonl` as const))] as const;
+
+/** A probe file of a corpus directory: `probeFile(dir, 'test', 'task')`. */
+export const probeFile = (dir: string, split: 'dev' | 'test', group: ProbeGroup): string => join(dir, 'probes', split, `${group}.jsonl`);
 
 /** Builds every file in memory: relative path → content, plus the manifest. */
 export function buildCorpus(opts: CorpusOptions): { files: Map<string, string>; manifest: Manifest } {
@@ -80,10 +87,7 @@ export function buildCorpus(opts: CorpusOptions): { files: Map<string, string>; 
     ['pretrain.txt', pretrain.text.join('\n') + '\n'],
     ...(replay ? [['replay.txt', replay.text.join('\n') + '\n'] as [string, string]] : []),
     ['sft.jsonl', toJsonl(sft)],
-    ['probes/task.jsonl', toJsonl(probes.task)],
-    ['probes/control.jsonl', toJsonl(probes.control)],
-    ['probes/adoption.jsonl', toJsonl(probes.adoption)],
-    ['probes/echo.jsonl', toJsonl(probes.echo)],
+    ...(['dev', 'test'] as const).flatMap((split) => PROBE_GROUPS.map((g) => [`probes/${split}/${g}.jsonl`, toJsonl(probes[split][g])] as [string, string])),
   ]);
   const kinds = (items: readonly { kind: string }[]) => {
     const c: Record<string, number> = {};
@@ -99,7 +103,7 @@ export function buildCorpus(opts: CorpusOptions): { files: Map<string, string>; 
       pretrain: pretrain.stats,
       replay: replay?.stats ?? null,
       sft: { rows: sft.length, corrected: sft.length - unchanged, unchanged, regular: Math.round(sftOpts.rows * sftOpts.regularShare) },
-      probes: { task: kinds(probes.task), control: kinds(probes.control), adoption: kinds(probes.adoption), echo: kinds(probes.echo) },
+      probes: Object.fromEntries((['dev', 'test'] as const).map((split) => [split, Object.fromEntries(PROBE_GROUPS.map((g) => [g, kinds(probes[split][g])]))])),
     },
     files: {},
   };
