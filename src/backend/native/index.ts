@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendError } from '../../errors.ts';
-import type { Backend, Buf } from '../backend.ts';
+import type { Backend } from '../backend.ts';
 import { createJsBackend } from '../js/index.ts';
 
 /** The addon's exports (native/binding.cc): Backend methods on Float32Array only, plus extras. */
@@ -47,89 +47,37 @@ export function loadNativeAddon(): NativeAddon {
   return cached;
 }
 
-const f32 = (b: Buf): b is Float32Array => b instanceof Float32Array;
+type KernelName = Exclude<keyof Backend, 'name' | 'threads' | 'setThreads'>;
 
 /**
- * Loads the N-API addon (build/Release/fmn_native.node). Throws BackendError when absent.
- * Float32Array calls go to the addon; a call with any Float64Array buffer (the float64
- * gradient checks) goes to the js reference.
+ * Every kernel and which of its arguments are float buffers: a call whose buffers are all
+ * Float32Array goes to the addon; any Float64Array (the float64 gradient checks) goes to the js
+ * reference. One table, so a new kernel cannot forget its fallback.
  */
+const KERNELS: Record<KernelName, readonly number[]> = {
+  matmul: [0, 1, 2],
+  layernormForward: [0, 1, 2, 3, 4, 5], layernormBackward: [0, 1, 2, 3, 4, 5, 6, 7],
+  rmsnormForward: [0, 1, 2, 3], rmsnormBackward: [0, 1, 2, 3, 4, 5],
+  geluForward: [0, 1], geluBackward: [0, 1, 2], siluForward: [0, 1], siluBackward: [0, 1, 2],
+  softmaxForward: [0, 1], softmaxBackward: [0, 1, 2],
+  attentionForward: [0, 1, 2, 3, 4], attentionBackward: [0, 1, 2, 3, 4, 5, 6, 7],
+  crossEntropyForward: [0, 1, 2], crossEntropyBackward: [0, 1, 3],
+  adamwUpdate: [0, 1, 2, 3],
+};
+
+/** Loads the N-API addon (build/Release/fmn_native.node). Throws BackendError when absent. */
 export function loadNativeBackend(): Backend {
   const addon = loadNativeAddon();
   const js = createJsBackend();
-  const name = `native-${addon.simdLevel()}`;
+  const kernels = Object.fromEntries(Object.entries(KERNELS).map(([name, bufs]) => {
+    const fast = (addon[name as KernelName] as (...a: unknown[]) => void).bind(addon);
+    const slow = (js[name as KernelName] as (...a: unknown[]) => void).bind(js);
+    return [name, (...args: unknown[]) => (bufs.every((i) => args[i] instanceof Float32Array) ? fast(...args) : slow(...args))];
+  })) as Pick<Backend, KernelName>;
   return {
-    name,
+    name: `native-${addon.simdLevel()}`,
     get threads() { return addon.getThreads(); },
     setThreads(n: number) { addon.setThreads(Math.max(1, Math.floor(n))); },
-
-    matmul(C, A, B, M, N, K, transA, transB, accumulate) {
-      if (f32(C) && f32(A) && f32(B)) addon.matmul(C, A, B, M, N, K, transA, transB, accumulate);
-      else js.matmul(C, A, B, M, N, K, transA, transB, accumulate);
-    },
-
-    layernormForward(out, mean, rstd, inp, weight, bias, N, C, eps) {
-      if (f32(out) && f32(mean) && f32(rstd) && f32(inp) && f32(weight) && f32(bias)) {
-        addon.layernormForward(out, mean, rstd, inp, weight, bias, N, C, eps);
-      } else js.layernormForward(out, mean, rstd, inp, weight, bias, N, C, eps);
-    },
-    layernormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C) {
-      if ([dinp, dweight, dbias, dout, inp, weight, mean, rstd].every(f32)) {
-        addon.layernormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
-      } else js.layernormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
-    },
-    rmsnormForward(out, rstd, inp, weight, N, C, eps) {
-      if ([out, rstd, inp, weight].every(f32)) addon.rmsnormForward(out, rstd, inp, weight, N, C, eps);
-      else js.rmsnormForward(out, rstd, inp, weight, N, C, eps);
-    },
-    rmsnormBackward(dinp, dweight, dout, inp, weight, rstd, N, C) {
-      if ([dinp, dweight, dout, inp, weight, rstd].every(f32)) {
-        addon.rmsnormBackward(dinp, dweight, dout, inp, weight, rstd, N, C);
-      } else js.rmsnormBackward(dinp, dweight, dout, inp, weight, rstd, N, C);
-    },
-
-    geluForward(out, inp, n) {
-      if (f32(out) && f32(inp)) addon.geluForward(out, inp, n); else js.geluForward(out, inp, n);
-    },
-    geluBackward(dinp, inp, dout, n) {
-      if ([dinp, inp, dout].every(f32)) addon.geluBackward(dinp, inp, dout, n); else js.geluBackward(dinp, inp, dout, n);
-    },
-    siluForward(out, inp, n) {
-      if (f32(out) && f32(inp)) addon.siluForward(out, inp, n); else js.siluForward(out, inp, n);
-    },
-    siluBackward(dinp, inp, dout, n) {
-      if ([dinp, inp, dout].every(f32)) addon.siluBackward(dinp, inp, dout, n); else js.siluBackward(dinp, inp, dout, n);
-    },
-    softmaxForward(out, inp, N, C) {
-      if (f32(out) && f32(inp)) addon.softmaxForward(out, inp, N, C); else js.softmaxForward(out, inp, N, C);
-    },
-    softmaxBackward(dinp, out, dout, N, C) {
-      if ([dinp, out, dout].every(f32)) addon.softmaxBackward(dinp, out, dout, N, C);
-      else js.softmaxBackward(dinp, out, dout, N, C);
-    },
-
-    attentionForward(out, att, q, k, v, B, T, nh, nkv, hs, qStride, kvStride) {
-      if ([out, att, q, k, v].every(f32)) addon.attentionForward(out, att, q, k, v, B, T, nh, nkv, hs, qStride, kvStride);
-      else js.attentionForward(out, att, q, k, v, B, T, nh, nkv, hs, qStride, kvStride);
-    },
-    attentionBackward(dq, dk, dv, dout, att, q, k, v, B, T, nh, nkv, hs, qStride, kvStride) {
-      if ([dq, dk, dv, dout, att, q, k, v].every(f32)) {
-        addon.attentionBackward(dq, dk, dv, dout, att, q, k, v, B, T, nh, nkv, hs, qStride, kvStride);
-      } else js.attentionBackward(dq, dk, dv, dout, att, q, k, v, B, T, nh, nkv, hs, qStride, kvStride);
-    },
-
-    crossEntropyForward(losses, probs, logits, targets, N, V, ignoreIndex) {
-      if ([losses, probs, logits].every(f32)) addon.crossEntropyForward(losses, probs, logits, targets, N, V, ignoreIndex);
-      else js.crossEntropyForward(losses, probs, logits, targets, N, V, ignoreIndex);
-    },
-    crossEntropyBackward(dlogits, probs, targets, dlosses, N, V, ignoreIndex) {
-      if ([dlogits, probs, dlosses].every(f32)) addon.crossEntropyBackward(dlogits, probs, targets, dlosses, N, V, ignoreIndex);
-      else js.crossEntropyBackward(dlogits, probs, targets, dlosses, N, V, ignoreIndex);
-    },
-
-    adamwUpdate(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, t) {
-      if ([param, grad, m, v].every(f32)) addon.adamwUpdate(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, t);
-      else js.adamwUpdate(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, t);
-    },
+    ...kernels,
   };
 }

@@ -1,5 +1,5 @@
 import { assertShape, empty, gradTarget, poolOf, record, type Tensor } from '../tensor.ts';
-import { linearBackward, linearDims, linearForward } from './matmul.ts';
+import { gemm, linearBackward, linearDims, linearForward } from './matmul.ts';
 
 /**
  * Linear layer plus a low-rank update, fused (LoRA's forward):
@@ -19,21 +19,21 @@ export function linearLowRank(x: Tensor, w: Tensor, bias: Tensor | null, A: Tens
   const y = empty(be, [...x.shape.slice(0, -1), outF], x.dtype);     // (..., out)
   linearForward(y.data, x, w, bias, N);                                          // x W (+ b)
   const u = pool.take(N * r, f64);                                                // (N, r)
-  be.matmul(u, xd.data, A.data, N, r, inF, false, true, false);                  // xd Aᵀ
+  gemm(be, 'nt', u, xd.data, A.data, N, r, inF, false);                          // u = xd Aᵀ
   for (let i = 0; i < N * r; i++) u[i] *= s;                                     // u = s · xd Aᵀ
-  be.matmul(y.data, u, B.data, N, outF, r, false, true, true);                   // y += u Bᵀ
+  gemm(be, 'nt', y.data, u, B.data, N, outF, r, true);                           // y += u Bᵀ
   const inputs = [x, w, ...(bias ? [bias] : []), A, B, ...(xd !== x ? [xd] : [])];
   const out = record(y, inputs, () => {
     const dy = y.grad!;
     linearBackward(dy, x, w, bias, N, inF, outF);                                                  // dx, dW, db
-    if (B.requiresGrad) be.matmul(B.ensureGrad(), dy, u, outF, r, N, true, false, true);          // dB += dyᵀ u
+    if (B.requiresGrad) gemm(be, 'tn', B.ensureGrad(), dy, u, outF, r, N, true);                  // dB += dyᵀ u
     const du = pool.take(N * r, f64);                                                              // (N, r)
-    be.matmul(du, dy, B.data, N, r, outF, false, false, false);                                   // dy B
+    gemm(be, 'nn', du, dy, B.data, N, r, outF, false);                                            // du = dy B
     for (let i = 0; i < N * r; i++) du[i] *= s;
-    if (A.requiresGrad) be.matmul(A.ensureGrad(), du, xd.data, r, inF, N, true, false, true);     // dA += duᵀ xd
+    if (A.requiresGrad) gemm(be, 'tn', A.ensureGrad(), du, xd.data, r, inF, N, true);             // dA += duᵀ xd
     if (xd.requiresGrad) {
       const g = gradTarget(xd);
-      be.matmul(g.buf, du, A.data, N, inF, r, false, false, true);                                // dxd += du A
+      gemm(be, 'nn', g.buf, du, A.data, N, inF, r, true);                                         // dxd += du A
       g.done();
     }
     pool.give(du);

@@ -1,5 +1,20 @@
-import type { Buf } from '../../backend/backend.ts';
+import type { Backend, Buf } from '../../backend/backend.ts';
 import { assertShape, empty, record, type Tensor } from '../tensor.ts';
+
+/**
+ * A GEMM's orientation, named: `nn` C = A B, `nt` C = A Bᵀ, `tn` C = Aᵀ B, `tt` C = Aᵀ Bᵀ. With
+ * weights stored (in, out), training runs the forward as `nn` (y = x W), dX as `nt` (dx = dy Wᵀ)
+ * and dW as `tn` (dW = xᵀ dy).
+ */
+export type Orientation = 'nn' | 'nt' | 'tn' | 'tt';
+
+/** C (M, N) = op(A) · op(B), or C += … with `accumulate`; op(A) is (M, K), op(B) is (K, N). */
+export function gemm(be: Backend, o: Orientation, C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, accumulate: boolean): void {
+  be.matmul(C, A, B, M, N, K, o[0] === 't', o[1] === 't', accumulate);
+}
+
+const orient = (transA: boolean, transB: boolean): Orientation => `${transA ? 't' : 'n'}${transB ? 't' : 'n'}` as Orientation;
+const ACC = true;
 
 /**
  * Batched matmul. a (..., M, K) (or (..., K, M) with transA), b (K, N) or (..., K, N)
@@ -20,8 +35,8 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   const be = a.backend;
   const sa = M * K, sb = bBatched ? K * N : 0, so = M * N;
   for (let i = 0; i < batch; i++) {
-    be.matmul(out.data.subarray(i * so, (i + 1) * so), a.data.subarray(i * sa, (i + 1) * sa),
-      b.data.subarray(i * sb, i * sb + K * N), M, N, K, transA, transB, false);
+    gemm(be, orient(transA, transB), out.data.subarray(i * so, (i + 1) * so), a.data.subarray(i * sa, (i + 1) * sa),
+      b.data.subarray(i * sb, i * sb + K * N), M, N, K, false);
   }
   return record(out, [a, b], () => {
     const dC = out.grad!;
@@ -31,15 +46,15 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
         const dA = a.ensureGrad().subarray(i * sa, (i + 1) * sa);
         const Bi = b.data.subarray(i * sb, i * sb + K * N);
         // dA = dC · op(B)ᵀ  (stored as A is: transposed back when transA)
-        if (!transA) be.matmul(dA, dc, Bi, M, K, N, false, !transB, true);
-        else be.matmul(dA, Bi, dc, K, M, N, transB, true, true);
+        if (!transA) gemm(be, orient(false, !transB), dA, dc, Bi, M, K, N, ACC);      // dA (M, K) += dC op(B)ᵀ
+        else gemm(be, orient(transB, true), dA, Bi, dc, K, M, N, ACC);                 // dA (K, M) += op(B) dCᵀ
       }
       if (b.requiresGrad) {
         const dB = b.ensureGrad().subarray(i * sb, i * sb + K * N);
         const Ai = a.data.subarray(i * sa, (i + 1) * sa);
         // dB = op(A)ᵀ · dC
-        if (!transB) be.matmul(dB, Ai, dc, K, N, M, !transA, false, true);
-        else be.matmul(dB, dc, Ai, N, K, M, true, transA, true);
+        if (!transB) gemm(be, orient(!transA, false), dB, Ai, dc, K, N, M, ACC);      // dB (K, N) += op(A)ᵀ dC
+        else gemm(be, orient(true, transA), dB, dc, Ai, N, K, M, ACC);                // dB (N, K) += dCᵀ op(A)
       }
     }
   });
@@ -69,14 +84,14 @@ export function linearDims(x: Tensor, w: Tensor, bias: Tensor | null, op: string
 export function linearForward(y: Buf, x: Tensor, w: Tensor, bias: Tensor | null, N: number): void {
   const [inF, outF] = w.shape;
   if (bias !== null) for (let i = 0; i < N; i++) y.set(bias.data, i * outF);
-  x.backend.matmul(y, x.data, w.data, N, outF, inF, false, false, bias !== null);
+  gemm(x.backend, 'nn', y, x.data, w.data, N, outF, inF, bias !== null);               // y (N, out) (+)= x W
 }
 
 /** Accumulates the gradients of y = x W + b from dy: dx += dy Wᵀ, dW += xᵀ dy, db += Σ dy (frozen ones skipped). */
 export function linearBackward(dy: Buf, x: Tensor, w: Tensor, bias: Tensor | null, N: number, inF: number, outF: number): void {
   const be = x.backend;
-  if (x.requiresGrad) be.matmul(x.ensureGrad(), dy, w.data, N, inF, outF, false, true, true);  // dx = dy Wᵀ
-  if (w.requiresGrad) be.matmul(w.ensureGrad(), x.data, dy, inF, outF, N, true, false, true);  // dW = xᵀ dy
+  if (x.requiresGrad) gemm(be, 'nt', x.ensureGrad(), dy, w.data, N, inF, outF, ACC);   // dx (N, in) += dy Wᵀ
+  if (w.requiresGrad) gemm(be, 'tn', w.ensureGrad(), x.data, dy, inF, outF, N, ACC);   // dW (in, out) += xᵀ dy
   if (bias !== null && bias.requiresGrad) {
     const db = bias.ensureGrad();
     for (let i = 0; i < N; i++) { const r = i * outF; for (let j = 0; j < outF; j++) db[j] += dy[r + j]; }
