@@ -59,6 +59,16 @@ describe('architecture: the import rule (ARCHITECTURE.md)', () => {
     expect(units.filter((u) => !rankOf.has(u))).toEqual([]);
   });
 
+  it('ARCHITECTURE.md describes the same layers, in the same order', () => {
+    const doc = readFileSync(resolve(SRC, '..', 'ARCHITECTURE.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\|\s*(\d+)\s*\|([^|]+)\|/gm)].map((m) => ({ rank: Number(m[1]), units: [...m[2].matchAll(/`([^`]+?)\/?`/g)].map((u) => u[1]) }));
+    const docRank = new Map(rows.flatMap((r) => r.units.map((u) => [u, r.rank] as const)));
+    for (const [u, r] of rankOf) expect(docRank.has(u), `${u} in ARCHITECTURE.md`).toBe(true);
+    // the order agrees: a unit lower in the test's table is lower (or level) in the document
+    for (const [a, ra] of rankOf) for (const [b, rb] of rankOf) if (ra < rb) expect(docRank.get(a)!, `${a} below ${b}`).toBeLessThanOrEqual(docRank.get(b)!);
+    for (const u of new Set(files.map(unitOf))) expect(docRank.has(u), `src/${u} is described`).toBe(true);
+  });
+
   it('no module imports from a higher layer or from another folder of its own layer', () => {
     const bad: string[] = [];
     for (const [f, targets] of graph) {

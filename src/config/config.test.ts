@@ -7,7 +7,7 @@ import { parseArgv, renderHelp } from './argv.ts';
 import { readConfigFile } from './file.ts';
 import { resolveArgv } from './resolve.ts';
 import { coerce, describeField, flagOf, fromTyped, resolveValues, toTyped, type Field, type Schema } from './schema.ts';
-import { ALL_SCHEMAS } from './registry.testutil.ts';
+import { ALL_SCHEMAS } from '../cli/schemas.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fmn-config-'));
 const reasonOf = (f: () => unknown): string => {
@@ -116,6 +116,29 @@ describe('one schema per command', () => {
       const typed = toTyped<object>(s, v);
       const back = fromTyped(s, typed);
       for (const [k, x] of Object.entries(back)) expect(x, `${s.command} ${k}`).toEqual(v[k]);
+    }
+  });
+});
+
+describe('docs/config.md and configs/', () => {
+  it('docs/config.md is the reference the schemas generate (npm run docs:config)', async () => {
+    const { renderConfigReference } = await import('./reference.ts');
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'config.md'), 'utf8')).toBe(renderConfigReference(ALL_SCHEMAS));
+  });
+
+  it('every example in configs/ is headed by the command that runs it and resolves against that command\'s schema', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const root = join(import.meta.dirname, '..', '..');
+    const files = readdirSync(join(root, 'configs'));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const f of files) {
+      const first = readFileSync(join(root, 'configs', f), 'utf8').split('\n')[0];
+      const m = /^# fmn (\S+) --config (configs\/\S+)/.exec(first);
+      expect(m, `${f}: ${first}`).not.toBeNull();
+      expect(m![2]).toBe(`configs/${f}`);
+      const s = ALL_SCHEMAS.find((x) => x.command === m![1])!;
+      expect(() => resolveArgv(s, ['--config', join(root, 'configs', f)]), f).not.toThrow();
     }
   });
 });

@@ -28,7 +28,7 @@ export interface EvalConfig {
 
 export const EVAL_SCHEMA: Schema = {
   command: 'eval',
-  usage: ['eval --model MODEL [--adapter RUN] [--baseline MODEL] --task FILE… --control FILE… [options]'],
+  usage: ['eval --model MODEL [--adapter RUN] [--baseline MODEL] --task FILE… --control FILE… [options]', 'eval --config FILE [options]'],
   description: `Scores probe files (JSONL: pair, text, choice, generate items, and BLiMP rows): pair and choice
 accuracy with its standard error (lm-eval's acc_stderr; a tie counts as wrong), acc_norm, token-
 weighted perplexity, bits per byte and word / byte perplexity over text items (scored whole, in
@@ -38,6 +38,7 @@ drift = (PPL − PPL_baseline) / PPL_baseline with a paired bootstrap interval, 
 paired test, and a verdict: PASS (drift's upper bound within the bound and a significant gain),
 FAIL, or INCONCLUSIVE (the interval straddles the bound, or the gain is not significant).`,
   fields: [
+    { key: 'config', type: 'string', path: null, persist: false, metavar: 'FILE', section: 'inputs', help: 'YAML or JSON settings (keys as below; flags override)' },
     { key: 'model', type: 'string', required: true, metavar: 'MODEL', section: 'inputs', help: 'the model directory to score' },
     { key: 'adapter', type: 'string', metavar: 'RUN', section: 'inputs', help: 'a PEFT LoRA adapter applied to MODEL' },
     { key: 'baseline', type: 'string', metavar: 'MODEL', section: 'inputs', help: 'the model before fine-tuning: drift, task gain and the verdict' },

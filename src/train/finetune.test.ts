@@ -185,6 +185,21 @@ describe('finetune', () => {
     const b = JSON.parse(fmn('eval', '--model', join(dir, 'merged'), '--probes', join(dir, 'probes.jsonl'), '--baseline', join(dir, 'base'), '--json').stdout);
     expect(b.probes.control.ppl).toBeCloseTo(a.probes.control.ppl, 4);
     expect(typeof b.drift).toBe('number');
+    expect(b.drift_ci).toHaveLength(2);
+    expect(['PASS', 'FAIL', 'INCONCLUSIVE']).toContain(b.verdict);
+    expect(b.split).toBe('test');
+    // --log-samples: results.json with provenance, one line per item (lm-eval's --log_samples)
+    const logs = join(dir, 'eval-logs');
+    const c = fmn('eval', '--model', join(dir, 'base'), '--adapter', run, '--probes', join(dir, 'probes.jsonl'), '--log-samples', logs);
+    expect(c.status, c.stderr).toBe(0);
+    const res = JSON.parse(readFileSync(join(logs, 'results.json'), 'utf8'));
+    expect(res.config).toMatchObject({ model: join(dir, 'base'), adapter: run });
+    expect(res.probe_files[0]).toMatchObject({ file: join(dir, 'probes.jsonl'), split: 'test', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(res.versions.forgetmenot).toMatch(/^\d+\.\d+\.\d+/);
+    const samples = readFileSync(join(logs, 'samples_test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(samples).toHaveLength(2);
+    expect(samples[0]).toMatchObject({ doc_id: 0, probe: 'task', role: 'task', split: 'test', kind: 'pair', metrics: { acc: expect.any(Number) } });
+    expect(samples[1].metrics).toMatchObject({ nll: expect.any(Number), tokens: expect.any(Number) });
     // generate: greedy is deterministic; sampling is seeded
     const g1 = fmn('generate', '--model', join(dir, 'base'), '--adapter', run, '--prompt', 'He goed to the store.<|sep|>', '--max-tokens', '6', '--json');
     const g2 = fmn('generate', '--model', join(dir, 'merged'), '--prompt', 'He goed to the store.<|sep|>', '--max-tokens', '6', '--json');
