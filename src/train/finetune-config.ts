@@ -25,6 +25,8 @@ export interface FinetuneConfig {
   adamw: AdamWOptions;
   clip: number;
   seed: number;
+  /** How many seeds (seed, seed + 1, …) to run; each is its own run directory under `out`. */
+  seeds: number;
   /** Share of every batch's rows drawn from `replayText` (LM loss on all tokens). */
   replay: number;
   replayText?: string;
@@ -70,6 +72,7 @@ export const FINETUNE_FIELDS: Field[] = [
   { key: 'grad_accum', type: 'int', min: 1, default: 1, aliases: ['gradient_accumulation_steps'], section: 'optimization', help: 'micro-batches per optimizer step' },
   ...optimizerFields({ warmup: 20, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8 }),
   { key: 'seed', type: 'int', min: 0, default: 1234, section: 'optimization', help: 'seed of the data order, LoRA init and dropout' },
+  { key: 'seeds', type: 'int', min: 1, max: 100, default: 1, section: 'optimization', help: 'runs with seeds seed, seed+1, … into OUT/seed-N, reported as mean ± sd with intervals over items and seeds' },
   { key: 'replay', type: 'number', min: 0, lt: 1, default: 0, section: 'mitigations', help: 'share of every batch drawn from --replay-text' },
   { key: 'replay_text', type: 'string', metavar: 'FILE', section: 'mitigations', help: 'pretraining-distribution text to replay (fmn corpus writes replay.txt, a clean sample)' },
   { key: 'lora_l2', type: 'number', min: 0, default: 0, section: 'mitigations', help: 'anchor regularizer λ·‖ΔW‖²_F on LoRA updates (alpha/r inside the norm)' },
@@ -77,7 +80,7 @@ export const FINETUNE_FIELDS: Field[] = [
   ...probeFields('probes'),
   { key: 'eval_every', type: 'int', min: 0, default: 0, aliases: ['eval_steps'], section: 'evaluation', help: 'evaluate the dev probes every N steps (0 = at the end only)' },
   { key: 'drift_bound', type: 'number', gt: 0, default: DEFAULT_DRIFT_BOUND, section: 'evaluation', help: 'bound on control-perplexity drift' },
-  { key: 'gate', type: 'bool', default: false, section: 'evaluation', help: 'stop when dev drift exceeds the bound; keep the best dev checkpoint within it' },
+  { key: 'gate', type: 'bool', default: false, section: 'evaluation', help: 'stop when dev drift exceeds the bound; keep the checkpoint with the best dev task accuracy whose dev drift interval lies within it' },
   { key: 'final_eval', type: 'bool', default: true, section: 'evaluation', help: 'score the dev and test probes at the end (generation included), each with its verdict against the base' },
   { key: 'log_every', type: 'int', min: 1, default: 5, aliases: ['logging_steps'], section: 'run', help: 'write a metrics.jsonl line every N steps' },
   { key: 'save_every', type: 'int', min: 0, default: 50, aliases: ['save_steps'], section: 'run', help: 'save the resumable training state every N steps (0 = at the end only)' },

@@ -175,6 +175,22 @@ describe('finetune', () => {
     expect(e.stderr).toContain('no probe items');
   });
 
+  it('CLI: --seeds 3 runs three ordinary run directories and reports mean ± sd with the verdict over items and seeds', () => {
+    const out = join(dir, 'seeds');
+    const r = fmn('finetune', '--base', join(dir, 'base'), '--data', join(dir, 'sft.jsonl'), '--out', out, '--rank', '4', '--lr', '0.01', '--steps', '3', '--batch', '2',
+      '--seeds', '3', '--seed', '5', '--probes', join(dir, 'probes.jsonl'), '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(readFileSync(join(out, 'seeds.json'), 'utf8'));
+    expect(s.seeds).toEqual([5, 6, 7]);
+    expect(s.test.per_seed.map((p: { seed: number }) => p.seed)).toEqual([5, 6, 7]);
+    expect(s.test.verdict.drift_ci).toHaveLength(2);
+    for (const seed of [5, 6, 7]) {
+      const rc = JSON.parse(readFileSync(join(out, `seed-${seed}`, 'config.resolved.json'), 'utf8'));
+      expect([rc.seed, rc.seeds]).toEqual([seed, 1]);                // each seed's own config reproduces that seed
+    }
+    expect(r.stderr).toMatch(/3 seeds \(test\): (PASS|FAIL|INCONCLUSIVE), task \d\.\d{3} ± \d\.\d{3}/);
+  });
+
   it('CLI: finetune → merge (verified) → eval of the merged model equals eval with the adapter', () => {
     const run = join(dir, 'cli-lora');
     expect(fmn('finetune', '--base', join(dir, 'base'), '--data', join(dir, 'sft.jsonl'), '--out', run, '--method', 'lora', '--rank', '4', '--lr', '0.01', '--steps', '5', '--batch', '2').status).toBe(0);

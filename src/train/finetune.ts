@@ -4,7 +4,7 @@ import { resolvedConfig, validateTyped } from '../config/schema.ts';
 import type { ProbeItem } from '../data/probes.ts';
 import { encodeSftFile } from '../data/sft-data.ts';
 import { encodeDocuments } from '../data/sft-format.ts';
-import { DataError } from '../errors.ts';
+import { ConfigError, DataError } from '../errors.ts';
 import { evaluateProbes, type EvalResult } from '../eval/evaluate.ts';
 import { hasAny, loadProbeSplit, needRole, probeFilesOf } from '../eval/probe-files.ts';
 import { drift as driftOf, verdict, type Verdict } from '../eval/verdict.ts';
@@ -20,6 +20,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { toHfJson } from '../tokenizer/hf-json.ts';
 import { PAD } from '../tokenizer/special.ts';
 import { Rng, type RngState } from '../util/rng.ts';
+import { pairedBootstrapDrift } from '../util/stats.ts';
 import { versions } from '../util/version.ts';
 import type { RunContext } from '../backend/context.ts';
 import { FINETUNE_SCHEMA, type FinetuneConfig } from './finetune-config.ts';
@@ -30,7 +31,18 @@ import { Trainer } from './trainer.ts';
 export { DEFAULT_LR, FINETUNE_DEFAULTS, FINETUNE_SCHEMA, type FinetuneConfig, type Method } from './finetune-config.ts';
 
 /** One in-training evaluation on the dev probes, by role. */
-export interface EvalPoint { step: number; task_acc?: number; task_se?: number; gen_em?: number; control_ppl?: number; drift?: number; adoption_acc?: number }
+export interface EvalPoint {
+  step: number; task_acc?: number; task_se?: number; gen_em?: number; control_ppl?: number; adoption_acc?: number;
+  /** Dev drift and its 95% paired bootstrap interval over the control items. */
+  drift?: number; drift_lo?: number; drift_hi?: number;
+}
+
+/** The 95% paired bootstrap interval of the drift between two evaluations of the same control items. */
+function driftInterval(before: EvalResult, after: EvalResult, seed: number): [number, number] {
+  const nt = (r: EvalResult) => r.items.filter((i) => i.role === 'control' && i.nll !== undefined).map((i) => ({ nll: i.nll!, tokens: i.tokens! }));
+  const r = pairedBootstrapDrift(nt(before), nt(after), { rng: new Rng(seed), B: 1000 });
+  return [r.lo, r.hi];
+}
 
 /** The final evaluation of one split: every group's numbers and the verdict against the base on the same items. */
 export interface SplitReport { eval: Omit<EvalResult, 'items'>; base: Omit<EvalResult, 'items'>; verdict: Verdict }
@@ -74,6 +86,7 @@ const withoutItems = (r: EvalResult): Omit<EvalResult, 'items'> => ({ probes: r.
  */
 export function finetune(cfgIn: FinetuneConfig, ctx: RunContext): FinetuneResult {
   const values = validateTyped(FINETUNE_SCHEMA, cfgIn);
+  if (cfgIn.seeds > 1) throw new ConfigError('finetune runs one seed; finetuneSeeds (fmn finetune --seeds N) runs several', { field: 'seeds' });
   const t0 = performance.now();
   const { model, tok } = loadForInference(cfgIn.base, undefined, ctx);
   const nCtx = model.config.nCtx;
@@ -181,19 +194,23 @@ export function finetune(cfgIn: FinetuneConfig, ctx: RunContext): FinetuneResult
   }, {
     loss: lossFn,
     evaluate: !monitored ? undefined : (step) => {
-      const h = headline(evalOn(monitorItems));
+      const ev = evalOn(monitorItems);
+      const h = headline(ev);
       const d = basePpl !== undefined && h.control_ppl !== undefined ? driftOf(basePpl, h.control_ppl) : undefined;
-      const point: EvalPoint = { step, ...h, ...(d !== undefined ? { drift: d } : {}) };
+      // the dev drift's paired bootstrap interval: a checkpoint is kept only when its upper end is within the bound
+      const ci = d !== undefined ? driftInterval(baseDev!, ev, step) : undefined;
+      const point: EvalPoint = { step, ...h, ...(d !== undefined ? { drift: d, drift_lo: ci![0], drift_hi: ci![1] } : {}) };
       evals.push(point);
       ctx.log(`eval step ${step} (dev):` + (h.task_acc !== undefined ? ` task acc ${h.task_acc.toFixed(3)} ± ${(h.task_se ?? NaN).toFixed(3)}` : '')
-        + (h.gen_em !== undefined ? `, gen EM ${h.gen_em.toFixed(3)}` : '') + (d !== undefined ? `, drift ${pct(d)}` : '')
+        + (d !== undefined ? `, drift ${pct(d)} [${pct(ci![0])}, ${pct(ci![1])}]` : '')
         + (h.adoption_acc !== undefined ? `, adoption ${h.adoption_acc.toFixed(3)}` : ''));
-      const within = d === undefined || d <= cfg.driftBound;
-      if (within && (best === null || (h.task_acc ?? 0) > best.task)) {
+      const keep = ci === undefined || ci[1] <= cfg.driftBound;
+      if (keep && (best === null || (h.task_acc ?? 0) > best.task)) {
         best = { step, task: h.task_acc ?? 0, data: params.map(([, p]) => p.data.slice() as Float32Array) };
       }
-      if (cfg.gate && !within) stoppedByGate = true;
-      return { split: 'dev', ...point, ...(cfg.gate && !within ? { stop: 1 } : {}) };
+      const over = d !== undefined && d > cfg.driftBound;
+      if (cfg.gate && over) stoppedByGate = true;
+      return { split: 'dev', ...point, ...(cfg.gate && over ? { stop: 1 } : {}) };
     },
     onCheckpoint: save,
     extraState: {
@@ -216,7 +233,7 @@ export function finetune(cfgIn: FinetuneConfig, ctx: RunContext): FinetuneResult
   const kept = best as { step: number; task: number; data: Float32Array[] } | null;
   if (cfg.gate && kept !== null && (stoppedByGate || kept.step !== trainer.step)) {
     params.forEach(([, p], i) => p.data.set(kept.data[i]));
-    ctx.log(`gate: kept the step-${kept.step} checkpoint (dev task acc ${kept.task.toFixed(3)}, dev drift within ${(100 * cfg.driftBound).toFixed(1)}%)`);
+    ctx.log(`gate: kept the step-${kept.step} checkpoint (dev task acc ${kept.task.toFixed(3)}, the upper end of its dev drift interval within ${(100 * cfg.driftBound).toFixed(1)}%)`);
   }
   save();
 
