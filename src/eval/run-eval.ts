@@ -6,7 +6,7 @@ import { RUN_FIELDS } from '../config/common.ts';
 import { errorAt, type Schema } from '../config/schema.ts';
 import type { ProbeSplit } from '../data/probes.ts';
 import { loadForInference } from '../lora/load.ts';
-import { writeFileAtomic } from '../model/safetensors.ts';
+import { writeFileAtomic } from '../util/fs.ts';
 import { versions } from '../util/version.ts';
 import { evaluateProbes, type EvalResult, type ItemScore } from './evaluate.ts';
 import { hasAny, loadProbeSplit, needRole, probeFields, probeFilesOf, type ProbeFiles } from './probe-files.ts';

@@ -12,13 +12,14 @@ import { LORA_DEFAULTS } from '../lora/config.ts';
 import { loadForInference } from '../lora/load.ts';
 import { loraParamCounts } from '../lora/params.ts';
 import { decodeBatch } from '../model/generate.ts';
-import { writeFileAtomic } from '../model/safetensors.ts';
+import { writeFileAtomic } from '../util/fs.ts';
 import type { ArmKind, ArmSummary, CalibrationRow, Contrast, LabSummary, Mitigation } from '../report/summary.ts';
 import { writeReport } from '../report/write.ts';
 import { EOT } from '../tokenizer/special.ts';
 import { saveTokenizer } from '../tokenizer/hf-json.ts';
 import { trainBpe } from '../tokenizer/train.ts';
 import { pretrain, PRETRAIN_RECIPE_DEFAULTS } from '../train/pretrain.ts';
+import { lockDir } from '../train/run-dir.ts';
 import { meanStderr } from '../util/stats.ts';
 import { versions } from '../util/version.ts';
 import { armNumbers, contrast } from './aggregate.ts';
@@ -41,7 +42,12 @@ interface ArmPlan { name: string; description: string; kind: ArmKind; method: 'l
 export async function runLab(c: LabConfig, ctx: RunContext): Promise<LabSummary> {
   const t0 = performance.now();
   const out = c.out;
-  mkdirSync(out, { recursive: true });
+  const release = lockDir(out, ctx.log);
+  try { return await labIn(c, ctx, t0); } finally { release(); }
+}
+
+async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSummary> {
+  const out = c.out;
   const corpusDir = join(out, 'corpus'), baseDir = join(out, 'base');
   if (c.fast) ctx.log('lab: --fast is a smoke test of the pipeline: its models are too small and its runs too short for any number in it to mean anything');
 

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Rng } from '../util/rng.ts';
 import { CheckpointError } from '../errors.ts';
 import type { GPT } from '../model/gpt.ts';
-import { readSafetensors, serializeSafetensors, writeFileAtomic } from '../model/safetensors.ts';
+import { readSafetensors, serializeSafetensors } from '../model/safetensors.ts';
+import { writeFileAtomic } from '../util/fs.ts';
 import { type LoraConfig } from './config.ts';
 import { adapterParameters, applyLora, type Adapters } from './inject.ts';
 

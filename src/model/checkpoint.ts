@@ -5,7 +5,8 @@ import { CheckpointError, ConfigError } from '../errors.ts';
 import { fromHfConfig, toHfConfig, type GPTConfig } from './config.ts';
 import { GPT } from './gpt.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { readSafetensors, serializeSafetensors, writeFileAtomic, type StTensor } from './safetensors.ts';
+import { readSafetensors, serializeSafetensors, type StTensor } from './safetensors.ts';
+import { writeFileAtomic } from '../util/fs.ts';
 
 /**
  * A model directory in the Hugging Face layout: config.json, model.safetensors and (when the

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { CheckpointError } from '../errors.ts';
 
 /**
@@ -121,15 +121,3 @@ export function serializeSafetensors(tensors: Map<string, { shape: number[]; dat
   return out;
 }
 
-/** Writes a file atomically: temp file, fsync, rename — a crash never leaves half a file. */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let at = 0;
-    while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
-    fsyncSync(fd);
-  } finally { closeSync(fd); }
-  renameSync(tmp, file);
-}

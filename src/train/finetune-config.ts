@@ -47,6 +47,8 @@ export interface FinetuneConfig {
   finalEval: boolean;
   truncate: boolean;
   resume: boolean;
+  /** Replace a run already in `out` (never a directory that is not a run). */
+  overwrite: boolean;
   /** Stop after this many steps in this invocation, leaving a resumable state (time-boxed jobs). */
   stopAfter?: number;
 }
@@ -85,6 +87,7 @@ export const FINETUNE_FIELDS: Field[] = [
   { key: 'log_every', type: 'int', min: 1, default: 5, aliases: ['logging_steps'], section: 'run', help: 'write a metrics.jsonl line every N steps' },
   { key: 'save_every', type: 'int', min: 0, default: 50, aliases: ['save_steps'], section: 'run', help: 'save the resumable training state every N steps (0 = at the end only)' },
   { key: 'truncate', type: 'bool', default: false, section: 'run', help: 'cut rows longer than the context instead of failing' },
+  { key: 'overwrite', type: 'bool', default: false, persist: false, section: 'run', help: 'replace the run already in --out (a directory that is not an fmn run is never touched)' },
   { key: 'resume', type: 'bool', default: false, persist: false, section: 'run', help: 'continue the run in --out from its saved training state' },
   { key: 'stop_after', type: 'int', min: 1, persist: false, section: 'run', help: 'stop after N steps of this invocation, leaving a resumable state' },
   ...RUN_FIELDS,

@@ -4,9 +4,10 @@ import { evaluateProbes, type EvalResult } from '../eval/evaluate.ts';
 import { hasAny, loadProbeSplit } from '../eval/probe-files.ts';
 import { verdict, type Verdict } from '../eval/verdict.ts';
 import { loadForInference } from '../lora/load.ts';
-import { writeFileAtomic } from '../model/safetensors.ts';
+import { writeFileAtomic } from '../util/fs.ts';
 import { meanSd } from '../util/stats.ts';
 import { finetune, type FinetuneConfig, type FinetuneResult } from './finetune.ts';
+import { lockDir } from './run-dir.ts';
 
 /** One split over the seeds: every seed's numbers, their mean ± sd, and the verdict with intervals over items and seeds. */
 export interface SeedsSplit {
@@ -25,6 +26,11 @@ export interface SeedsResult { seeds: number[]; runs: FinetuneResult[]; dev?: Se
  */
 export function finetuneSeeds(cfg: FinetuneConfig, ctx: RunContext): SeedsResult {
   const seeds = Array.from({ length: cfg.seeds }, (_, k) => cfg.seed + k);
+  const release = lockDir(cfg.out, ctx.log);
+  try { return runSeeds(cfg, seeds, ctx); } finally { release(); }
+}
+
+function runSeeds(cfg: FinetuneConfig, seeds: number[], ctx: RunContext): SeedsResult {
   const runs = seeds.map((seed) => {
     ctx.log(`finetune: seed ${seed} (${seeds.indexOf(seed) + 1} of ${seeds.length}) → ${join(cfg.out, `seed-${seed}`)}`);
     return finetune({ ...cfg, seed, seeds: 1, out: join(cfg.out, `seed-${seed}`), finalEval: false }, ctx);

@@ -53,7 +53,7 @@ describe('finetune', () => {
     const over = { replay: 0.25, replayText: join(dir, 'replay.txt'), loraL2: 1e-3 };
     finetune(cfg('full-run', over), ctx);
     finetune(cfg('split-run', { ...over, stopAfter: 3 }), ctx);
-    const st = JSON.parse(readFileSync(join(dir, 'split-run', 'training_state.json'), 'utf8'));
+    const st = JSON.parse(readFileSync(join(dir, 'split-run', 'checkpoints', 'step-00000003', 'training_state.json'), 'utf8'));
     expect(st.step).toBe(3);
     finetune(cfg('split-run', { ...over, resume: true }), ctx);
     expect(bytes(join(dir, 'split-run', 'adapter_model.safetensors')).equals(bytes(join(dir, 'full-run', 'adapter_model.safetensors')))).toBe(true);

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolvedConfig, validateTyped } from '../config/schema.ts';
+import { resolvedConfig, validateTyped, type Values } from '../config/schema.ts';
 import type { ProbeItem } from '../data/probes.ts';
 import { encodeSftFile } from '../data/sft-data.ts';
 import { encodeDocuments } from '../data/sft-format.ts';
@@ -9,7 +9,7 @@ import { evaluateProbes, type EvalResult } from '../eval/evaluate.ts';
 import { hasAny, loadProbeSplit, needRole, probeFilesOf } from '../eval/probe-files.ts';
 import { drift as driftOf, verdict, type Verdict } from '../eval/verdict.ts';
 import { baseParameters, saveModel } from '../model/checkpoint.ts';
-import { writeFileAtomic } from '../model/safetensors.ts';
+import { writeFileAtomic } from '../util/fs.ts';
 import { loraScaling, type LoraConfig } from '../lora/config.ts';
 import { adapterParameters, applyLora, setLoraDisabled, setLoraTraining, type Adapters } from '../lora/inject.ts';
 import { saveAdapter } from '../lora/peft.ts';
@@ -26,6 +26,7 @@ import type { RunContext } from '../backend/context.ts';
 import { FINETUNE_SCHEMA, type FinetuneConfig } from './finetune-config.ts';
 import { loadForInference } from '../lora/load.ts';
 import { SftLoader } from './sft-loader.ts';
+import { claimRunDir } from './run-dir.ts';
 import { Trainer } from './trainer.ts';
 
 export { DEFAULT_LR, FINETUNE_DEFAULTS, FINETUNE_SCHEMA, type FinetuneConfig, type Method } from './finetune-config.ts';
@@ -87,6 +88,11 @@ const withoutItems = (r: EvalResult): Omit<EvalResult, 'items'> => ({ probes: r.
 export function finetune(cfgIn: FinetuneConfig, ctx: RunContext): FinetuneResult {
   const values = validateTyped(FINETUNE_SCHEMA, cfgIn);
   if (cfgIn.seeds > 1) throw new ConfigError('finetune runs one seed; finetuneSeeds (fmn finetune --seeds N) runs several', { field: 'seeds' });
+  const release = claimRunDir(cfgIn.out, { resume: cfgIn.resume, overwrite: cfgIn.overwrite }, ctx.log);
+  try { return runFinetune(cfgIn, values, ctx); } finally { release(); }
+}
+
+function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContext): FinetuneResult {
   const t0 = performance.now();
   const { model, tok } = loadForInference(cfgIn.base, undefined, ctx);
   const nCtx = model.config.nCtx;
@@ -219,7 +225,7 @@ export function finetune(cfgIn: FinetuneConfig, ctx: RunContext): FinetuneResult
     },
   }, cfg.out, `finetune ${cfg.method.kind}`, ctx.progress);
   mkdirSync(cfg.out, { recursive: true });
-  if (cfg.resume) { trainer.loadState(cfg.out); ctx.log(`resumed at step ${trainer.step}`); }
+  if (cfg.resume) { trainer.loadState(cfg.out, ctx.log); ctx.log(`resumed at step ${trainer.step}`); }
   const resolved = resolvedConfig(FINETUNE_SCHEMA, { ...values, steps: cfg.steps, epochs: undefined, backend: ctx.backend.name.startsWith('native') ? 'native' : 'js', threads: ctx.backend.threads }, {
     backend: ctx.backend.name, threads: ctx.backend.threads, versions: versions(), created: new Date().toISOString(),
     model: model.config, trainable_params: trainable, total_params: total,

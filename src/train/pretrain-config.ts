@@ -32,6 +32,8 @@ export interface PretrainConfig {
   /** Every Nth document is held out for the validation loss (the text's last 1/N when there are too few documents). */
   heldOutEvery: number;
   resume: boolean;
+  /** Replace a run already in `out` (never a directory that is not a run). */
+  overwrite: boolean;
   /**
    * Annealing on the text's tail: for the last `tailSteps` share of the steps, windows come
    * only from the last `tailText` share of the training text (0 = off). The lab's corpus puts
@@ -69,7 +71,8 @@ training windows run across line ends and documents either way.`,
     { key: 'held_out_every', type: 'int', min: 2, default: 50, section: 'run', help: 'every Nth document is held out for the validation loss' },
     { key: 'log_every', type: 'int', min: 1, default: 10, aliases: ['logging_steps'], section: 'run', help: 'write a metrics.jsonl line every N steps' },
     { key: 'save_every', type: 'int', min: 0, default: 250, aliases: ['save_steps'], section: 'run', help: 'save the model and the resumable state every N steps (0 = at the end only)' },
-    { key: 'resume', type: 'bool', default: false, persist: false, section: 'run', help: 'continue from the training state saved in --out' },
+    { key: 'overwrite', type: 'bool', default: false, persist: false, section: 'run', help: 'replace the run already in --out (a directory that is not an fmn run is never touched)' },
+  { key: 'resume', type: 'bool', default: false, persist: false, section: 'run', help: 'continue from the training state saved in --out' },
     ...RUN_FIELDS,
   ],
   check(v, at) {

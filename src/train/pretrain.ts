@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolvedConfig, validateTyped } from '../config/schema.ts';
+import { resolvedConfig, validateTyped, type Values } from '../config/schema.ts';
 import { encodeDocuments, splitDocuments } from '../data/sft-format.ts';
 import { Rng } from '../util/rng.ts';
 import { ConfigError, DataError } from '../errors.ts';
 import { saveModel } from '../model/checkpoint.ts';
 import { GPT } from '../model/gpt.ts';
 import { preset } from '../model/presets.ts';
-import { writeFileAtomic } from '../model/safetensors.ts';
+import { writeFileAtomic } from '../util/fs.ts';
 import { crossEntropy } from '../tensor/ops/loss.ts';
 import { noGrad } from '../tensor/tensor.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
@@ -18,6 +18,7 @@ import { heldOutBatches, PackedLoader, type Batch } from './batch.ts';
 import { versions } from '../util/version.ts';
 import type { RunContext } from '../backend/context.ts';
 import { PRETRAIN_SCHEMA, type PretrainConfig } from './pretrain-config.ts';
+import { claimRunDir } from './run-dir.ts';
 import { Trainer } from './trainer.ts';
 
 export { PRETRAIN_RECIPE_DEFAULTS, PRETRAIN_SCHEMA, type PretrainConfig } from './pretrain-config.ts';
@@ -66,8 +67,13 @@ export function holdOut(docs: readonly string[], every: number): { train: string
 
 /** The pretraining recipe: text → tokenizer → GPT from scratch → model directory. */
 export function pretrain(cfg: PretrainConfig, ctx: RunContext): PretrainResult {
-  const t0 = performance.now();
   const values = validateTyped(PRETRAIN_SCHEMA, cfg);
+  const release = claimRunDir(cfg.out, { resume: cfg.resume, overwrite: cfg.overwrite }, ctx.log);
+  try { return runPretrain(cfg, values, ctx); } finally { release(); }
+}
+
+function runPretrain(cfg: PretrainConfig, values: Values, ctx: RunContext): PretrainResult {
+  const t0 = performance.now();
   const docs: string[] = [];
   for (const f of cfg.text) {
     if (!existsSync(f)) throw new DataError('no such file', { file: f, field: 'text' });
@@ -110,7 +116,7 @@ export function pretrain(cfg: PretrainConfig, ctx: RunContext): PretrainResult {
     onCheckpoint: () => saveModel(model, cfg.out, { tokenizerJson: JSON.stringify(toHfJson(tok), null, 2) + '\n' }),
   }, cfg.out, 'pretrain', ctx.progress);
   if (cfg.resume) {
-    trainer.loadState(cfg.out);
+    trainer.loadState(cfg.out, ctx.log);
     ctx.log(`resumed at step ${trainer.step}`);
   }
   mkdirSync(cfg.out, { recursive: true });

@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors.ts';
-import { readSafetensors, serializeSafetensors, writeFileAtomic } from '../model/safetensors.ts';
+import { parseSafetensors, serializeSafetensors } from '../model/safetensors.ts';
+import { loadLatestCheckpoint, saveCheckpoint } from './run-dir.ts';
 import { AdamW, clipGradNorm, type AdamWOptions } from '../optim/adamw.ts';
 import { lrAt } from '../optim/schedule.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -108,7 +109,11 @@ export class Trainer {
     return { loss: lastLoss, step: this.step, tokensPerSec: tokens / ((performance.now() - t0) / 1000) };
   }
 
-  /** training_state.safetensors (trainable weights, AdamW m and v) + training_state.json (step, data position). */
+  /**
+   * One checkpoint, saved as a unit (run-dir.ts): training_state.safetensors (trainable weights,
+   * AdamW m and v) and training_state.json (step, data position, extra state), checked by a
+   * manifest and renamed into `checkpoints/step-N/` whole. Then the run's outputs (onCheckpoint).
+   */
   saveState(): void {
     if (this.outDir === null) return;
     const t = new Map<string, { shape: number[]; data: Float32Array }>();
@@ -117,24 +122,24 @@ export class Trainer {
       t.set(`exp_avg.${name}`, { shape: p.shape, data: this.opt.m[i] });
       t.set(`exp_avg_sq.${name}`, { shape: p.shape, data: this.opt.v[i] });
     });
-    writeFileAtomic(join(this.outDir, 'training_state.safetensors'), serializeSafetensors(t));
-    writeFileAtomic(join(this.outDir, 'training_state.json'), JSON.stringify({
+    const json = JSON.stringify({
       step: this.step, optimizer_step: this.opt.step, data: this.data.state(), total_steps: this.o.steps,
       extra: this.hooks.extraState?.save() ?? null,
-    }, null, 2) + '\n');
+    }, null, 2) + '\n';
+    saveCheckpoint(this.outDir, this.step, new Map([['training_state.safetensors', serializeSafetensors(t)], ['training_state.json', Buffer.from(json)]]));
     this.hooks.onCheckpoint?.(this.step);
   }
 
-  /** Restores what saveState wrote; the trainable parameters must match by name and shape. */
-  loadState(dir: string): void {
-    const jf = join(dir, 'training_state.json'), sf = join(dir, 'training_state.safetensors');
-    if (!existsSync(jf) || !existsSync(sf)) throw new CheckpointError('no training state to resume from', { file: dir });
+  /** Restores the newest complete checkpoint in `dir`; the trainable parameters must match by name and shape. */
+  loadState(dir: string, log: (l: string) => void = () => {}): void {
+    const { files, dir: cdir } = loadLatestCheckpoint(dir, log);
+    const jf = join(cdir, 'training_state.json'), sf = join(cdir, 'training_state.safetensors');
     let j: { step: number; optimizer_step: number; data: unknown; extra?: unknown };
-    try { j = JSON.parse(readFileSync(jf, 'utf8')); } catch (e) {
+    try { j = JSON.parse(files.get('training_state.json')!.toString('utf8')); } catch (e) {
       throw new CheckpointError(`invalid JSON: ${(e as Error).message}`, { file: jf }, { cause: e });
     }
     if (!Number.isInteger(j.step) || j.step < 0) throw new CheckpointError('step must be a non-negative integer', { file: jf, field: 'step' });
-    const st = readSafetensors(sf).tensors;
+    const st = parseSafetensors(files.get('training_state.safetensors')!, sf).tensors;
     this.params.forEach(([name, p], i) => {
       for (const [key, dst] of [[`param.${name}`, p.data], [`exp_avg.${name}`, this.opt.m[i]], [`exp_avg_sq.${name}`, this.opt.v[i]]] as const) {
         const src = st.get(key);

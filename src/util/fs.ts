@@ -1,0 +1,54 @@
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Writes `file` all or nothing: to `file.tmp-PID`, fsync, rename over `file`. */
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let at = 0;
+    while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
+    fsyncSync(fd);
+  } finally { closeSync(fd); }
+  renameSync(tmp, file);
+}
+
+/** Writes a file and fsyncs it (inside a directory that is renamed into place afterwards). */
+export function writeFileSynced(file: string, data: Uint8Array | string): void {
+  const fd = openSync(file, 'w');
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let at = 0;
+    while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
+    fsyncSync(fd);
+  } finally { closeSync(fd); }
+}
+
+/** fsyncs a directory, so a rename inside it survives a power cut. */
+export function fsyncDir(dir: string): void {
+  let fd: number | null = null;
+  try { fd = openSync(dir, 'r'); fsyncSync(fd); } catch { /* not supported here: best effort */ } finally { if (fd !== null) closeSync(fd); }
+}
+
+/** True when a process with this pid exists on this machine. */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** Removes `name.tmp-PID` files and `.tmp-…-PID` directories left in `dir` by processes that are gone. Returns what it removed. */
+export function removeStaleTemps(dir: string): string[] {
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return []; }
+  const removed: string[] = [];
+  for (const n of names) {
+    const m = /\.tmp-(\d+)$/.exec(n) ?? /^\.tmp-.*-(\d+)$/.exec(n);
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    rmSync(join(dir, n), { recursive: true, force: true });
+    removed.push(n);
+  }
+  return removed;
+}
