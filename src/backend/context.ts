@@ -8,4 +8,6 @@ export interface RunContext {
   log: (line: string) => void;
   /** Progress of long loops; silent when absent (library default). */
   progress?: ProgressFactory;
+  /** Set `requested` (a signal handler does) to end a training run after its current step, state saved. */
+  stop?: { requested: boolean };
 }

@@ -15,10 +15,35 @@ export function parseCommand(schema: Schema, argv: string[]): Resolved | null {
   return r;
 }
 
-/** The run context of a command: its backend and threads, logs on stderr, progress unless --quiet. */
-export function contextOf(values: Resolved['values']): RunContext {
+/** The run context of a command: its backend and threads, logs on stderr, progress unless --quiet, a stop request for signals. */
+export function contextOf(values: Resolved['values']): RunContext & { stop: { requested: boolean } } {
   const backend = selectBackend({ kind: (values.backend as 'auto' | 'js' | 'native' | undefined), threads: values.threads as number | undefined });
-  return { backend, log, progress: progressTo(process.stderr, values.quiet ? 'silent' : undefined) };
+  return { backend, log, progress: progressTo(process.stderr, values.quiet ? 'silent' : undefined), stop: { requested: false } };
+}
+
+/** Exit code of a run stopped by SIGINT / SIGTERM (128 + SIGINT's 2, as shells report it). */
+export const INTERRUPTED = 130;
+
+/**
+ * While `work` runs, the first SIGINT or SIGTERM asks training to stop after its current step and
+ * save its state (every state file is written whole, then renamed); a second exits at once —
+ * nothing on disk is half-written either way. Returns what `work` returns.
+ */
+export async function withSignals<T>(stop: { requested: boolean }, what: string, work: () => Promise<T>): Promise<T> {
+  let count = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      stop.requested = true;
+      log(`\n${sig}: finishing the current step of ${what} and saving its state (${sig} again to exit at once)`);
+    } else {
+      log(`${sig}: exiting now; the last saved state is intact`);
+      process.exit(INTERRUPTED);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try { return await work(); } finally { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }
 }
 
 /** Prints `x` as one JSON line on stdout when --json was given. */

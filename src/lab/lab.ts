@@ -65,7 +65,7 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
   saveTokenizer(trainBpe([...lines, ...rows.flatMap((r) => [r.prompt, r.completion])], { vocabSize: c.tokenizer.vocab }), tokDir);
   ctx.log(`lab: 2/7 pretraining the base model (${c.pretrain.preset}, ${c.pretrain.steps} steps; BPE vocab ${c.tokenizer.vocab})`);
   rmSync(baseDir, { recursive: true, force: true });
-  const pt = pretrain({
+  const pt = await pretrain({
     ...PRETRAIN_RECIPE_DEFAULTS, text: [join(corpusDir, 'pretrain.txt')], tokenizer: tokDir, out: baseDir, preset: c.pretrain.preset,
     steps: c.pretrain.steps, batch: c.pretrain.batch, seqLen: c.pretrain.seqLen, lr: c.pretrain.lr, warmup: c.pretrain.warmup,
     seed: c.pretrain.seed, tailSteps: c.pretrain.tailSteps, tailText: c.pretrain.tailText, evalEvery: Math.max(50, Math.floor(c.pretrain.steps / 6)),
@@ -87,12 +87,13 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
   const calRows: CalibrationRow[] = [];
   const chosen = { lora: NaN, full: NaN };
   for (const method of METHODS) {
-    const cands = c.calibration[method].flatMap((lr) => (['none', 'replay'] as const).map((recipe) => {
+    const cands: { spec: RunSpec; task: number; drift: number }[] = [];
+    for (const lr of c.calibration[method]) for (const recipe of ['none', 'replay'] as const) {
       const spec: RunSpec = { method, lr, recipe, seed: c.finetune.seed };
-      const r = runs.run(spec);
+      const r = await runs.run(spec);
       runLog(`calibration ${method} lr ${lr} ${recipe}`, r);
-      return { spec, task: pick(r.dev, 'task', 'acc'), drift: devDrift(r) };
-    }));
+      cands.push({ spec, task: pick(r.dev, 'task', 'acc'), drift: devDrift(r) });
+    }
     // the rate whose best configuration learns most on dev while staying within the bound on dev;
     // when none stays within it, the rate that drifts least
     const within = cands.filter((x) => x.drift <= c.driftBound);
@@ -121,7 +122,8 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
   ctx.log(`lab: 5/7 fine-tuning ${plans.length} arms (${c.seeds} seeds for the factorial and the aggressive arm, ${c.referenceSeeds} for the defaults)`);
   const trained = new Map<string, TrainedRun[]>();
   for (const p of plans) {
-    const rs = p.seeds.map((seed) => runs.run({ method: p.method, lr: p.lr, recipe: p.recipe, seed }));
+    const rs: TrainedRun[] = [];
+    for (const seed of p.seeds) rs.push(await runs.run({ method: p.method, lr: p.lr, recipe: p.recipe, seed }));
     trained.set(p.name, rs);
     ctx.log(`lab:   ${p.name}: dev task ${(rs.reduce((a, r) => a + pick(r.dev, 'task', 'acc'), 0) / rs.length).toFixed(3)} over ${rs.length} seed${rs.length > 1 ? 's' : ''} (${rs.reduce((a, r) => a + r.seconds, 0).toFixed(0)} s of runs)`);
   }

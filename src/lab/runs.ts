@@ -12,6 +12,9 @@ import { EOT } from '../tokenizer/special.ts';
 import { finetune, FINETUNE_DEFAULTS, type EvalPoint, type Method } from '../train/finetune.ts';
 import type { LabConfig } from './lab-config.ts';
 
+/** A stop request (a signal) ended a run: the lab stops; its finished runs stay on disk. */
+export class LabInterrupted extends Error { constructor() { super('the lab was interrupted'); } }
+
 /** One fine-tuning run of the lab: a method at a rate, a mitigation, a seed. */
 export interface RunSpec { method: 'lora' | 'full'; lr: number; recipe: Mitigation; seed: number }
 
@@ -71,7 +74,7 @@ export class LabRuns {
 
   get count(): number { return this.#done.size; }
 
-  run(spec: RunSpec): TrainedRun {
+  async run(spec: RunSpec): Promise<TrainedRun> {
     const key = runName(spec);
     const hit = this.#done.get(key);
     if (hit) return hit;
@@ -82,14 +85,15 @@ export class LabRuns {
     const rc = recipeOf(c, spec.recipe);
     const method: Method = spec.method === 'lora' ? { kind: 'lora', ...LORA_DEFAULTS } : { kind: 'full' };
     const quiet = { ...ctx, log: () => {}, progress: undefined };
-    const r = finetune({
+    const r = await finetune({
       ...FINETUNE_DEFAULTS, base: data.baseDir, data: join(data.corpusDir, 'sft.jsonl'), out: runDir, method,
       lr: spec.lr, steps: c.finetune.steps, batch: c.finetune.batch, warmup: c.finetune.warmup, seed: spec.seed,
       replay: rc.replay, replayText: rc.replayText !== null ? join(data.corpusDir, rc.replayText) : undefined,
       loraL2: spec.method === 'lora' ? rc.lambda : 0, l2sp: spec.method === 'full' ? rc.lambda : 0,
       probes: { ...NO_PROBES, devProbes: data.devFiles }, evalEvery: c.finetune.evalEvery, driftBound: c.driftBound,
       saveEvery: 0, finalEval: false,
-    }, quiet);
+    }, { ...quiet, stop: ctx.stop });
+    if (r.interrupted) throw new LabInterrupted();
     const tuned = this.#load(spec, runDir);
     const res: TrainedRun = { spec, runDir, dev: evaluateProbes(tuned.model, tuned.tok, data.dev), evals: r.evals, trainable: r.trainable, seconds: (performance.now() - t0) / 1000 };
     this.#done.set(key, res);

@@ -17,24 +17,27 @@ export interface SeedsSplit {
   verdict: Verdict;
 }
 
-export interface SeedsResult { seeds: number[]; runs: FinetuneResult[]; dev?: SeedsSplit; test?: SeedsSplit }
+export interface SeedsResult { seeds: number[]; runs: FinetuneResult[]; dev?: SeedsSplit; test?: SeedsSplit; interrupted?: boolean }
 
 /**
  * The same fine-tune over `cfg.seeds` seeds (seed, seed + 1, …), each an ordinary run directory
  * `out/seed-<s>` whose config.resolved.json reproduces it; then each split scored once per run
  * (the test split after every run has finished training) and summarized in `out/seeds.json`.
  */
-export function finetuneSeeds(cfg: FinetuneConfig, ctx: RunContext): SeedsResult {
+export async function finetuneSeeds(cfg: FinetuneConfig, ctx: RunContext): Promise<SeedsResult> {
   const seeds = Array.from({ length: cfg.seeds }, (_, k) => cfg.seed + k);
   const release = lockDir(cfg.out, ctx.log);
-  try { return runSeeds(cfg, seeds, ctx); } finally { release(); }
+  try { return await runSeeds(cfg, seeds, ctx); } finally { release(); }
 }
 
-function runSeeds(cfg: FinetuneConfig, seeds: number[], ctx: RunContext): SeedsResult {
-  const runs = seeds.map((seed) => {
+async function runSeeds(cfg: FinetuneConfig, seeds: number[], ctx: RunContext): Promise<SeedsResult> {
+  const runs: FinetuneResult[] = [];
+  for (const seed of seeds) {
     ctx.log(`finetune: seed ${seed} (${seeds.indexOf(seed) + 1} of ${seeds.length}) → ${join(cfg.out, `seed-${seed}`)}`);
-    return finetune({ ...cfg, seed, seeds: 1, out: join(cfg.out, `seed-${seed}`), finalEval: false }, ctx);
-  });
+    const r = await finetune({ ...cfg, seed, seeds: 1, out: join(cfg.out, `seed-${seed}`), finalEval: false }, ctx);
+    runs.push(r);
+    if (r.interrupted) return { seeds, runs, interrupted: true };
+  }
   const quiet = { ...ctx, log: () => {} };
   const base = loadForInference(cfg.base, undefined, quiet);
   const result: SeedsResult = { seeds, runs };

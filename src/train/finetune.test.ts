@@ -49,20 +49,20 @@ const cfg = (out: string, over: Partial<FinetuneConfig> = {}): FinetuneConfig =>
 const bytes = (f: string) => readFileSync(f);
 
 describe('finetune', () => {
-  it('LoRA with dropout and replay: stopped at step 3 and resumed ends bit-identical to the uninterrupted run', () => {
+  it('LoRA with dropout and replay: stopped at step 3 and resumed ends bit-identical to the uninterrupted run', async () => {
     const over = { replay: 0.25, replayText: join(dir, 'replay.txt'), loraL2: 1e-3 };
-    finetune(cfg('full-run', over), ctx);
-    finetune(cfg('split-run', { ...over, stopAfter: 3 }), ctx);
+    await finetune(cfg('full-run', over), ctx);
+    await finetune(cfg('split-run', { ...over, stopAfter: 3 }), ctx);
     const st = JSON.parse(readFileSync(join(dir, 'split-run', 'checkpoints', 'step-00000003', 'training_state.json'), 'utf8'));
     expect(st.step).toBe(3);
-    finetune(cfg('split-run', { ...over, resume: true }), ctx);
+    await finetune(cfg('split-run', { ...over, resume: true }), ctx);
     expect(bytes(join(dir, 'split-run', 'adapter_model.safetensors')).equals(bytes(join(dir, 'full-run', 'adapter_model.safetensors')))).toBe(true);
     const lossesOf = (r: string) => readFileSync(join(dir, r, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => 'loss' in m).map((m) => m.loss);
     expect(lossesOf('split-run')).toEqual(lossesOf('full-run'));
   });
 
-  it('writes a PEFT adapter with the recipe keys, and a resolved config naming the backend', () => {
-    const r = finetune(cfg('peft'), ctx);
+  it('writes a PEFT adapter with the recipe keys, and a resolved config naming the backend', async () => {
+    const r = await finetune(cfg('peft'), ctx);
     const ac = JSON.parse(readFileSync(join(r.runDir, 'adapter_config.json'), 'utf8'));
     expect(ac).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 16, fan_in_fan_out: true, target_modules: expect.arrayContaining(['c_attn', 'c_proj']) });
     const keys = [...readSafetensors(join(r.runDir, 'adapter_model.safetensors')).tensors.keys()];
@@ -73,8 +73,8 @@ describe('finetune', () => {
     expect(resolved.rank).toBe(4);
   });
 
-  it('full fine-tuning with L2-SP writes a loadable model directory; the gate keeps a checkpoint within the bound', () => {
-    const r = finetune(cfg('full-ft', {
+  it('full fine-tuning with L2-SP writes a loadable model directory; the gate keeps a checkpoint within the bound', async () => {
+    const r = await finetune(cfg('full-ft', {
       method: { kind: 'full' }, lr: 3e-2, l2sp: 1e-3, probes: { ...NO_PROBES, devProbes: [join(dir, 'probes.jsonl')] }, evalEvery: 2, driftBound: 1e-6, gate: true,
     }), ctx);
     // an aggressive rate drifts past a tiny bound at the first evaluation: the gate stops and
@@ -87,18 +87,18 @@ describe('finetune', () => {
     for (const [k, t] of base) expect(Buffer.from(kept.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
   });
 
-  it('a row with no supervised token, or longer than the context, is an error naming its line; --truncate cuts and counts', () => {
+  it('a row with no supervised token, or longer than the context, is an error naming its line; --truncate cuts and counts', async () => {
     // a prompt that fills the whole context leaves no completion token after truncation
     writeFileSync(join(dir, 'bad.jsonl'), `${JSON.stringify(rows[0])}\n${JSON.stringify({ prompt: 'went '.repeat(60), completion: 'x' })}\n`);
-    expect(() => finetune(cfg('bad', { data: join(dir, 'bad.jsonl'), truncate: true }), ctx)).toThrow(/bad\.jsonl:2.*no supervised token/);
+    await expect(finetune(cfg('bad', { data: join(dir, 'bad.jsonl'), truncate: true }), ctx)).rejects.toThrow(/bad\.jsonl:2.*no supervised token/);
     writeFileSync(join(dir, 'long.jsonl'), `${JSON.stringify({ prompt: 'a', completion: 'went '.repeat(60) })}\n${JSON.stringify(rows[1])}\n`);
-    expect(() => finetune(cfg('long', { data: join(dir, 'long.jsonl') }), ctx)).toThrow(/long\.jsonl:1.*longer than the model's context/);
-    expect(finetune(cfg('long', { data: join(dir, 'long.jsonl'), truncate: true, steps: 1 }), ctx).truncated).toBe(1);
+    await expect(finetune(cfg('long', { data: join(dir, 'long.jsonl') }), ctx)).rejects.toThrow(/long\.jsonl:1.*longer than the model's context/);
+    expect((await finetune(cfg('long', { data: join(dir, 'long.jsonl'), truncate: true, steps: 1 }), ctx)).truncated).toBe(1);
   });
 
   const fmn = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'fmn.js'), ...args], { encoding: 'utf8', env: { ...process.env, FMN_BACKEND: 'js' } });
 
-  it('CLI: an unknown config key is exit 2 naming the file, line and key; nothing is written', () => {
+  it('CLI: an unknown config key is exit 2 naming the file, line and key; nothing is written', async () => {
     writeFileSync(join(dir, 'cfg.yaml'), `base: ${join(dir, 'base')}\ndata: ${join(dir, 'sft.jsonl')}\nout: ${join(dir, 'cli-run')}\nrank: 4\nranq: 3\n`);
     const r = fmn('finetune', '--config', join(dir, 'cfg.yaml'));
     expect(r.status).toBe(2);
@@ -110,7 +110,7 @@ describe('finetune', () => {
     expect(bad.stderr).toContain('field "--lr": must be a number > 0, got "fast"');
   });
 
-  it('CLI: a TRL/PEFT-style YAML runs; its resolved config, fed back with --config, reproduces the weights bit for bit', () => {
+  it('CLI: a TRL/PEFT-style YAML runs; its resolved config, fed back with --config, reproduces the weights bit for bit', async () => {
     const trl = join(dir, 'trl.yaml');
     writeFileSync(trl, [
       '# fmn finetune --config trl.yaml', `base: ${join(dir, 'base')}`, `data: ${join(dir, 'sft.jsonl')}`, `out: ${join(dir, 'trl-run')}`,
@@ -132,7 +132,7 @@ describe('finetune', () => {
     expect(again).toEqual(resolved);
   });
 
-  it('the gate reads the dev probes by role: custom group names gate; a gate without a dev control probe exits 2; no test file is opened until training ends', () => {
+  it('the gate reads the dev probes by role: custom group names gate; a gate without a dev control probe exits 2; no test file is opened until training ends', async () => {
     const devf = join(dir, 'dev.jsonl'), testf = join(dir, 'test.jsonl');
     writeFileSync(devf, [
       '{"kind":"pair","good":"He went to the store.","bad":["He goed to the store."],"probe":"irregular-verbs","role":"task"}',
@@ -145,7 +145,7 @@ describe('finetune', () => {
     const logs: string[] = [];
     let r;
     try {
-      r = finetune(cfg('gate-roles', {
+      r = await finetune(cfg('gate-roles', {
         method: { kind: 'full' }, lr: 3e-2, steps: 6, probes: { ...NO_PROBES, devProbes: [devf], probes: [testf] }, evalEvery: 2, driftBound: 1e-6, gate: true,
       }), { ...ctx, log: (l: string) => { logs.push(l); if (l.startsWith('gate:')) opened.push('-- gate decided --'); } });
     } finally { probeFileObservers.delete(observe); }
@@ -175,7 +175,7 @@ describe('finetune', () => {
     expect(e.stderr).toContain('no probe items');
   });
 
-  it('CLI: --seeds 3 runs three ordinary run directories and reports mean ± sd with the verdict over items and seeds', () => {
+  it('CLI: --seeds 3 runs three ordinary run directories and reports mean ± sd with the verdict over items and seeds', async () => {
     const out = join(dir, 'seeds');
     const r = fmn('finetune', '--base', join(dir, 'base'), '--data', join(dir, 'sft.jsonl'), '--out', out, '--rank', '4', '--lr', '0.01', '--steps', '3', '--batch', '2',
       '--seeds', '3', '--seed', '5', '--probes', join(dir, 'probes.jsonl'), '--json');
@@ -191,7 +191,7 @@ describe('finetune', () => {
     expect(r.stderr).toMatch(/3 seeds \(test\): (PASS|FAIL|INCONCLUSIVE), task \d\.\d{3} ± \d\.\d{3}/);
   });
 
-  it('CLI: finetune → merge (verified) → eval of the merged model equals eval with the adapter', () => {
+  it('CLI: finetune → merge (verified) → eval of the merged model equals eval with the adapter', async () => {
     const run = join(dir, 'cli-lora');
     expect(fmn('finetune', '--base', join(dir, 'base'), '--data', join(dir, 'sft.jsonl'), '--out', run, '--method', 'lora', '--rank', '4', '--lr', '0.01', '--steps', '5', '--batch', '2').status).toBe(0);
     const m = fmn('merge', '--base', join(dir, 'base'), '--adapter', run, '--out', join(dir, 'merged'), '--probes', join(dir, 'probes.jsonl'), '--json');

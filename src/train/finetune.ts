@@ -61,6 +61,8 @@ export interface FinetuneResult {
   tokensPerSec: number;
   seconds: number;
   truncated: number;
+  /** A stop request (a signal) ended training early; the state is saved and `--resume` continues it. */
+  interrupted: boolean;
   /** Final numbers on the dev split (what selection read) and the test split (what is reported), when given. */
   dev?: SplitReport;
   test?: SplitReport;
@@ -85,14 +87,14 @@ const withoutItems = (r: EvalResult): Omit<EvalResult, 'items'> => ({ probes: r.
  * and an exact-resume training state. In-training evaluation and the gate read the dev probes
  * only; the test probes are opened once training is over, for the final report.
  */
-export function finetune(cfgIn: FinetuneConfig, ctx: RunContext): FinetuneResult {
+export async function finetune(cfgIn: FinetuneConfig, ctx: RunContext): Promise<FinetuneResult> {
   const values = validateTyped(FINETUNE_SCHEMA, cfgIn);
   if (cfgIn.seeds > 1) throw new ConfigError('finetune runs one seed; finetuneSeeds (fmn finetune --seeds N) runs several', { field: 'seeds' });
   const release = claimRunDir(cfgIn.out, { resume: cfgIn.resume, overwrite: cfgIn.overwrite }, ctx.log);
-  try { return runFinetune(cfgIn, values, ctx); } finally { release(); }
+  try { return await runFinetune(cfgIn, values, ctx); } finally { release(); }
 }
 
-function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContext): FinetuneResult {
+async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContext): Promise<FinetuneResult> {
   const t0 = performance.now();
   const { model, tok } = loadForInference(cfgIn.base, undefined, ctx);
   const nCtx = model.config.nCtx;
@@ -223,7 +225,7 @@ function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContext): Fi
       save: () => ({ dropout_rng: dropoutRng.state() }),
       restore: (st) => { dropoutRng.setState((st as { dropout_rng: RngState }).dropout_rng); },
     },
-  }, cfg.out, `finetune ${cfg.method.kind}`, ctx.progress);
+  }, cfg.out, `finetune ${cfg.method.kind}`, ctx.progress, ctx.stop);
   mkdirSync(cfg.out, { recursive: true });
   if (cfg.resume) { trainer.loadState(cfg.out, ctx.log); ctx.log(`resumed at step ${trainer.step}`); }
   const resolved = resolvedConfig(FINETUNE_SCHEMA, { ...values, steps: cfg.steps, epochs: undefined, backend: ctx.backend.name.startsWith('native') ? 'native' : 'js', threads: ctx.backend.threads }, {
@@ -231,8 +233,8 @@ function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContext): Fi
     model: model.config, trainable_params: trainable, total_params: total,
   });
   writeFileAtomic(join(cfg.out, 'config.resolved.json'), JSON.stringify(resolved, null, 2) + '\n');
-  const r = trainer.run({ resumed: cfg.resume, stopAt: cfg.stopAfter !== undefined ? trainer.step + cfg.stopAfter : undefined });
-  if (trainer.step < cfg.steps && !stoppedByGate) trainer.saveState();   // stopped early: resumable
+  const r = await trainer.run({ resumed: cfg.resume, stopAt: cfg.stopAfter !== undefined ? trainer.step + cfg.stopAfter : undefined });
+  if (trainer.step < cfg.steps && !stoppedByGate && !r.interrupted) trainer.saveState();   // stopped early: resumable
   if (adapters) setLoraTraining(adapters, false);
 
   // 5. the gate keeps the best dev checkpoint within the bound
@@ -246,8 +248,9 @@ function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContext): Fi
   // 6. the final numbers: dev (what selection read), then test (opened only now)
   const result: FinetuneResult = {
     runDir: cfg.out, trainable, total, finalLoss: r.loss, steps: trainer.step, stoppedByGate,
-    bestStep: kept?.step ?? null, evals, tokensPerSec: r.tokensPerSec, seconds: 0, truncated,
+    bestStep: kept?.step ?? null, evals, tokensPerSec: r.tokensPerSec, seconds: 0, truncated, interrupted: r.interrupted,
   };
+  if (r.interrupted) { result.seconds = (performance.now() - t0) / 1000; return result; }
   if (cfg.finalEval && (trainer.step >= cfg.steps || stoppedByGate)) {
     const report = (items: ProbeItem[], base: EvalResult): SplitReport => {
       const tuned = evaluateProbes(model, tok, items);

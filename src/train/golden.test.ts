@@ -94,7 +94,7 @@ function checksum(data: ArrayLike<number>, skip: [number, number] = [0, 0]): Che
 }
 
 /** Runs the case through the Trainer; returns the logged steps and the trainable parameters. */
-function runCase(be: Backend, kind: 'full' | 'lora'): { logged: { loss: number; grad_norm: number; lr: number; step: number }[]; params: [string, Tensor][] } {
+async function runCase(be: Backend, kind: 'full' | 'lora'): Promise<{ logged: { loss: number; grad_norm: number; lr: number; step: number }[]; params: [string, Tensor][] }> {
   const c = ref.cases[kind];
   const model = loadModel(join(fixtures, 'tiny-gpt2'), be);
   let params: [string, Tensor][];
@@ -116,7 +116,7 @@ function runCase(be: Backend, kind: 'full' | 'lora'): { logged: { loss: number; 
     }, {
       loss: (b) => ({ loss: crossEntropy(model.forward(b.ids, b.B, b.T), b.targets), tokens: b.ids.length }),
     }, dir, `golden-${kind}`);
-    trainer.run();
+    await trainer.run();
     const logged = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     return { logged, params };
   } finally { rmSync(dir, { recursive: true }); }
@@ -129,12 +129,12 @@ const backends: [string, () => Backend | null][] = [
 
 describe.each(backends)('golden 10-step trajectory vs PyTorch (%s backend)', (bname, make) => {
   const be = make();
-  it.each(['full', 'lora'] as const)('%s: per-step loss, grad norm, lr and the final weights', (kind) => {
+  it.each(['full', 'lora'] as const)('%s: per-step loss, grad norm, lr and the final weights', async (kind) => {
     if (be === null) return;   // the native addon is not built here: the js run covers the logic
     const c = ref.cases[kind];
     expect(c.clipped_steps, 'the fixture clips on some steps, not all').toBeGreaterThan(0);
     expect(c.clipped_steps).toBeLessThan(ref.steps);
-    const { logged, params } = runCase(be, kind);
+    const { logged, params } = await runCase(be, kind);
     expect(logged.map((r) => r.step)).toEqual(c.steps.map((s) => s.step));
     expect(params.map(([n]) => n).sort(), 'the trainable set is exactly the reference\'s').toEqual(Object.keys(c.tensors).sort());
 

@@ -46,10 +46,10 @@ describe('documents', () => {
     expect(one.held[0].startsWith('line')).toBe(true);                       // cut at a line end
   });
 
-  it('fmn pretrain --documents file trains on a play as it reads (windows across line ends) and records the mode', () => {
+  it('fmn pretrain --documents file trains on a play as it reads (windows across line ends) and records the mode', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fmn-docs-'));
     writeFileSync(join(dir, 'play.txt'), play.repeat(30));
-    const r = pretrain({ ...PRETRAIN_RECIPE_DEFAULTS, text: [join(dir, 'play.txt')], documents: 'file', vocab: 300, out: join(dir, 'm'), preset: 'micro',
+    const r = await pretrain({ ...PRETRAIN_RECIPE_DEFAULTS, text: [join(dir, 'play.txt')], documents: 'file', vocab: 300, out: join(dir, 'm'), preset: 'micro',
       steps: 3, batch: 2, seqLen: 32, evalEvery: 3, saveEvery: 0 }, { backend: createJsBackend(), log: () => {} });
     expect(Number.isFinite(r.heldOutLoss)).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'm', 'config.resolved.json'), 'utf8')).documents).toBe('file');

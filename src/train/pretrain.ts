@@ -24,6 +24,8 @@ import { Trainer } from './trainer.ts';
 export { PRETRAIN_RECIPE_DEFAULTS, PRETRAIN_SCHEMA, type PretrainConfig } from './pretrain-config.ts';
 
 export interface PretrainResult {
+  /** A stop request (a signal) ended training early; the state is saved and `--resume` continues it. */
+  interrupted: boolean;
   modelDir: string;
   params: number;
   finalLoss: number;
@@ -66,13 +68,13 @@ export function holdOut(docs: readonly string[], every: number): { train: string
 }
 
 /** The pretraining recipe: text → tokenizer → GPT from scratch → model directory. */
-export function pretrain(cfg: PretrainConfig, ctx: RunContext): PretrainResult {
+export async function pretrain(cfg: PretrainConfig, ctx: RunContext): Promise<PretrainResult> {
   const values = validateTyped(PRETRAIN_SCHEMA, cfg);
   const release = claimRunDir(cfg.out, { resume: cfg.resume, overwrite: cfg.overwrite }, ctx.log);
-  try { return runPretrain(cfg, values, ctx); } finally { release(); }
+  try { return await runPretrain(cfg, values, ctx); } finally { release(); }
 }
 
-function runPretrain(cfg: PretrainConfig, values: Values, ctx: RunContext): PretrainResult {
+async function runPretrain(cfg: PretrainConfig, values: Values, ctx: RunContext): Promise<PretrainResult> {
   const t0 = performance.now();
   const docs: string[] = [];
   for (const f of cfg.text) {
@@ -114,7 +116,7 @@ function runPretrain(cfg: PretrainConfig, values: Values, ctx: RunContext): Pret
     loss: (b) => ({ loss: crossEntropy(model.forward(b.ids, b.B, b.T), b.targets), tokens: b.ids.length }),
     evaluate: () => ({ val_loss: heldOutLoss(model, evalBatches) }),
     onCheckpoint: () => saveModel(model, cfg.out, { tokenizerJson: JSON.stringify(toHfJson(tok), null, 2) + '\n' }),
-  }, cfg.out, 'pretrain', ctx.progress);
+  }, cfg.out, 'pretrain', ctx.progress, ctx.stop);
   if (cfg.resume) {
     trainer.loadState(cfg.out, ctx.log);
     ctx.log(`resumed at step ${trainer.step}`);
@@ -124,10 +126,10 @@ function runPretrain(cfg: PretrainConfig, values: Values, ctx: RunContext): Pret
     backend: ctx.backend.name, threads: ctx.backend.threads, versions: versions(), created: new Date().toISOString(), model: config,
   });
   writeFileAtomic(join(cfg.out, 'config.resolved.json'), JSON.stringify(resolved, null, 2) + '\n');
-  const r = trainer.run({ resumed: cfg.resume });
+  const r = await trainer.run({ resumed: cfg.resume });
   const val = heldOutLoss(model, evalBatches);
   return {
     modelDir: cfg.out, params: model.numParams(), finalLoss: r.loss, heldOutLoss: val, tokensPerSec: r.tokensPerSec,
-    trainTokens: trainIds.length, seconds: (performance.now() - t0) / 1000,
+    trainTokens: trainIds.length, seconds: (performance.now() - t0) / 1000, interrupted: r.interrupted,
   };
 }

@@ -41,20 +41,20 @@ function losses(dir: string): number[] {
 
 describe('Trainer', () => {
   const be = createJsBackend();
-  it('reuses its buffers: no new activation or gradient buffer after the first steps (flat memory)', () => {
+  it('reuses its buffers: no new activation or gradient buffer after the first steps (flat memory)', async () => {
     const { trainer } = setup(be, null);
     const pool = poolOf(be);
-    trainer.run({ stopAt: 3 });
+    await trainer.run({ stopAt: 3 });
     const after3 = pool.created;
-    trainer.run({ stopAt: 12 });
+    await trainer.run({ stopAt: 12 });
     expect(pool.created).toBe(after3);
   });
 
-  it('same seed ⇒ the same loss curve, bit for bit; and it learns', () => {
+  it('same seed ⇒ the same loss curve, bit for bit; and it learns', async () => {
     const d1 = mkdtempSync(join(tmpdir(), 'fmn-tr-')), d2 = mkdtempSync(join(tmpdir(), 'fmn-tr-'));
     try {
-      setup(be, d1).trainer.run();
-      setup(be, d2).trainer.run();
+      await setup(be, d1).trainer.run();
+      await setup(be, d2).trainer.run();
       const a = losses(d1), b = losses(d2);
       expect(a).toHaveLength(12);
       expect(b).toEqual(a);
@@ -62,32 +62,32 @@ describe('Trainer', () => {
     } finally { rmSync(d1, { recursive: true }); rmSync(d2, { recursive: true }); }
   });
 
-  it('native backend, 2 threads: same seed ⇒ the same loss curve, bit for bit', () => {
+  it('native backend, 2 threads: same seed ⇒ the same loss curve, bit for bit', async () => {
     let nb: Backend;
     try { nb = loadNativeBackend(); } catch { return; }   // covered by the js test when the addon is absent
     nb.setThreads(2);
     const d1 = mkdtempSync(join(tmpdir(), 'fmn-tr-')), d2 = mkdtempSync(join(tmpdir(), 'fmn-tr-'));
     try {
-      setup(nb, d1).trainer.run();
-      setup(nb, d2).trainer.run();
+      await setup(nb, d1).trainer.run();
+      await setup(nb, d2).trainer.run();
       expect(losses(d2)).toEqual(losses(d1));
     } finally { rmSync(d1, { recursive: true }); rmSync(d2, { recursive: true }); }
   });
 
-  it('stopped at step k and resumed ends bit-identical to an uninterrupted run', () => {
+  it('stopped at step k and resumed ends bit-identical to an uninterrupted run', async () => {
     const full = mkdtempSync(join(tmpdir(), 'fmn-tr-')), part = mkdtempSync(join(tmpdir(), 'fmn-tr-'));
     try {
       const a = setup(be, full);
-      a.trainer.run();
+      await a.trainer.run();
       const b = setup(be, part);
-      b.trainer.run({ stopAt: 5 });
+      await b.trainer.run({ stopAt: 5 });
       b.trainer.saveState();
       // a fresh process: new model (different init), state restored from disk
       const c = setup(be, part);
       c.model.parameters().forEach((p) => p.data.fill(0.5));
       c.trainer.loadState(part);
       expect(c.trainer.step).toBe(5);
-      c.trainer.run({ resumed: true });
+      await c.trainer.run({ resumed: true });
       const pa = a.model.parameters(), pc = c.model.parameters();
       pa.forEach((p, i) => expect(Buffer.compare(Buffer.from(p.data.buffer), Buffer.from(pc[i].data.buffer))).toBe(0));
       expect(losses(part)).toEqual(losses(full));

@@ -48,6 +48,11 @@ export interface TrainHooks {
   extraState?: { save(): unknown; restore(state: unknown): void };
 }
 
+/** Set by a signal handler (or a caller) to end training after the step in hand, saving the state. */
+export interface StopRequest { requested: boolean }
+
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
 /**
  * The training loop shared by pretraining and fine-tuning: micro-batch accumulation, clipping,
  * AdamW with warmup + cosine, periodic logs / evals / atomic checkpoints, and an exact resume
@@ -59,22 +64,29 @@ export class Trainer {
   step = 0;
 
   constructor(readonly params: [string, Tensor][], readonly data: BatchSource, readonly o: TrainerOptions,
-    readonly hooks: TrainHooks, readonly outDir: string | null, readonly label = 'train', readonly progress: ProgressFactory = SILENT_PROGRESS) {
+    readonly hooks: TrainHooks, readonly outDir: string | null, readonly label = 'train', readonly progress: ProgressFactory = SILENT_PROGRESS,
+    readonly stop: StopRequest | undefined = undefined) {
     this.opt = new AdamW(params, o.adamw);
     this.metrics = new MetricsLog(outDir === null ? null : join(outDir, 'metrics.jsonl'));
   }
 
-  /** Runs until `o.steps` (or `stopAt`, for tests that simulate a kill). Returns the last loss. */
-  run(opts: { stopAt?: number; resumed?: boolean } = {}): { loss: number; step: number; tokensPerSec: number } {
+  /**
+   * Runs until `o.steps` (or `stopAt`, for tests that simulate a kill). Between steps it yields to
+   * the event loop, so a signal handler can ask it to stop: it then saves the state after the step
+   * in hand and returns with `interrupted`. Returns the last loss.
+   */
+  async run(opts: { stopAt?: number; resumed?: boolean } = {}): Promise<{ loss: number; step: number; tokensPerSec: number; interrupted: boolean }> {
     const o = this.o;
     const end = Math.min(o.steps, opts.stopAt ?? o.steps);
     if (this.outDir !== null) mkdirSync(this.outDir, { recursive: true });
     this.metrics.reset(opts.resumed ? this.step : -1);
     const progress = this.progress(this.label, o.steps);
     const trainable = this.params.map(([, p]) => p);
-    let lastLoss = NaN, tokens = 0;
+    let lastLoss = NaN, tokens = 0, interrupted = false;
     const t0 = performance.now();
     while (this.step < end) {
+      await yieldToEventLoop();
+      if (this.stop?.requested) { if (this.outDir !== null) this.saveState(); interrupted = true; break; }
       const lr = lrAt(this.step, { maxLr: o.maxLr, minLr: o.minLr, warmup: o.warmup, total: o.steps });
       this.opt.zeroGrad();
       let lossSum = 0, stepTokens = 0;
@@ -106,7 +118,7 @@ export class Trainer {
       }
       if (this.outDir !== null && ((o.checkpointEvery > 0 && this.step % o.checkpointEvery === 0) || this.step === o.steps)) this.saveState();
     }
-    return { loss: lastLoss, step: this.step, tokensPerSec: tokens / ((performance.now() - t0) / 1000) };
+    return { loss: lastLoss, step: this.step, tokensPerSec: tokens / ((performance.now() - t0) / 1000), interrupted };
   }
 
   /**

@@ -3,7 +3,8 @@ import { runLab } from '../../lab/lab.ts';
 import { LAB_SCHEMA, type LabConfig } from '../../lab/lab-config.ts';
 import type { LabSummary } from '../../report/summary.ts';
 import type { Command } from '../command.ts';
-import { contextOf, log, parseCommand, printJson } from '../run.ts';
+import { contextOf, INTERRUPTED, log, parseCommand, printJson, withSignals } from '../run.ts';
+import { LabInterrupted } from '../../lab/runs.ts';
 
 const SMOKE = 'fmn lab --fast: a smoke test of the pipeline — its models are too small and its runs too short for any number below to mean anything';
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%`;
@@ -28,7 +29,12 @@ export const command: Command = {
     if (r === null) return 0;
     const cfg = toTyped<LabConfig>(LAB_SCHEMA, r.values);
     if (cfg.fast) log(SMOKE);
-    const s = await runLab(cfg, contextOf(r.values));
+    const ctx = contextOf(r.values);
+    let s: LabSummary;
+    try { s = await withSignals(ctx.stop, 'the lab', () => runLab(cfg, ctx)); } catch (e) {
+      if (e instanceof LabInterrupted) { log('lab: interrupted; the finished runs are on disk (the lab starts over when run again)'); return INTERRUPTED; }
+      throw e;
+    }
     log(['', ...labTable(s), '', ...s.story.map((l) => `· ${l}`), '',
       `target: ${s.target.met ? 'MET' : 'NOT MET'} — ${s.target.note}`,
       `report: ${cfg.out}/report.html  (${s.wall_seconds.toFixed(0)} s on ${s.backend}, ${s.threads} threads)`,
