@@ -3,7 +3,7 @@
  * schema spells them, or their TRL / PEFT aliases; sections for dotted keys. The "fmn" key holds
  * a resolved config's provenance and is ignored, so `--config RUN/config.resolved.json` works.
  */
-import { readFileSync } from 'node:fs';
+import { readText } from '../util/fs.ts';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError } from '../errors.ts';
 import { fileKeys, suggest, type Given, type Schema } from './schema.ts';
@@ -11,9 +11,7 @@ import { fileKeys, suggest, type Given, type Schema } from './schema.ts';
 /** Reads `file` into raw values by canonical key; unknown keys, duplicates and bad syntax are errors naming file, line and key. */
 export function readConfigFile(file: string, schema: Schema): Map<string, Given> {
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (e) {
-    throw new ConfigError(`cannot read config: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file }, { cause: e });
-  }
+  try { text = readText(file, '--config'); } catch (e) { throw new ConfigError((e as Error & { reason: string }).reason, { file, line: (e as { line?: number }).line }, { cause: e }); }
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {

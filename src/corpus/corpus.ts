@@ -13,6 +13,7 @@
  * Deterministic: the same options give byte-identical files (the manifest has no timestamps).
  * One seed drives everything: pretraining, SFT, probes and replay each get a sub-seed drawn from it.
  */
+import { makeOutDir } from '../util/fs.ts';
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -116,6 +117,7 @@ export function buildCorpus(opts: CorpusOptions): { files: Map<string, string>; 
 
 /** Writes the corpus under `dir` (created if needed) and returns the manifest. */
 export function writeCorpus(dir: string, opts: CorpusOptions): Manifest {
+  makeOutDir(dir);
   const { files, manifest } = buildCorpus(opts);
   for (const [name, content] of files) {
     const path = join(dir, name);

@@ -24,7 +24,9 @@ describe('JSONL', () => {
     const file = join(dir, 'rows.jsonl');
     writeFileSync(file, toJsonl([{ prompt: 'a', completion: 'b' }, { prompt: 'c', completion: 'd' }]));
     expect(readJsonl(file).map((r) => r.line)).toEqual([1, 2]);
-    expect(() => readJsonl(join(dir, 'nope.jsonl'))).toThrow(/nope\.jsonl: cannot read/);
+    expect(() => readJsonl(join(dir, 'nope.jsonl'))).toThrow(/nope\.jsonl: no such file/);
+    writeFileSync(join(dir, 'latin1.jsonl'), Buffer.concat([Buffer.from('{"text": "ok"}\n{"text": "caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
+    expect(() => readJsonl(join(dir, 'latin1.jsonl'))).toThrow(/latin1\.jsonl:2: is not valid UTF-8/);
   });
 
   it('RowReader names file, line and field', () => {

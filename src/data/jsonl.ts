@@ -2,7 +2,7 @@
  * JSON Lines: one JSON value per line. Blank lines are skipped; every row keeps its 1-based line
  * number so that later validation (probe files, SFT files) can name the file, line and field.
  */
-import { readFileSync } from 'node:fs';
+import { readText } from '../util/fs.ts';
 import { DataError } from '../errors.ts';
 
 export interface JsonlRow {
@@ -31,13 +31,7 @@ export function parseJsonl(text: string, file = '<string>'): JsonlRow[] {
 
 /** Reads a JSONL file; a missing file or a malformed line is a DataError. */
 export function readJsonl(file: string): JsonlRow[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new DataError(`cannot read file: ${(e as Error).message}`, { file }, { cause: e });
-  }
-  return parseJsonl(text, file);
+  return parseJsonl(readText(file), file);
 }
 
 /** Serializes rows as JSONL (one compact JSON object a line, trailing newline). */

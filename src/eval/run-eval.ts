@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunContext } from '../backend/context.ts';
 import { RUN_FIELDS } from '../config/common.ts';
 import { errorAt, type Schema } from '../config/schema.ts';
 import type { ProbeSplit } from '../data/probes.ts';
 import { loadForInference } from '../lora/load.ts';
-import { writeFileAtomic } from '../util/fs.ts';
+import { makeOutDir, writeFileAtomic } from '../util/fs.ts';
 import { versions } from '../util/version.ts';
 import { evaluateProbes, type EvalResult, type ItemScore } from './evaluate.ts';
 import { hasAny, loadProbeSplit, needRole, probeFields, probeFilesOf, type ProbeFiles } from './probe-files.ts';
@@ -114,7 +114,7 @@ export function runEval(c: EvalConfig, ctx: RunContext): EvalReport {
 /** lm-eval-style sample logs: results.json with provenance, one samples_<split>.jsonl per split. */
 function writeSamples(c: EvalConfig, report: EvalReport, samples: Record<string, ItemScore[]>): void {
   const dir = c.logSamples!;
-  mkdirSync(dir, { recursive: true });
+  makeOutDir(dir, '--log-samples');
   const files = (['dev', 'test'] as const).flatMap((split) => probeFilesOf(c.probes, split).map(({ key, file }) => ({
     file, split, flag: key, sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
   })));

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { RunContext } from '../backend/context.ts';
 import { resolvedConfig, fromTyped } from '../config/schema.ts';

@@ -19,13 +19,19 @@ export function applyLora(model: GPT, cfg: LoraConfig, rng: Rng, dropoutRng?: Rn
   for (const p of model.parameters()) p.requiresGrad = false;
   const adapters: Adapters = new Map();
   const scaling = loraScaling(cfg);
-  for (const { path, parent, name, linear } of targetLinears(model, targets)) {
+  const layers = targetLinears(model, targets);
+  // a rank past a layer's width adds parameters and no expressiveness: refused before any allocation
+  const narrow = layers.reduce((m, l) => Math.min(m, l.linear.inFeatures, l.linear.outFeatures), Infinity);
+  if (layers.length > 0 && cfg.rank > narrow) {
+    throw new ConfigError(`rank ${cfg.rank} exceeds ${narrow}, the width of the narrowest targeted layer`, { field: 'rank' });
+  }
+  for (const { path, parent, name, linear } of layers) {
     const lora = new LoraLinear(linear, { rank: cfg.rank, scaling, dropout: cfg.dropout, init: cfg.init, rng, dropoutRng });
     parent.replaceChild(name, lora);
     adapters.set(path, lora);
   }
   if (adapters.size === 0) {
-    throw new ConfigError(`no Linear layer matches ${[...targets].join(', ')}`, { field: 'lora.targets' });
+    throw new ConfigError(`no Linear layer matches ${[...targets].join(', ')}`, { field: 'targets' });
   }
   return adapters;
 }

@@ -19,6 +19,9 @@ export function loadForInference(modelDir: string, adapterDir: string | undefine
   const tf = [modelDir, adapterDir].filter((d): d is string => d !== undefined).map((d) => join(d, 'tokenizer.json')).find((f) => existsSync(f));
   if (tf === undefined) throw new ConfigError('model directory has no tokenizer.json', { file: modelDir });
   const tok = loadTokenizer(tf);
+  if (tok.vocabSize > model.config.vocabSize) {
+    throw new ConfigError(`the tokenizer has ${tok.vocabSize} tokens, more than the model's vocabulary of ${model.config.vocabSize}`, { file: tf });
+  }
   const adapters = adapterDir !== undefined ? loadAdapter(adapterDir, model, new Rng(0), ctx.log).adapters : null;
   return { model, tok, adapters };
 }

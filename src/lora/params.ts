@@ -1,5 +1,6 @@
 import { baseParameters } from '../model/checkpoint.ts';
 import type { GPT } from '../model/gpt.ts';
+import { ConfigError } from '../errors.ts';
 import { resolveTargets, type LoraConfig } from './config.ts';
 import { targetLinears } from './inject.ts';
 
@@ -15,6 +16,7 @@ export function loraParamCounts(model: GPT, cfg: Pick<LoraConfig, 'rank' | 'targ
     const i = linear.inFeatures, o = linear.outFeatures;
     return { layer: path, in: i, out: o, full: i * o, lora: cfg.rank * (i + o), share: (cfg.rank * (i + o)) / (i * o) };
   });
+  if (rows.length === 0) throw new ConfigError(`no Linear layer matches ${[...targets].join(', ')}`, { field: 'targets' });
   const modelTotal = baseParameters(model).reduce((s, [, p]) => s + p.size, 0);
   return { rows, loraTotal: rows.reduce((s, r) => s + r.lora, 0), modelTotal };
 }

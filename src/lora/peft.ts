@@ -48,13 +48,16 @@ export function readAdapterConfig(dir: string, warn: (msg: string) => void = (m)
   try { j = JSON.parse(readFileSync(file, 'utf8')); } catch (e) {
     throw new CheckpointError(`invalid JSON: ${(e as Error).message}`, { file }, { cause: e });
   }
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new CheckpointError('must be a JSON object', { file });
   for (const k of Object.keys(j)) if (!KNOWN_KEYS.has(k)) warn(`${file}: warning: unknown key "${k}" ignored`);
   if (j.peft_type !== undefined && j.peft_type !== 'LORA') throw new CheckpointError(`only LORA adapters are supported, got ${JSON.stringify(j.peft_type)}`, { file, field: 'peft_type' });
   const num = (k: string, def?: number): number => {
-    const v = j[k] ?? def;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new CheckpointError(`must be a number, got ${JSON.stringify(v)}`, { file, field: k });
+    const v = j[k] === undefined ? def : j[k];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new CheckpointError(`must be a number, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'object' ? (v === null ? 'null' : 'an object') : String(v)}`, { file, field: k });
     return v;
   };
+  const r = num('r');
+  if (!Number.isInteger(r) || r < 1) throw new CheckpointError(`must be a positive integer, got ${r}`, { file, field: 'r' });
   const targets = j.target_modules;
   if (!Array.isArray(targets) || !targets.every((x) => typeof x === 'string')) {
     throw new CheckpointError('must be a list of module names', { file, field: 'target_modules' });
@@ -64,7 +67,7 @@ export function readAdapterConfig(dir: string, warn: (msg: string) => void = (m)
     if (j[k] && typeof j[k] === 'object' && Object.keys(j[k] as object).length > 0) throw new CheckpointError('per-module ranks/alphas are not supported', { file, field: k });
   }
   return {
-    rank: num('r'), alpha: num('lora_alpha', num('r')), dropout: num('lora_dropout', 0), targets: targets as string[],
+    rank: r, alpha: num('lora_alpha', r), dropout: num('lora_dropout', 0), targets: targets as string[],
     rslora: j.use_rslora === true, init: j.init_lora_weights === 'gaussian' ? 'gaussian' : 'kaiming',
     baseModel: typeof j.base_model_name_or_path === 'string' ? j.base_model_name_or_path : '',
   };

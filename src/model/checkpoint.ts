@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
 import { CheckpointError, ConfigError } from '../errors.ts';
-import { fromHfConfig, toHfConfig, type GPTConfig } from './config.ts';
+import { configParams, fromHfConfig, toHfConfig, validateConfig, type GPTConfig } from './config.ts';
 import { GPT } from './gpt.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { readSafetensors, serializeSafetensors, type StTensor } from './safetensors.ts';
-import { writeFileAtomic } from '../util/fs.ts';
+import { makeOutDir, writeFileAtomic } from '../util/fs.ts';
 
 /**
  * A model directory in the Hugging Face layout: config.json, model.safetensors and (when the
@@ -64,7 +64,7 @@ export function loadStateDict(model: GPT, tensors: Map<string, StTensor | { shap
 }
 
 export function saveModel(model: GPT, dir: string, opts: { tokenizerJson?: string; metadata?: Record<string, string> } = {}): void {
-  mkdirSync(dir, { recursive: true });
+  makeOutDir(dir);
   writeFileAtomic(join(dir, 'model.safetensors'), serializeSafetensors(stateDict(model), { format: 'pt', ...opts.metadata }));
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify(toHfConfig(model.config), null, 2) + '\n');
   if (opts.tokenizerJson !== undefined) writeFileAtomic(join(dir, 'tokenizer.json'), opts.tokenizerJson);
@@ -81,11 +81,22 @@ export function readModelConfig(dir: string): GPTConfig {
   return fromHfConfig(j as Record<string, unknown>, file);
 }
 
-/** Loads config.json + model.safetensors from a model directory. */
+/**
+ * Loads config.json + model.safetensors from a model directory. The config is checked against
+ * the weights file's size before the model is built: a config.json that describes more
+ * parameters than the file can hold (at 2 bytes each, the smallest dtype read) is refused,
+ * never allocated.
+ */
 export function loadModel(dir: string, backend: Backend): GPT {
-  const config = readModelConfig(dir);
-  const model = new GPT(backend, config);
+  const config = validateConfig(readModelConfig(dir), join(dir, 'config.json'));
   const file = join(dir, 'model.safetensors');
+  let size: number;
+  try { size = statSync(file).size; } catch (e) { throw new CheckpointError(`cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file }, { cause: e }); }
+  const n = configParams(config);
+  if (2 * n > size) {
+    throw new CheckpointError(`config.json describes ${n.toLocaleString('en-US')} parameters, more than the ${size.toLocaleString('en-US')}-byte weights file can hold`, { file: join(dir, 'config.json') });
+  }
+  const model = new GPT(backend, config);
   loadStateDict(model, readSafetensors(file).tensors, file);
   return model;
 }

@@ -77,14 +77,38 @@ export function fromHfConfig(j: Record<string, unknown>, file = 'config.json'): 
   throw new ConfigError(`model_type must be "gpt2" or "llama", got ${JSON.stringify(type)}`, { file, field: 'model_type' });
 }
 
-/** Checks the numbers fit together (head sizes, GQA groups, even head size for RoPE). */
+/** The config.json key of each field, per architecture (errors name what the user wrote). */
+const HF_KEY: Record<'gpt2' | 'llama', Record<string, string>> = {
+  gpt2: { vocabSize: 'vocab_size', nCtx: 'n_positions', nEmbd: 'n_embd', nLayer: 'n_layer', nHead: 'n_head', nKvHead: 'n_head', intermediateSize: 'n_inner' },
+  llama: { vocabSize: 'vocab_size', nCtx: 'max_position_embeddings', nEmbd: 'hidden_size', nLayer: 'num_hidden_layers', nHead: 'num_attention_heads', nKvHead: 'num_key_value_heads', intermediateSize: 'intermediate_size' },
+};
+
+/** Largest model this toolkit builds: 2^33 parameters (32 GiB of float32), far past what fits a CPU here. */
+export const MAX_PARAMS = 2 ** 33;
+
+/** Checks the numbers fit together (head sizes, GQA groups, even head size for RoPE) and are not absurd. */
 export function validateConfig(c: GPTConfig, file?: string): GPTConfig {
-  const fail = (field: string, msg: string) => { throw new ConfigError(msg, { file, field }); };
+  const key = (k: string) => HF_KEY[c.modelType]?.[k] ?? k;
+  const fail = (field: string, msg: string) => { throw new ConfigError(msg, { file, field: key(field) }); };
   for (const k of ['vocabSize', 'nCtx', 'nEmbd', 'nLayer', 'nHead', 'nKvHead', 'intermediateSize'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 1) fail(k, `must be a positive integer, got ${c[k]}`);
+    if (!Number.isInteger(c[k]) || c[k] < 1 || c[k] > 2 ** 31) fail(k, `must be a positive integer, got ${c[k]}`);
   }
-  if (c.nEmbd % c.nHead !== 0) fail('nHead', `n_embd ${c.nEmbd} is not a multiple of n_head ${c.nHead}`);
-  if (c.nHead % c.nKvHead !== 0) fail('nKvHead', `n_head ${c.nHead} is not a multiple of n_kv_head ${c.nKvHead}`);
+  if (c.nEmbd % c.nHead !== 0) fail('nHead', `${key('nEmbd')} ${c.nEmbd} is not a multiple of ${key('nHead')} ${c.nHead}`);
+  if (c.nHead % c.nKvHead !== 0) fail('nKvHead', `${key('nHead')} ${c.nHead} is not a multiple of ${key('nKvHead')} ${c.nKvHead}`);
   if (c.modelType === 'llama' && (c.nEmbd / c.nHead) % 2 !== 0) fail('nHead', 'RoPE needs an even head size');
+  const n = configParams(c);
+  if (n > MAX_PARAMS) fail('nLayer', `describes ${n.toExponential(2)} parameters, more than the ${MAX_PARAMS.toExponential(2)} this toolkit builds`);
   return c;
+}
+
+/** Parameters of a model of this config (tied embeddings counted once), computed without building it. */
+export function configParams(c: GPTConfig): number {
+  const C = c.nEmbd, I = c.intermediateSize, V = c.vocabSize, L = c.nLayer;
+  if (c.modelType === 'gpt2') {
+    const block = 2 * C + (C * 3 * C + 3 * C) + (C * C + C) + 2 * C + (C * I + I) + (I * C + C);
+    return V * C + c.nCtx * C + L * block + 2 * C;
+  }
+  const kv = (C / c.nHead) * c.nKvHead;
+  const block = 2 * C + C * C + 2 * C * kv + C * C + 3 * C * I;
+  return V * C + L * block + C + (c.tieWordEmbeddings ? 0 : V * C);
 }

@@ -95,3 +95,36 @@ describe('GPT sanity (js backend)', () => {
     } finally { rmSync(dir, { recursive: true, force: true }); }
   });
 });
+
+describe('config sizes, checked before anything is built', () => {
+  it('configParams counts what the model builds, for every preset and both architectures', async () => {
+    const { configParams } = await import('./config.ts');
+    const { PRESETS } = await import('./presets.ts');
+    const { createJsBackend } = await import('../backend/js/index.ts');
+    for (const [name, make] of Object.entries(PRESETS)) {
+      const c = make(97);
+      expect(configParams(c), name).toBe(new GPT(createJsBackend(), c).numParams());
+    }
+    const untied = { ...PRESETS['nano-llama'](50), tieWordEmbeddings: false, nKvHead: 2 };
+    expect(configParams(untied)).toBe(new GPT(createJsBackend(), untied).numParams());
+  });
+
+  it('a config.json describing more than its weights file holds is refused, naming the key as written', async () => {
+    const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadModel, saveModel } = await import('./checkpoint.ts');
+    const { createJsBackend } = await import('../backend/js/index.ts');
+    const { PRESETS } = await import('./presets.ts');
+    const be = createJsBackend();
+    const dir = mkdtempSync(join(tmpdir(), 'fmn-cfg-'));
+    saveModel(new GPT(be, PRESETS.micro(60)), dir);
+    const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, n_layer: 100000 }));
+    expect(() => loadModel(dir, be)).toThrow(/config\.json: config\.json describes [\d,]+ parameters, more than the [\d,]+-byte weights file can hold/);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, n_embd: 1e9 }));
+    expect(() => loadModel(dir, be)).toThrow(/field "n_embd"|parameters/);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, n_head: 7 }));
+    expect(() => loadModel(dir, be)).toThrow(/field "n_head": n_embd 48 is not a multiple of n_head 7/);
+  });
+});

@@ -34,9 +34,10 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): StFile {
   const tensors = new Map<string, StTensor>();
   let metadata: Record<string, string> = {};
   const spans: Array<[number, number, string]> = [];
+  const entries: { name: string; dtype: StDType; shape: number[]; b: number; en: number; count: number }[] = [];
   for (const [name, v] of Object.entries(header)) {
     if (name === '__metadata__') {
-      if (typeof v !== 'object' || v === null) fail('__metadata__ must be an object', name);
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) fail('__metadata__ must be an object of strings', name);
       metadata = v as Record<string, string>;
       continue;
     }
@@ -53,12 +54,15 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): StFile {
     if (b > en || en > dataLen) fail(`data_offsets [${b}, ${en}] outside the ${dataLen}-byte data section`, `${name}.data_offsets`);
     if (en - b !== count * BYTES[dtype]) fail(`data_offsets span ${en - b} bytes, shape [${shape}] of ${dtype} needs ${count * BYTES[dtype]}`, `${name}.data_offsets`);
     spans.push([b, en, name]);
-    tensors.set(name, { dtype, shape: shape as number[], data: decode(buf.subarray(dataStart + b, dataStart + en), dtype, count) });
+    entries.push({ name, dtype, shape: shape as number[], b, en, count });
   }
+  // every entry checked and no two spans overlapping before a single buffer is made: a header of
+  // many entries over one span cannot make the reader allocate more than the file's size
   spans.sort((x, y) => x[0] - y[0]);
   for (let i = 1; i < spans.length; i++) {
     if (spans[i][0] < spans[i - 1][1]) fail(`tensor data overlaps "${spans[i - 1][2]}"`, `${spans[i][2]}.data_offsets`);
   }
+  for (const t of entries) tensors.set(t.name, { dtype: t.dtype, shape: t.shape, data: decode(buf.subarray(dataStart + t.b, dataStart + t.en), t.dtype, t.count) });
   return { tensors, metadata };
 }
 

@@ -13,7 +13,8 @@
  * subword prefixes and suffixes, BPE dropout. The post_processor is ignored: encode never adds
  * BOS/EOS by itself; the caller adds them.
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { makeOutDir, readText, writeFileAtomic } from '../util/fs.ts';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../errors.ts';
 import { Tokenizer, type Normalization, type PreTokenizerConfig } from './bpe.ts';
@@ -54,9 +55,9 @@ export function toHfJson(tok: Tokenizer): Json {
 
 /** Writes DIR/tokenizer.json (creating DIR); returns the file path. */
 export function saveTokenizer(tok: Tokenizer, dir: string): string {
-  mkdirSync(dir, { recursive: true });
+  makeOutDir(dir);
   const file = join(dir, 'tokenizer.json');
-  writeFileSync(file, JSON.stringify(toHfJson(tok), null, 2) + '\n');
+  writeFileAtomic(file, JSON.stringify(toHfJson(tok), null, 2) + '\n');
   return file;
 }
 
@@ -64,10 +65,7 @@ export function saveTokenizer(tok: Tokenizer, dir: string): string {
 export function loadTokenizer(path: string): Tokenizer {
   let file = path;
   try { if (statSync(path).isDirectory()) file = join(path, 'tokenizer.json'); } catch { /* reported below */ }
-  let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (e) {
-    throw new DataError(`cannot read tokenizer: ${(e as Error).message}`, { file }, { cause: e });
-  }
+  const text = readText(file);
   let json: unknown;
   try { json = JSON.parse(text); } catch (e) {
     const msg = (e as Error).message;

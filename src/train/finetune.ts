@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvedConfig, validateTyped, type Values } from '../config/schema.ts';
 import type { ProbeItem } from '../data/probes.ts';
@@ -9,7 +9,7 @@ import { evaluateProbes, type EvalResult } from '../eval/evaluate.ts';
 import { hasAny, loadProbeSplit, needRole, probeFilesOf } from '../eval/probe-files.ts';
 import { drift as driftOf, verdict, type Verdict } from '../eval/verdict.ts';
 import { baseParameters, saveModel } from '../model/checkpoint.ts';
-import { writeFileAtomic } from '../util/fs.ts';
+import { readText, writeFileAtomic } from '../util/fs.ts';
 import { loraScaling, type LoraConfig } from '../lora/config.ts';
 import { adapterParameters, applyLora, setLoraDisabled, setLoraTraining, type Adapters } from '../lora/inject.ts';
 import { saveAdapter } from '../lora/peft.ts';
@@ -105,8 +105,7 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
     : { ...cfgIn, epochs: undefined, steps: Math.max(1, Math.ceil((cfgIn.epochs * sequences.length) / (cfgIn.batch * cfgIn.gradAccum))) };
   let replayTokens: Int32Array | null = null;
   if (cfg.replay > 0) {
-    if (!existsSync(cfg.replayText!)) throw new DataError('no such file', { file: cfg.replayText, field: 'replay_text' });
-    replayTokens = Int32Array.from(encodeDocuments(tok, readFileSync(cfg.replayText!, 'utf8')));
+    replayTokens = Int32Array.from(encodeDocuments(tok, readText(cfg.replayText!, 'replay_text')));
     if (replayTokens.length < Math.min(64, nCtx) + 2) throw new DataError(`only ${replayTokens.length} tokens: shorter than one replay window of ${Math.min(64, nCtx) + 1}`, { file: cfg.replayText, field: 'replay_text' });
   }
   const devItems: ProbeItem[] = loadProbeSplit(cfg.probes, 'dev');

@@ -1,6 +1,6 @@
 import { RUN_FIELDS } from '../config/common.ts';
 import { optimizerFields } from './optim-fields.ts';
-import { defaultsOf, errorAt, type Field, type Schema } from '../config/schema.ts';
+import { defaultsOf, errorAt, type Schema } from '../config/schema.ts';
 import { DOCUMENT_MODES, type DocumentMode } from '../data/sft-format.ts';
 import { PRESETS } from '../model/presets.ts';
 import type { AdamWOptions } from '../optim/adamw.ts';

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readText } from '../util/fs.ts';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvedConfig, validateTyped, type Values } from '../config/schema.ts';
 import { encodeDocuments, splitDocuments } from '../data/sft-format.ts';
@@ -78,8 +79,7 @@ async function runPretrain(cfg: PretrainConfig, values: Values, ctx: RunContext)
   const t0 = performance.now();
   const docs: string[] = [];
   for (const f of cfg.text) {
-    if (!existsSync(f)) throw new DataError('no such file', { file: f, field: 'text' });
-    docs.push(...splitDocuments(readFileSync(f, 'utf8'), cfg.documents));
+    docs.push(...splitDocuments(readText(f, 'text'), cfg.documents));
   }
   if (docs.length === 0) throw new DataError('no text', { file: cfg.text.join(', '), field: 'text' });
   const { train, held } = holdOut(docs, cfg.heldOutEvery);

@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { ConfigError, DataError } from '../errors.ts';
 import { join } from 'node:path';
 
 /** Writes `file` all or nothing: to `file.tmp-PID`, fsync, rename over `file`. */
@@ -51,4 +52,35 @@ export function removeStaleTemps(dir: string): string[] {
     removed.push(n);
   }
   return removed;
+}
+
+/**
+ * A text file as UTF-8, strictly: a byte sequence that is not UTF-8 is an error naming the file
+ * and line (never silently replaced and trained on); a missing file is an error naming it.
+ */
+export function readText(file: string, field?: string): string {
+  let buf: Buffer;
+  try { buf = readFileSync(file); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read: ${(e as Error).message}`, { file, field }, { cause: e });
+  }
+  try { return new TextDecoder('utf-8', { fatal: true }).decode(buf); } catch {
+    // find the first invalid sequence: decode growing prefixes line by line
+    let line = 1, start = 0;
+    for (let i = 0; i <= buf.length; i++) {
+      if (i === buf.length || buf[i] === 0x0a) {
+        try { new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(start, i)); } catch { break; }
+        line++; start = i + 1;
+      }
+    }
+    throw new DataError('is not valid UTF-8 (convert it, e.g. iconv -f latin1 -t utf-8)', { file, line, field });
+  }
+}
+
+/** Creates the output directory `dir` (and its parents); an existing file there is a user mistake named by `field`. */
+export function makeOutDir(dir: string, field = '--out'): void {
+  try { mkdirSync(dir, { recursive: true }); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'EEXIST' || code === 'ENOTDIR' ? 'exists and is not a directory' : `cannot create: ${(e as Error).message}`, { file: dir, field }, { cause: e });
+  }
 }

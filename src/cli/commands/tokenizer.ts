@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readText } from '../../util/fs.ts';
 import { outputFields } from '../../config/common.ts';
 import { coerce, type Schema } from '../../config/schema.ts';
 import { loadSft } from '../../data/sft-load.ts';
-import { ConfigError, DataError } from '../../errors.ts';
+import { ConfigError } from '../../errors.ts';
 import { loadTokenizer, saveTokenizer } from '../../tokenizer/hf-json.ts';
 import { DEFAULT_SPECIALS } from '../../tokenizer/special.ts';
 import { trainBpe } from '../../tokenizer/train.ts';
@@ -68,9 +68,7 @@ export const command: Command = {
     const files = v.text as string[];
     const texts = files.map((file) => {
       if (/\.jsonl$/i.test(file)) return loadSft(file).map((e) => (e.kind === 'text' ? e.text : `${e.prompt}\n${e.completion}`)).join('\n');
-      try { return readFileSync(file, 'utf8'); } catch (e) {
-        throw new DataError(`cannot read text: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file, field: '--text' }, { cause: e });
-      }
+      return readText(file, '--text');
     });
     const t0 = performance.now();
     const tok = trainBpe(texts, { vocabSize: v.vocab as number, minFrequency: v.min_frequency as number });
