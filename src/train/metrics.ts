@@ -1,4 +1,5 @@
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { crashPoint, writeFileAtomic } from '../util/fs.ts';
 
 /** metrics.jsonl: one JSON object per logged step or evaluation. */
 export class MetricsLog {
@@ -7,16 +8,18 @@ export class MetricsLog {
   /** Start fresh, or (on resume) keep only records up to `step`. */
   reset(keepUpToStep = -1): void {
     if (this.file === null) return;
-    if (keepUpToStep < 0 || !existsSync(this.file)) { writeFileSync(this.file, ''); return; }
+    if (keepUpToStep < 0 || !existsSync(this.file)) { writeFileAtomic(this.file, ''); return; }
     const kept = readFileSync(this.file, 'utf8').split('\n').filter((l) => {
       if (l.trim() === '') return false;
       try { return (JSON.parse(l) as { step?: number }).step! <= keepUpToStep; } catch { return false; }
     });
-    writeFileSync(this.file, kept.map((l) => l + '\n').join(''));
+    writeFileAtomic(this.file, kept.map((l) => l + '\n').join(''));   // a line torn by a kill is dropped here
   }
 
   write(record: Record<string, unknown>): void {
-    if (this.file !== null) appendFileSync(this.file, JSON.stringify(record) + '\n');
+    if (this.file === null) return;
+    crashPoint();
+    appendFileSync(this.file, JSON.stringify(record) + '\n');
   }
 }
 

@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointError, ConfigError } from '../errors.ts';
-import { fsyncDir, pidAlive, removeStaleTemps, writeFileSynced } from '../util/fs.ts';
+import { crashPoint, fsyncDir, pidAlive, removeStaleTemps, writeFileSynced } from '../util/fs.ts';
 
 export const LOCK = '.fmn-lock';
 const CHECKPOINTS = 'checkpoints';
@@ -30,6 +30,9 @@ const isRun = (dir: string) => existsSync(join(dir, 'config.resolved.json'));
 export function claimRunDir(dir: string, o: { resume: boolean; overwrite: boolean }, log: (l: string) => void): () => void {
   const release = lockDir(dir, log);
   try {
+    // what a killed writer left half-written goes first: it is not part of any run
+    const stale = [...removeStaleTemps(dir), ...removeStaleTemps(join(dir, CHECKPOINTS)).map((n) => `${CHECKPOINTS}/${n}`)];
+    if (stale.length > 0) log(`run: removed ${stale.length} temp file${stale.length > 1 ? 's' : ''} left by a dead process (${stale.slice(0, 3).join(', ')})`);
     const others = readdirSync(dir).filter((n) => n !== LOCK);
     if (others.length > 0 && !isRun(dir) && !existsSync(join(dir, CHECKPOINTS))) {
       throw new ConfigError(`is not empty and is not an fmn run (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}); choose another --out`, { file: dir, field: '--out' });
@@ -39,8 +42,6 @@ export function claimRunDir(dir: string, o: { resume: boolean; overwrite: boolea
     }
     if (o.resume && !existsSync(join(dir, CHECKPOINTS))) throw new CheckpointError('no training state to resume from', { file: dir, field: '--resume' });
     if (o.overwrite && !o.resume) for (const n of others) rmSync(join(dir, n), { recursive: true, force: true });
-    const stale = [...removeStaleTemps(dir), ...removeStaleTemps(join(dir, CHECKPOINTS)).map((n) => `${CHECKPOINTS}/${n}`)];
-    if (stale.length > 0) log(`run: removed ${stale.length} temp file${stale.length > 1 ? 's' : ''} left by a dead process (${stale.slice(0, 3).join(', ')})`);
   } catch (e) { release(); throw e; }
   return release;
 }
@@ -108,10 +109,12 @@ export function saveCheckpoint(dir: string, step: number, files: Map<string, Uin
   }
   writeFileSynced(join(tmp, MANIFEST), JSON.stringify({ step, files: manifest }, null, 2) + '\n');
   fsyncDir(tmp);
+  crashPoint();
   if (existsSync(final)) {
     // the same step saved again (a resumed run): the old copy aside first, so one complete copy always exists
     const old = join(root, `.tmp-old-${stepName(step)}-${process.pid}`);
     renameSync(final, old);
+    crashPoint();
     renameSync(tmp, final);
     rmSync(old, { recursive: true, force: true });
   } else renameSync(tmp, final);

@@ -2,9 +2,23 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { ConfigError, DataError } from '../errors.ts';
 import { join } from 'node:path';
 
+/**
+ * Fault injection for the crash tests (scripts/crash-test.ts): with FMN_CRASH_AT=N the process
+ * kills itself (SIGKILL, no cleanup) at the Nth write or rename it makes; FMN_CRASH_COUNT=1 prints
+ * how many there were at exit. Off (one comparison) otherwise.
+ */
+const CRASH_AT = Number(process.env.FMN_CRASH_AT ?? 0);
+let writes = 0;
+if (process.env.FMN_CRASH_COUNT === '1') process.on('exit', () => process.stderr.write(`fmn-crash-points ${writes}\n`));
+export function crashPoint(): void {
+  writes++;
+  if (writes === CRASH_AT) process.kill(process.pid, 'SIGKILL');
+}
+
 /** Writes `file` all or nothing: to `file.tmp-PID`, fsync, rename over `file`. */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   const tmp = `${file}.tmp-${process.pid}`;
+  crashPoint();
   const fd = openSync(tmp, 'w');
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
@@ -12,11 +26,13 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
     while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
     fsyncSync(fd);
   } finally { closeSync(fd); }
+  crashPoint();
   renameSync(tmp, file);
 }
 
 /** Writes a file and fsyncs it (inside a directory that is renamed into place afterwards). */
 export function writeFileSynced(file: string, data: Uint8Array | string): void {
+  crashPoint();
   const fd = openSync(file, 'w');
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
