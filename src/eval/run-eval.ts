@@ -36,7 +36,7 @@ rolling windows past the context), greedy generation exact match, per-tag breakd
 reported per split: test (the role flags) and dev (the --dev-* flags). With --baseline: control
 drift = (PPL − PPL_baseline) / PPL_baseline with a paired bootstrap interval, the task gain with a
 paired test, and a verdict: PASS (drift's upper bound within the bound and a significant gain),
-FAIL, or INCONCLUSIVE (the interval straddles the bound, or the gain is not significant).`,
+INCONCLUSIVE (a significant gain, but the drift interval straddles the bound), or FAIL.`,
   fields: [
     { key: 'config', type: 'string', path: null, persist: false, metavar: 'FILE', section: 'inputs', help: 'YAML or JSON settings (keys as below; flags override)' },
     { key: 'model', type: 'string', required: true, metavar: 'MODEL', section: 'inputs', help: 'the model directory to score' },

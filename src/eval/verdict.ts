@@ -13,7 +13,11 @@ export function drift(pplBefore: number, pplAfter: number): number {
 export type Outcome = 'PASS' | 'FAIL' | 'INCONCLUSIVE';
 
 export interface Verdict {
-  /** PASS: drift's upper bound within the bound and a significant task gain; FAIL: drift's lower bound over it or no gain; else INCONCLUSIVE. */
+  /**
+   * PASS: the drift interval's upper end within the bound and a significant task gain.
+   * INCONCLUSIVE: a significant gain, but the drift interval straddles the bound.
+   * FAIL: the drift interval wholly over the bound, or no significant task gain.
+   */
   verdict: Outcome;
   /** verdict === 'PASS'. */
   pass: boolean;
@@ -94,9 +98,8 @@ export function verdict(before: EvalResult, after: EvalResult | readonly EvalRes
   if (taskState === 'not-up') reasons.push(`task accuracy did not rise (${tb!.toFixed(3)} → ${ta!.toFixed(3)})`);
   if (taskState === 'unclear') reasons.push(`task gain ${gain!.diff >= 0 ? '+' : ''}${gain!.diff.toFixed(3)} is not significant (p ${gain!.p.toPrecision(2)})`);
 
-  const outcome: Outcome = driftState === 'exceeds' || taskState === 'not-up' ? 'FAIL'
-    : driftState === 'within' && taskState === 'up' ? 'PASS'
-      : driftState === null || taskState === null ? 'FAIL' : 'INCONCLUSIVE';
+  const outcome: Outcome = driftState === null || taskState !== 'up' || driftState === 'exceeds' ? 'FAIL'
+    : driftState === 'within' ? 'PASS' : 'INCONCLUSIVE';
   const splits = new Set([...control[0], ...task[0]].map((i) => i.split));
   return {
     verdict: outcome, pass: outcome === 'PASS', drift: d, drift_ci: ci, task_acc_before: tb, task_acc_after: ta, task_acc_se: tse,

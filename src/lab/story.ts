@@ -14,6 +14,8 @@ export const RECIPE_TEXT: Record<Mitigation, string> = {
 const METHOD_TEXT = { lora: 'LoRA', full: 'full fine-tuning' } as const;
 
 const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}%`;
+/** A difference of two drifts, in percentage points. */
+const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} pp`;
 const ci = (lo: number, hi: number, f: (x: number) => string) => `[${f(lo)}, ${f(hi)}]`;
 const acc = (x: number) => x.toFixed(3);
 const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
@@ -49,7 +51,7 @@ export function story(s: Pick<LabSummary, 'arms' | 'contrasts' | 'drift_bound' |
     const verb = inB.length === 2 ? 'moved both methods inside the bound' : inB.length === 1 ? `moved ${inB[0]} inside the bound` : per.every((x) => inside(x.none!, bound)) ? 'kept both methods inside the bound, as they already were' : 'moved neither method inside the bound';
     const parts = per.map(({ m, arm, none }) => {
       const c = find('mitigation', arm, none);
-      const dd = c ? `, drift ${pct(c.drift.diff)} pts ${ci(c.drift.lo, c.drift.hi, pct)} and task ${signed(c.task.diff)} (${pval(c.task.p)}) against no mitigation` : '';
+      const dd = c ? `; against no mitigation drift ${pp(c.drift.diff)} ${ci(c.drift.lo, c.drift.hi, pp)}, task ${signed(c.task.diff)} (${pval(c.task.p)})` : '';
       return `${METHOD_TEXT[m]}: ${armFacts(arm!, baseTask)}${dd}`;
     });
     out.push(`${cap(RECIPE_TEXT[r])} ${verb} — ${parts.join('; ')}.`);
@@ -60,7 +62,7 @@ export function story(s: Pick<LabSummary, 'arms' | 'contrasts' | 'drift_bound' |
     const c = find('method', cell('full', r), cell('lora', r));
     if (!c) return [];
     const sig = c.task.p < alpha;
-    return [`${RECIPE_TEXT[r]}: full − LoRA task ${signed(c.task.diff)} ${ci(c.task.lo, c.task.hi, signed)} (${pval(c.task.p)}${sig ? '' : ', not significant'}), drift ${pct(c.drift.diff)} pts ${ci(c.drift.lo, c.drift.hi, pct)}`];
+    return [`${RECIPE_TEXT[r]}: full − LoRA task ${signed(c.task.diff)} ${ci(c.task.lo, c.task.hi, signed)} (${pval(c.task.p)}${sig ? '' : ', not significant'}), drift ${pp(c.drift.diff)} ${ci(c.drift.lo, c.drift.hi, pp)}`];
   });
   if (methodLines.length > 0) out.push(`The method, at the same data recipe (matched controls): ${methodLines.join('; ')}.`);
 

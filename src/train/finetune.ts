@@ -106,7 +106,8 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
   let replayTokens: Int32Array | null = null;
   if (cfg.replay > 0) {
     replayTokens = Int32Array.from(encodeDocuments(tok, readText(cfg.replayText!, 'replay_text')));
-    if (replayTokens.length < Math.min(64, nCtx) + 2) throw new DataError(`only ${replayTokens.length} tokens: shorter than one replay window of ${Math.min(64, nCtx) + 1}`, { file: cfg.replayText, field: 'replay_text' });
+    const window = SftLoader.longestRow(sequences) + 1;
+    if (replayTokens.length < window + 1) throw new DataError(`only ${replayTokens.length} tokens: shorter than one replay window of ${window}`, { file: cfg.replayText, field: 'replay_text' });
   }
   const devItems: ProbeItem[] = loadProbeSplit(cfg.probes, 'dev');
   // in-training evaluation scores likelihoods only (pairs, texts, choices); generation is scored at the end
@@ -155,7 +156,7 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
 
   // 3. the loss: SFT (+ replay rows) + regularizers
   const padId = tok.specialId(PAD);
-  const loader = new SftLoader(sequences, cfg.batch, padId, cfg.seed + 1, cfg.replay, replayTokens, Math.min(64, nCtx));
+  const loader = new SftLoader(sequences, cfg.batch, padId, cfg.seed + 1, cfg.replay, replayTokens);
   const lossFn = (b: { ids: Int32Array; targets: Int32Array; B: number; T: number }) => {
     const per = cfg.replay > 0 ? new Float32Array(b.B * b.T) : undefined;
     let loss = crossEntropy(model.forward(b.ids, b.B, b.T), b.targets, { perToken: per });
