@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   tokenizer: { summary: 'train a byte-level BPE tokenizer (tokenizer.json); encode, decode', load: async () => (await import('./commands/tokenizer.ts')).command },
   pretrain: { summary: 'train a model from scratch on plain text', load: async () => (await import('./commands/pretrain.ts')).command },
   finetune: { summary: 'supervised fine-tuning, LoRA or full', load: async () => (await import('./commands/finetune.ts')).command },
+  analyze: { summary: 'where an update lives (diff) and where the forgetting comes from (ablate, interpolate, truncate)', load: async () => (await import('./commands/analyze.ts')).command },
   eval: { summary: 'score probes: accuracy ± se, perplexity, generation, drift with its interval, verdict', load: async () => (await import('./commands/eval.ts')).command },
   generate: { summary: 'generate text (greedy, temperature, top-k)', load: async () => (await import('./commands/generate.ts')).command },
   merge: { summary: 'merge a LoRA adapter into its base model, verified', load: async () => (await import('./commands/merge.ts')).command },

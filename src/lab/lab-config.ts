@@ -41,6 +41,10 @@ export interface LabConfig {
   bootstrap: number;
   /** Exit 1 when the target is not met. */
   gate: boolean;
+  /** Analyze where the aggressive full arm's and the best LoRA arm's updates live (fmn analyze). */
+  geometry: boolean;
+  alphas: number[];
+  ranks: number[];
 }
 
 const fast = <T extends Value>(full: T, small: T) => (v: Values): T => (v.fast ? small : full);
@@ -73,6 +77,9 @@ arrangements). Writes DIR/report.html, DIR/report.md and DIR/summary.json.`,
     { key: 'level', type: 'number', gt: 0.5, lt: 1, default: 0.95, section: 'lab', help: 'confidence level of the intervals' },
     { key: 'bootstrap', type: 'int', min: 100, max: 100_000, default: fast(2000, 400), defaultText: '2000', section: 'lab', help: 'bootstrap replicates per interval' },
     { key: 'gate', type: 'bool', default: false, persist: false, section: 'lab', help: 'exit 1 when the target is not met' },
+    { key: 'geometry', type: 'bool', default: true, section: 'lab', help: 'analyze where the aggressive full arm\'s and the best LoRA arm\'s updates live (fmn analyze)' },
+    { key: 'alphas', type: 'numbers', default: [0, 0.25, 0.5, 0.75, 1], section: 'lab', help: 'the α of θ₀ + α·Δθ in the geometry section' },
+    { key: 'ranks', type: 'numbers', min: 1, default: [1, 2, 4, 8, 16], section: 'lab', help: 'the ranks the updates are cut to in the geometry section' },
     ...sectioned(CORPUS_FIELDS, 'corpus', {
       tokens: fast(300_000, 60_000), replay_tokens: fast(150_000, 30_000), sft_rows: fast(2000, 400),
       task_pairs: fast(12, 6), control_text: fast(10, 5), echo: fast(100, 40), generalization_pairs: fast(3, 2),

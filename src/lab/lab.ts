@@ -25,6 +25,7 @@ import { versions } from '../util/version.ts';
 import { armNumbers, contrast } from './aggregate.ts';
 import { LAB_SCHEMA, type LabConfig } from './lab-config.ts';
 import { LabRuns, recipeOf, type LabData, type RunResult, type RunSpec, type TestData, type TrainedRun } from './runs.ts';
+import { analyzeArm, geometryParagraph } from './geometry.ts';
 import { RECIPE_TEXT, story } from './story.ts';
 
 const RECIPES: readonly Mitigation[] = ['none', 'replay', 'replay-pretrain', 'anchor'];
@@ -141,7 +142,7 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
   const testTask = test.filter((p) => p.role === 'task');
   const fewShot = fewShotBaseline(base.model, base.tok, rows, c.fewShotK,
     testTask.filter((p): p is PairProbe => p.kind === 'pair'), testTask.filter((p): p is GenerateProbe => p.kind === 'generate'));
-  const counts = loraParamCounts(base.model, { rank: LORA_DEFAULTS.rank, targets: LORA_DEFAULTS.targets });
+  const counts = loraParamCounts(base.model.config, { rank: LORA_DEFAULTS.rank, targets: LORA_DEFAULTS.targets });
   const eot = base.tok.specialId(EOT);
   // control samples: the first words of a few control sentences, continued greedily
   const controlPrompts = test.filter((p) => p.role === 'control' && p.kind === 'text').slice(0, 2).map((p) => (p.kind === 'text' ? p.text.split(' ').slice(0, 3).join(' ') : ''));
@@ -207,7 +208,21 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
     params: { rank: LORA_DEFAULTS.rank, rows: counts.rows, total_params: counts.modelTotal, lora_params: counts.loraTotal },
   };
   const target = targetOf(partial);
-  const summary: LabSummary = { ...partial, story: story(partial), target, wall_seconds: (performance.now() - t0) / 1000 };
+  const summary: LabSummary = { ...partial, story: story(partial), target, wall_seconds: 0 };
+  if (c.geometry) {
+    // the aggressive full arm and the LoRA arm that learned most on dev while staying within the bound on dev
+    const loras = arms.filter((a) => a.method === 'lora' && a.kind === 'factorial');
+    const within = loras.filter((a) => a.dev.drift <= c.driftBound);
+    const lora = (within.length ? within : loras).reduce((a, b) => (b.dev.task_acc > a.dev.task_acc ? b : a));
+    const picks = [arms.find((a) => a.name === 'full-aggressive')!, lora];
+    ctx.log(`lab: where the updates live — fmn analyze on ${picks.map((a) => a.name).join(' and ')} (first seeds, test split)`);
+    const files = { task: [probeFile(corpusDir, 'test', 'task')], control: [probeFile(corpusDir, 'test', 'control')] };
+    const g = picks.map((a) => analyzeArm(baseDir, { arm: a, runDir: armRuns.get(a.name)![0].runDir }, files, ctx, { bound: c.driftBound, alphas: c.alphas, ranks: c.ranks }));
+    summary.geometry = { arms: g, paragraph: '' };
+    summary.geometry.paragraph = geometryParagraph(summary.geometry, c.driftBound);
+    ctx.log(`lab:   ${g.map((x) => `${x.arm} ${x.seconds.toFixed(0)} s`).join(', ')}`);
+  }
+  summary.wall_seconds = (performance.now() - t0) / 1000;
   writeFileAtomic(join(out, 'config.resolved.json'), JSON.stringify(resolvedConfig(LAB_SCHEMA, { ...fromTyped(LAB_SCHEMA, c), threads: ctx.backend.threads },
     { backend: ctx.backend.name, threads: ctx.backend.threads, versions: versions(), created: summary.created, runs: runs.count }), null, 2) + '\n');
   await writeReport(out, summary);

@@ -112,3 +112,24 @@ export function configParams(c: GPTConfig): number {
   const block = 2 * C + C * C + 2 * C * kv + C * C + 3 * C * I;
   return V * C + L * block + C + (c.tieWordEmbeddings ? 0 : V * C);
 }
+
+/**
+ * The replaceable Linear layers of a model of this config (what LoRA may wrap), by path, with
+ * their (in, out) — read off the config, without building the model. A test checks it against
+ * the built model's layers for every preset.
+ */
+export function linearShapes(c: GPTConfig): { path: string; in: number; out: number }[] {
+  const C = c.nEmbd, I = c.intermediateSize, out: { path: string; in: number; out: number }[] = [];
+  for (let l = 0; l < c.nLayer; l++) {
+    if (c.modelType === 'gpt2') {
+      const p = `transformer.h.${l}`;
+      out.push({ path: `${p}.attn.c_attn`, in: C, out: 3 * C }, { path: `${p}.attn.c_proj`, in: C, out: C },
+        { path: `${p}.mlp.c_fc`, in: C, out: I }, { path: `${p}.mlp.c_proj`, in: I, out: C });
+    } else {
+      const p = `model.layers.${l}`, kv = (C / c.nHead) * c.nKvHead;
+      out.push({ path: `${p}.self_attn.q_proj`, in: C, out: C }, { path: `${p}.self_attn.k_proj`, in: C, out: kv }, { path: `${p}.self_attn.v_proj`, in: C, out: kv },
+        { path: `${p}.self_attn.o_proj`, in: C, out: C }, { path: `${p}.mlp.gate_proj`, in: C, out: I }, { path: `${p}.mlp.up_proj`, in: C, out: I }, { path: `${p}.mlp.down_proj`, in: I, out: C });
+    }
+  }
+  return out;
+}

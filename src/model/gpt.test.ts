@@ -128,3 +128,19 @@ describe('config sizes, checked before anything is built', () => {
     expect(() => loadModel(dir, be)).toThrow(/field "n_head": n_embd 48 is not a multiple of n_head 7/);
   });
 });
+
+describe('linearShapes', () => {
+  it('names and sizes every replaceable Linear the built model has, for every preset but the 124M one', async () => {
+    const { linearShapes } = await import('./config.ts');
+    const { PRESETS } = await import('./presets.ts');
+    const { createJsBackend } = await import('../backend/js/index.ts');
+    const { targetLinears } = await import('../lora/inject.ts');
+    for (const [name, make] of Object.entries(PRESETS)) {
+      if (name === 'gpt2') continue;
+      const c = make(61);
+      const built = targetLinears(new GPT(createJsBackend(), c), new Set(['all-linear'].flatMap(() => ['c_attn', 'c_proj', 'c_fc', 'q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'])))
+        .map((l) => ({ path: l.path, in: l.linear.inFeatures, out: l.linear.outFeatures }));
+      expect(linearShapes(c), name).toEqual(built);
+    }
+  });
+});

@@ -38,7 +38,15 @@ export function nanoLlama(vocabSize: number): GPTConfig {
   };
 }
 
-export const PRESETS: Record<string, (vocabSize: number) => GPTConfig> = { nano, micro, small, 'nano-llama': nanoLlama };
+/** GPT-2 small's shape (124M parameters at V 50257): for parameter counts, and patient pretraining. */
+export function gpt2(vocabSize: number): GPTConfig {
+  return {
+    modelType: 'gpt2', vocabSize, nCtx: 1024, nEmbd: 768, nLayer: 12, nHead: 12, nKvHead: 12,
+    intermediateSize: 3072, normEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: true,
+  };
+}
+
+export const PRESETS: Record<string, (vocabSize: number) => GPTConfig> = { nano, micro, small, 'nano-llama': nanoLlama, gpt2 };
 
 export function preset(name: string, vocabSize: number): GPTConfig {
   const f = PRESETS[name];

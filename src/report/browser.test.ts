@@ -21,7 +21,7 @@ function chromium(url: string, ...mode: string[]): string {
   const profile = mkdtempSync(join(tmpdir(), 'fmn-chromium-'));
   const r = spawnSync(CHROMIUM, [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--window-size=1280,4000', ...mode, url,
+    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--window-size=1280,8000', ...mode, url,
   ], { encoding: 'utf8', timeout: 90_000, maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`chromium exited ${r.status}: ${r.error?.message ?? ''}\n${r.stderr.slice(-2000)}`);
   return r.stdout;
@@ -39,6 +39,8 @@ describe.skipIf(!hasChromium)('report.html in headless Chromium', () => {
   it('every plot svg in the rendered DOM has drawn marks', () => {
     const dom = chromium(url, '--dump-dom');
     expect(dom).toContain('forgetmenot lab report');
+    expect(dom).toContain('<section id="geometry"><h2>Where the update lives and what it cost</h2>');
+    expect(dom).toMatch(/<figure id="plot-update-curve"[^>]*><svg/);
     const svgs = [...dom.matchAll(/<figure id="plot-([^"]+)"[^>]*>(<svg[\s\S]*?<\/svg>)/g)];
     expect(svgs.map((m) => m[1]).sort()).toEqual(PLOTS.map((p) => p.name).sort());
     for (const [, name, svg] of svgs) {
@@ -52,8 +54,8 @@ describe.skipIf(!hasChromium)('report.html in headless Chromium', () => {
     chromium(url, `--screenshot=${shot}`);
     expect(existsSync(shot)).toBe(true);
     const img = decodePng(readFileSync(shot));
-    expect([img.width, img.height]).toEqual([1280, 4000]);
+    expect([img.width, img.height]).toEqual([1280, 8000]);
     // the plots start below the verdict and arm tables: the lines, points and bars are colored
-    expect(colorfulPixels(img, [700, 4000])).toBeGreaterThan(20_000);
+    expect(colorfulPixels(img, [700, 8000])).toBeGreaterThan(20_000);
   });
 });

@@ -72,6 +72,23 @@ export function fixtureSummary(): LabSummary {
     few_shot: { k: 4, task_acc: 0.45, task_se: 0.05, gen_em: 0.12, n: 96 },
     params: { rank: 8, rows, total_params: 812_000, lora_params: rows.reduce((t, r) => t + r.lora, 0) },
     target: { met: true, arm: 'lora-replay', note: 'lora-replay passes with task 0.380 → 0.912; what made it pass: replay of the clean tier (replay.txt)' },
+    geometry: { arms: [geometryArm('full-none', 'full', 24, 1.8), geometryArm('lora-replay', 'lora', 6, 0.02)], paragraph: 'Reverting embeddings/head alone takes full-none\'s drift from +180% to +20%; LoRA never touches embeddings/head. On this run the theory\'s claim held in part.' },
+  };
+}
+
+function geometryArm(arm: string, method: 'lora' | 'full', r90: number, drift: number): NonNullable<LabSummary['geometry']>['arms'][number] {
+  const score = (f: number) => ({ task_acc: 0.38 + 0.5 * f, task_se: 0.03, control_ppl: 12.5 * (1 + drift * f), drift: drift * f, drift_ci: [drift * f - 0.01, drift * f + 0.01] as [number, number] });
+  const groups = ['embeddings/head', 'attention qkv', 'attention out', 'mlp up', 'mlp down', 'norms'];
+  return {
+    arm, method, split: 'test', delta_theta: method === 'full' ? 13 : 5,
+    groups: groups.map((group, i) => ({ group, params: 1000 * (i + 1), delta_fro: method === 'lora' && i !== 1 && i !== 2 ? 0 : 1 + i, rel_delta: 0.1, share_of_delta_sq: 1 / 6 })),
+    blocks: [0, 1].map((b) => ({ group: `block ${b}`, params: 5000, delta_fro: 2, rel_delta: 0.1, share_of_delta_sq: 0.4 })),
+    matrices: [0, 1, 2, 3].map((i) => ({ name: `transformer.h.${i % 2}.attn.c_attn.weight`, group: groups[1 + (i % 2)], shape: [128, 384], delta_fro: 1.5, erank: method === 'full' ? 60 + i : 5 + i, r90: r90 + i, stable_rank: 4, intruders: method === 'lora' ? 2 : 0, intruders_null: 0 })),
+    median_erank: method === 'full' ? 61.5 : 6.5, median_r90: r90, median_width: 128, intruders: method === 'lora' ? 8 : 0, intruders_null: 0,
+    ablate: [{ group: 'tuned', mode: 'none', ...score(1) }, { group: 'base', mode: 'all', ...score(0) }, ...groups.flatMap((g, i) => [{ group: g, mode: 'revert' as const, ...score(1 - 0.1 * i) }, { group: g, mode: 'only' as const, ...score(0.1 * i) }])],
+    interpolate: [0, 0.25, 0.5, 0.75, 1].map((alpha) => ({ alpha, ...score(alpha) })),
+    truncate: [1, 4, 16].flatMap((rank) => (['truncate', 'shrink'] as const).map((mode) => ({ rank, mode, delta_fro: rank, ...score(rank / 16) }))),
+    seconds: 12,
   };
 }
 

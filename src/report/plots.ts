@@ -12,6 +12,8 @@ export const PLOTS = [
   { name: 'loss', title: 'Fine-tuning loss', caption: 'Training loss per logged step (first seed): mean cross-entropy over the completion tokens of the SFT rows and, in replay arms, over every token of the replayed windows too, so replay arms sit on another scale.' },
   { name: 'pretrain-loss', title: 'Pretraining loss', caption: 'Loss of the base model during pretraining, training batches and held-out text.' },
   { name: 'per-verb', wide: true, title: 'Task accuracy per verb', caption: 'Task-probe accuracy per irregular verb: base model (grey) and each arm.' },
+  { name: 'update-curve', title: 'One update, scaled', caption: 'θ₀ + α·Δθ for the analyzed arms (first seeds, test split): each line runs from the base (α 0) to the tuned model (α 1); faint points are every arm\'s result (means over seeds), as in the learning–forgetting plot.' },
+  { name: 'update-rank', title: 'Effective rank of the update', caption: 'Effective rank of ΔW per updated matrix (exp of the entropy of σᵢ/Σσ), per analyzed arm: how many directions each update uses.' },
 ] as const;
 
 export type PlotName = (typeof PLOTS)[number]['name'];
@@ -159,11 +161,43 @@ function perVerb(s: LabSummary): TopLevelSpec {
   });
 }
 
+function updateCurve(s: LabSummary): TopLevelSpec {
+  const g = s.geometry?.arms ?? [];
+  const pts = g.flatMap((a) => a.interpolate.map((r) => ({ arm: a.arm, alpha: r.alpha, drift: r.drift, task_acc: r.task_acc })));
+  const arms = s.arms.map((a) => ({ arm: a.name, drift: a.drift, task_acc: a.task_acc }));
+  const { scale, axis } = driftScale(s, [...pts.map((p) => p.drift), ...arms.map((a) => a.drift)]);
+  const x = { field: 'drift', type: 'quantitative' as const, title: `control drift${scale.type === 'symlog' ? ' (symlog scale)' : ''}`, axis, scale };
+  const y = { field: 'task_acc', type: 'quantitative' as const, title: 'task accuracy', scale: { domain: [0, 1] } };
+  return spec('One update, scaled: θ₀ + α·Δθ', noData(pts.length), {
+    layer: [
+      { data: { values: [{ drift: s.drift_bound }] }, mark: { type: 'rule', color: BOUND_COLOR, strokeDash: [6, 4] }, encoding: { x } },
+      { data: { values: arms }, mark: { type: 'point', filled: true, opacity: 0.25, size: 60, color: BASE_COLOR }, encoding: { x, y } },
+      { data: { values: pts }, mark: { type: 'line', point: true, strokeWidth: 2 }, encoding: { x, y, order: { field: 'alpha' }, color: { field: 'arm', type: 'nominal', title: 'update' } } },
+      { data: { values: pts }, mark: { type: 'text', dy: -9, fontSize: 10 }, encoding: { x, y, text: { field: 'alpha' } } },
+    ],
+  });
+}
+
+function updateRank(s: LabSummary): TopLevelSpec {
+  const rows = (s.geometry?.arms ?? []).flatMap((a) => a.matrices.map((m, i) => ({ arm: a.arm, matrix: i, group: m.group, erank: m.erank })));
+  return spec('Effective rank of the update, per matrix', noData(rows.length), {
+    data: { values: rows },
+    mark: { type: 'point', filled: true, size: 60, opacity: 0.8 },
+    encoding: {
+      x: { field: 'group', type: 'nominal', title: 'matrix group', axis: { labelAngle: 0 } },
+      xOffset: { field: 'arm', type: 'nominal' },
+      y: { field: 'erank', type: 'quantitative', title: 'effective rank', scale: { type: 'symlog' } },
+      color: { field: 'arm', type: 'nominal', title: 'update' },
+    },
+  });
+}
+
 /** The vega-lite spec of every plot, in PLOTS order. Pure: data in, specs out. */
 export function plotSpecs(s: LabSummary, series: Series): { name: PlotName; spec: TopLevelSpec }[] {
   const specs: Record<PlotName, TopLevelSpec> = {
     frontier: frontier(s), drift: drift(s, series), 'task-acc': taskAcc(s, series),
     loss: loss(s, series), 'pretrain-loss': pretrainLoss(series), 'per-verb': perVerb(s),
+    'update-curve': updateCurve(s), 'update-rank': updateRank(s),
   };
   return PLOTS.map((p) => ({ name: p.name, spec: specs[p.name] }));
 }

@@ -193,7 +193,38 @@ function run(s: LabSummary): Section {
   };
 }
 
+function geometry(s: LabSummary): Section {
+  const g = s.geometry;
+  if (!g) return { id: 'geometry', title: 'Where the update lives and what it cost', blocks: [{ kind: 'p', text: 'Not analyzed in this run (--no-geometry).', tone: 'muted' }] };
+  const overview: Cell[][] = g.arms.map((a) => [a.arm, a.method, num(a.delta_theta), `${plain(a.median_r90)} of ${plain(a.median_width)}`, num(a.median_erank),
+    `${int(a.intruders)} (null ${num(a.intruders_null)})`, seconds(a.seconds)]);
+  const groupHead = ['group', ...g.arms.flatMap((a) => [`${a.arm} share of ‖Δθ‖²`, `${a.arm} ‖Δ‖/‖W₀‖`])];
+  const groupNames = [...new Set(g.arms.flatMap((a) => [...a.groups, ...a.blocks].map((x) => x.group)))];
+  const groupRows: Cell[][] = groupNames.map((name) => [name, ...g.arms.flatMap((a) => {
+    const r = [...a.groups, ...a.blocks].find((x) => x.group === name);
+    return r ? [share(r.share_of_delta_sq, 1), num(r.rel_delta)] : ['—', '—'];
+  })]);
+  const ablHead = ['arm', 'variant', 'task (± se)', 'drift [CI]'];
+  const score = (r: { task_acc: number; task_se: number; drift: number; drift_ci: [number, number] }): Cell[] => [`${acc(r.task_acc)} ± ${acc(r.task_se)}`, `${pct(r.drift)} [${pct(r.drift_ci[0])}, ${pct(r.drift_ci[1])}]`];
+  const ablRows: Cell[][] = g.arms.flatMap((a) => a.ablate.map((r) => [a.arm, r.mode === 'none' ? 'tuned (nothing reverted)' : r.mode === 'all' ? 'base (all reverted)' : `${r.mode === 'revert' ? 'revert' : 'only'} ${r.group}`, ...score(r)]));
+  const truncRows: Cell[][] = g.arms.flatMap((a) => a.truncate.map((r) => [a.arm, `rank ${r.rank} ${r.mode}`, num(r.delta_fro), ...score(r)]));
+  return {
+    id: 'geometry', title: 'Where the update lives and what it cost',
+    blocks: [
+      { kind: 'p', text: g.paragraph },
+      { kind: 'table', head: ['arm', 'method', '‖Δθ‖', 'median r90 of width', 'median effective rank', 'intruders', 'time'], rows: overview, numeric: [false, false, true, true, true, true, true] },
+      plot('update-curve'), plot('update-rank'),
+      { kind: 'p', text: `Attribution (${g.arms[0]?.split ?? 'test'} split): each group reverted to the base alone ("revert"), or alone fine-tuned ("only"); the drift interval is a paired bootstrap against the base on the same control items.` },
+      { kind: 'table', head: ablHead, rows: ablRows, numeric: [false, false, true, true] },
+      { kind: 'p', text: 'Each update\'s size by group: its share of ‖Δθ‖² and its size relative to the base weights.' },
+      { kind: 'table', head: groupHead, rows: groupRows, numeric: groupHead.map((_, i) => i > 0) },
+      { kind: 'p', text: 'Rank against size: every matrix\'s ΔW cut to rank r ("truncate"), beside the same matrices shrunk uniformly to the same norm ("shrink"); other parameters keep their full update.' },
+      { kind: 'table', head: ['arm', 'variant', '‖Δθ‖', 'task (± se)', 'drift [CI]'], rows: truncRows, numeric: [false, false, true, true, true] },
+    ],
+  };
+}
+
 /** Every section of the report, in reading order: verdict first. */
 export function buildSections(s: LabSummary): Section[] {
-  return [verdict(s), arms(s), contrasts(s), curves(), samples(s), perTag(s), calibration(s), base(s), fewShot(s), params(s), run(s)];
+  return [verdict(s), arms(s), contrasts(s), curves(), geometry(s), samples(s), perTag(s), calibration(s), base(s), fewShot(s), params(s), run(s)];
 }

@@ -1,3 +1,4 @@
+import type { AblateRow, GroupRow, Score, TruncateRow } from '../analyze/analyze.ts';
 import type { ProbeResult } from '../eval/evaluate.ts';
 import type { Outcome } from '../eval/verdict.ts';
 
@@ -130,6 +131,27 @@ export interface ParamRow {
   share: number;
 }
 
+/** `fmn analyze` on one arm's first-seed update (the lab's geometry section). */
+export interface GeometryArm {
+  arm: string;
+  method: 'lora' | 'full';
+  split: 'dev' | 'test';
+  delta_theta: number;
+  groups: GroupRow[];
+  blocks: GroupRow[];
+  matrices: { name: string; group: string; shape: number[]; delta_fro: number; erank: number; r90: number; stable_rank: number; intruders: number; intruders_null: number }[];
+  /** Medians over the updated matrices, and the matrices' median smaller dimension. */
+  median_erank: number;
+  median_r90: number;
+  median_width: number;
+  intruders: number;
+  intruders_null: number;
+  ablate: AblateRow[];
+  interpolate: (Score & { alpha: number })[];
+  truncate: TruncateRow[];
+  seconds: number;
+}
+
 export interface CalibrationRow { method: 'lora' | 'full'; lr: number; recipe: Mitigation; dev_task_acc: number; dev_drift: number; chosen: boolean }
 
 export interface LabSummary {
@@ -155,6 +177,8 @@ export interface LabSummary {
   /** k examples in context, no training: is fine-tuning needed at all? (test split) */
   few_shot: { k: number; task_acc: number; task_se: number; gen_em: number; n: number };
   params: { rank: number; rows: ParamRow[]; total_params: number; lora_params: number };
+  /** Where the update lives and what it cost: the aggressive full arm and the best LoRA arm analyzed, and what that says of the theory. */
+  geometry?: { arms: GeometryArm[]; paragraph: string };
   /** Does a LoRA arm pass with task ≥ 0.9 (base ≤ 0.5)? The note names the arm and what made it pass. */
   target: { met: boolean; arm: string | null; note: string };
 }
