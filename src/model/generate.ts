@@ -33,12 +33,32 @@ export function decodeBatch(model: GPT, prompts: readonly number[][], o: Generat
   const out: Decoded[] = prompts.map(() => ({ ids: [], stopped: false }));
   const byLen = new Map<number, number[]>();
   prompts.forEach((p, i) => { const l = Math.min(p.length, nCtx); byLen.set(l, [...(byLen.get(l) ?? []), i]); });
+  const pick = (row: ArrayLike<number>, b: number, live: boolean[]) => (!live[b] ? 0 : temperature === 0 ? argmax(row) : sample(row, temperature, topK, o.rng!));
   noGrad(() => {
     for (const group of byLen.values()) {
       for (let s = 0; s < group.length; s += batchSize) {
         const idx = group.slice(s, s + batchSize);
         const seqs = idx.map((i) => prompts[i].slice(-nCtx));
         const live = idx.map(() => true);
+        const L = seqs[0].length, B = seqs.length;
+        if (L > 0 && L + o.maxNewTokens <= nCtx) {
+          // within the context: incremental decoding with a key/value cache, one position per step
+          const cache = model.newCache(B, L + o.maxNewTokens);
+          let logits: Float32Array<ArrayBufferLike> = new Float32Array(0);
+          logits = model.step(Int32Array.from(seqs.flat()), cache, L);                                  // the prompts at once → (B, V)
+          for (let step = 0; step < o.maxNewTokens && live.includes(true); step++) {
+            const next = new Int32Array(B);
+            for (let b = 0; b < B; b++) {
+              const id = pick(logits.subarray(b * V, (b + 1) * V), b, live);
+              next[b] = id;
+              if (!live[b]) continue;
+              if (stop.has(id)) { live[b] = false; out[idx[b]].stopped = true; } else out[idx[b]].ids.push(id);
+            }
+            if (step + 1 < o.maxNewTokens && live.includes(true)) logits = model.step(next, cache);
+          }
+          continue;
+        }
+        // past the context: recompute the most recent n_ctx tokens each step
         for (let step = 0; step < o.maxNewTokens && live.includes(true); step++) {
           const T = Math.min(seqs[0].length, nCtx);
           const B = seqs.length;
@@ -46,8 +66,7 @@ export function decodeBatch(model: GPT, prompts: readonly number[][], o: Generat
           seqs.forEach((q, b) => ids.set(q.slice(-T), b * T));
           const logits = model.forward(ids, B, T);                   // (B, T, V)
           seqs.forEach((q, b) => {
-            const last = logits.data.subarray((b * T + T - 1) * V, (b * T + T) * V);   // (V)
-            const id = !live[b] ? 0 : temperature === 0 ? argmax(last) : sample(last, temperature, topK, o.rng!);
+            const id = pick(logits.data.subarray((b * T + T - 1) * V, (b * T + T) * V) as Float32Array, b, live);
             q.push(id);
             if (!live[b]) return;
             if (stop.has(id)) { live[b] = false; out[idx[b]].stopped = true; } else out[idx[b]].ids.push(id);

@@ -7,7 +7,8 @@ import { causalSelfAttention, causalSelfAttentionPacked } from '../tensor/ops/at
 import { add, mul } from '../tensor/ops/elementwise.ts';
 import { matmul } from '../tensor/ops/matmul.ts';
 import { rope } from '../tensor/ops/rope.ts';
-import { assertShape, type Tensor } from '../tensor/tensor.ts';
+import { assertShape, Tensor } from '../tensor/tensor.ts';
+import type { Buf } from '../backend/backend.ts';
 import type { UniformSource } from '../tensor/ops/dropout.ts';
 import { validateConfig, type GPTConfig } from './config.ts';
 
@@ -18,6 +19,44 @@ class ModuleList<M extends Module> extends Module {
     super();
     this.items = items.map((m, i) => this.child(String(i), m));
   }
+}
+
+/* ---------- the key/value cache of incremental decoding ---------- */
+
+/** One layer's keys and values so far: (B, nkv, maxT, hs) each. */
+export interface LayerCache { k: Float32Array; v: Float32Array; maxT: number }
+/** Every layer's cache and how many positions it holds. */
+export interface KVCache { layers: LayerCache[]; B: number; len: number }
+
+/**
+ * Writes the T new positions t0 … t0+T−1 of every row into the cache, then attends each new
+ * query over positions 0 … its own (causal). Rows of q at (b·T + i)·qStride + qOff (+ h·hs), of
+ * k / v at (b·T + i)·kvStride + kOff / vOff (v from `vSrc` when given). Returns y (B, T, nh·hs).
+ */
+function attendCached(q: Buf, qStride: number, qOff: number, kSrc: Buf, kvStride: number, kOff: number, vOff: number,
+  cache: LayerCache, t0: number, B: number, T: number, nh: number, nkv: number, hs: number, vSrc: Buf = kSrc): Float32Array {
+  const { k: K, v: V, maxT } = cache;
+  for (let b = 0; b < B; b++) for (let i = 0; i < T; i++) for (let h = 0; h < nkv; h++) {
+    const dst = ((b * nkv + h) * maxT + t0 + i) * hs, src = (b * T + i) * kvStride + h * hs;
+    for (let d = 0; d < hs; d++) { K[dst + d] = kSrc[src + kOff + d]; V[dst + d] = vSrc[src + vOff + d]; }
+  }
+  const y = new Float32Array(B * T * nh * hs), w = new Float64Array(t0 + T), scale = 1 / Math.sqrt(hs), group = nh / nkv;
+  for (let b = 0; b < B; b++) for (let i = 0; i < T; i++) for (let h = 0; h < nh; h++) {
+    const last = t0 + i;                                                 // attends 0 … last
+    const qo = (b * T + i) * qStride + qOff + h * hs, base = (b * nkv + Math.floor(h / group)) * maxT * hs;
+    let mx = -Infinity;
+    for (let s = 0; s <= last; s++) {
+      let dot = 0;
+      for (let d = 0; d < hs; d++) dot += q[qo + d] * K[base + s * hs + d];
+      w[s] = dot * scale;
+      if (w[s] > mx) mx = w[s];
+    }
+    let z = 0;
+    for (let s = 0; s <= last; s++) { w[s] = Math.exp(w[s] - mx); z += w[s]; }
+    const yo = ((b * T + i) * nh + h) * hs;
+    for (let s = 0; s <= last; s++) { const p = w[s] / z; for (let d = 0; d < hs; d++) y[yo + d] += p * V[base + s * hs + d]; }
+  }
+  return y;
 }
 
 /* ---------- GPT-2 ---------- */
@@ -33,6 +72,13 @@ class Gpt2Attention extends Module {
     const qkv = this.cAttn.layer.forward(x);                      // (B, T, 3C)
     const y = causalSelfAttentionPacked(qkv, nh);                 // (B, T, C)
     return this.cProj.layer.forward(y);                           // (B, T, C)
+  }
+  /** New positions t0 … of each row, attending over the cache (which they extend). */
+  step(x: Tensor, nh: number, cache: LayerCache, t0: number): Tensor {
+    const [B, T, C] = x.shape;
+    const qkv = this.cAttn.layer.forward(x).data;                 // (B, T, 3C)
+    const y = attendCached(qkv, 3 * C, 0, qkv, 3 * C, C, 2 * C, cache, t0, B, T, nh, nh, C / nh);   // (B, T, C)
+    return this.cProj.layer.forward(new Tensor(x.backend, y, [B, T, C]));   // (B, T, C)
   }
 }
 
@@ -61,6 +107,10 @@ class Gpt2Block extends Module {
   forward(x: Tensor): Tensor {
     x = add(x, this.attn.forward(this.ln1.forward(x), this.c.nHead));  // (B, T, C)
     return add(x, this.mlp.forward(this.ln2.forward(x)));              // (B, T, C)
+  }
+  step(x: Tensor, cache: LayerCache, t0: number): Tensor {
+    x = add(x, this.attn.step(this.ln1.forward(x), this.c.nHead, cache, t0));  // (B, T, C)
+    return add(x, this.mlp.forward(this.ln2.forward(x)));                      // (B, T, C)
   }
 }
 
@@ -94,6 +144,15 @@ class LlamaAttention extends Module {
     const v = this.vProj.layer.forward(x);                        // (B, T, nkv·hs)
     return this.oProj.layer.forward(causalSelfAttention(q, k, v, nh, nkv));  // (B, T, C)
   }
+  step(x: Tensor, cache: LayerCache, t0: number): Tensor {
+    const { nHead: nh, nKvHead: nkv, ropeTheta } = this.c;
+    const [B, T] = x.shape, hs = this.c.nEmbd / nh;
+    const q = rope(this.qProj.layer.forward(x), nh, ropeTheta, t0).data;    // (B, T, nh·hs)
+    const k = rope(this.kProj.layer.forward(x), nkv, ropeTheta, t0).data;   // (B, T, nkv·hs)
+    const v = this.vProj.layer.forward(x).data;                             // (B, T, nkv·hs)
+    const y = attendCached(q, nh * hs, 0, k, nkv * hs, 0, 0, cache, t0, B, T, nh, nkv, hs, v);   // (B, T, nh·hs)
+    return this.oProj.layer.forward(new Tensor(x.backend, y, [B, T, nh * hs]));   // (B, T, C)
+  }
 }
 
 class LlamaMlp extends Module {
@@ -122,6 +181,10 @@ class LlamaBlock extends Module {
   forward(x: Tensor): Tensor {
     x = add(x, this.selfAttn.forward(this.inputLayernorm.forward(x)));      // (B, T, C)
     return add(x, this.mlp.forward(this.postAttentionLayernorm.forward(x))); // (B, T, C)
+  }
+  step(x: Tensor, cache: LayerCache, t0: number): Tensor {
+    x = add(x, this.selfAttn.step(this.inputLayernorm.forward(x), cache, t0));  // (B, T, C)
+    return add(x, this.mlp.forward(this.postAttentionLayernorm.forward(x)));    // (B, T, C)
   }
 }
 
@@ -192,6 +255,48 @@ export class GPT extends Module {
     for (const block of l.layers.items) x = block.forward(x);            // (B, T, C)
     x = l.norm.forward(x);                                               // (B, T, C)
     return this.#head ? this.#head.forward(x) : matmul(x, l.embedTokens.weight, { transB: true });  // (B, T, V)
+  }
+
+  /** An empty key/value cache for B rows of up to maxT positions (≤ n_ctx). */
+  newCache(B: number, maxT = this.config.nCtx): KVCache {
+    const c = this.config, kv = c.nKvHead * (c.nEmbd / c.nHead);
+    const T = Math.min(maxT, c.nCtx);
+    return { B, len: 0, layers: Array.from({ length: c.nLayer }, () => ({ k: new Float32Array(B * kv * T), v: new Float32Array(B * kv * T), maxT: T })) };
+  }
+
+  /**
+   * Incremental decoding: the next T tokens of each of the B rows (ids (B·T), all rows at
+   * position cache.len) → the logits (B, V) after the last of them; the cache grows by T. A
+   * prompt goes in one call, then one token per call. Call under noGrad. The same numbers as
+   * `forward` over the whole sequence, up to float rounding.
+   */
+  step(ids: Int32Array, cache: KVCache, T = 1): Float32Array {
+    const B = cache.B, t0 = cache.len, V = this.config.vocabSize;
+    assertShape(ids.length === B * T && t0 + T <= cache.layers[0].maxT, () => `step: ${ids.length} ids for B=${B}, T=${T} at position ${t0} of ${cache.layers[0].maxT}`);
+    let x: Tensor;
+    let weight: Tensor;
+    if (this.#gpt2) {
+      const g = this.#gpt2;
+      const pos = new Int32Array(B * T);
+      for (let b = 0; b < B; b++) for (let i = 0; i < T; i++) pos[b * T + i] = t0 + i;
+      x = add(g.wte.forward(ids, [B, T]), g.wpe.forward(pos, [B, T]));                     // (B, T, C)
+      g.h.items.forEach((block, l) => { x = block.step(x, cache.layers[l], t0); });
+      x = g.lnF.forward(x);
+      weight = g.wte.weight;
+    } else {
+      const l = this.#llama!;
+      x = l.embedTokens.forward(ids, [B, T]);                                               // (B, T, C)
+      l.layers.items.forEach((block, i) => { x = block.step(x, cache.layers[i], t0); });
+      x = l.norm.forward(x);
+      weight = l.embedTokens.weight;
+    }
+    cache.len += T;
+    // the head on each row's last position only
+    const C = this.config.nEmbd, lastRows = new Float32Array(B * C);
+    for (let b = 0; b < B; b++) lastRows.set(x.data.subarray((b * T + T - 1) * C, (b * T + T) * C), b * C);
+    const h = new Tensor(this.backend, lastRows, [B, 1, C]);
+    const logits = this.#head ? this.#head.forward(h) : matmul(h, weight, { transB: true });   // (B, 1, V)
+    return logits.data.subarray(0, B * V) as Float32Array;
   }
 
   /** Parameter count (tied weights counted once). */
