@@ -50,7 +50,7 @@ export async function runLab(c: LabConfig, ctx: RunContext): Promise<LabSummary>
 async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSummary> {
   const out = c.out;
   const corpusDir = join(out, 'corpus'), baseDir = join(out, 'base');
-  if (c.fast) ctx.log('lab: --fast is a smoke test of the pipeline: its models are too small and its runs too short for any number in it to mean anything');
+  if (c.fast) ctx.log('fmn lab --fast: a smoke test of the pipeline — its models are too small and its runs too short for any number it prints to mean anything');
 
   // 1. corpus
   ctx.log(`lab: 1/7 corpus → ${corpusDir}`);

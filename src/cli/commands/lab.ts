@@ -28,7 +28,6 @@ export const command: Command = {
     const r = parseCommand(LAB_SCHEMA, argv);
     if (r === null) return 0;
     const cfg = toTyped<LabConfig>(LAB_SCHEMA, r.values);
-    if (cfg.fast) log(SMOKE);
     const ctx = contextOf(r.values);
     let s: LabSummary;
     try { s = await withSignals(ctx.stop, 'the lab', () => runLab(cfg, ctx)); } catch (e) {
