@@ -139,7 +139,7 @@ function householderQr(b: Float64Array, M: number, N: number): Float64Array {
     }
     if (end < N) {
       blk.load(b, M, a, end - a, 0);
-      for (let j = end; j < N; j++) blk.applyTransposed(b, j * M + a);
+      blk.applyToColumns(b, M, a, end, N, true);
     }
   }
   return rdiag;
@@ -156,7 +156,7 @@ function applyReflectors(store: Float64Array, rows: number, count: number, shift
   const blk = new ReflectorBlock(rows);
   for (let a = Math.floor((count - 1) / BLOCK) * BLOCK; a >= 0; a -= BLOCK) {
     blk.load(store, rows, a, Math.min(BLOCK, count - a), shift);
-    for (let j = fromIdentity ? a + shift : 0; j < cols; j++) blk.apply(x, j * rows + a + shift);
+    blk.applyToColumns(x, rows, a + shift, fromIdentity ? a + shift : 0, cols, false);
   }
 }
 
@@ -203,17 +203,45 @@ class ReflectorBlock {
     }
   }
 
-  /** x[o … o + len − 1] ← (I − W T Wᵀ) x = H_a ⋯ H_{a+3} x. */
-  apply(x: Float64Array, o: number): void {
-    this.run(x, o, false);
+  /**
+   * Columns c0 … c1 − 1 of the column-major x (ld rows), rows r … r + len − 1: x ← (I − W T Wᵀ) x
+   * = H_a ⋯ H_{a+3} x, or with `transposed` x ← (I − W Tᵀ Wᵀ) x = H_{a+3} ⋯ H_a x.
+   */
+  applyToColumns(x: Float64Array, ld: number, r: number, c0: number, c1: number, transposed: boolean): void {
+    let c = c0;
+    for (; c + 1 < c1; c += 2) this.applyToPair(x, c * ld + r, (c + 1) * ld + r, transposed);
+    if (c < c1) this.applyToOne(x, c * ld + r, transposed);
   }
 
-  /** x[o … o + len − 1] ← (I − W Tᵀ Wᵀ) x = H_{a+3} ⋯ H_a x. */
-  applyTransposed(x: Float64Array, o: number): void {
-    this.run(x, o, true);
+  /** Two columns per pass over W: half the loads of W per column. */
+  private applyToPair(x: Float64Array, oa: number, ob: number, transposed: boolean): void {
+    const w = this.w;
+    const t = this.t;
+    const len = this.len;
+    const o1 = len, o2 = 2 * len, o3 = 3 * len;
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    for (let i = 0; i < len; i++) {
+      const xa = x[oa + i], xb = x[ob + i];
+      const w0 = w[i], w1 = w[o1 + i], w2 = w[o2 + i], w3 = w[o3 + i];
+      a0 += w0 * xa; a1 += w1 * xa; a2 += w2 * xa; a3 += w3 * xa;
+      b0 += w0 * xb; b1 += w1 * xb; b2 += w2 * xb; b3 += w3 * xb;
+    }
+    let p0: number, p1: number, p2: number, p3: number, q0: number, q1: number, q2: number, q3: number;
+    if (transposed) {
+      p0 = t[0] * a0; p1 = t[1] * a0 + t[5] * a1; p2 = t[2] * a0 + t[6] * a1 + t[10] * a2; p3 = t[3] * a0 + t[7] * a1 + t[11] * a2 + t[15] * a3;
+      q0 = t[0] * b0; q1 = t[1] * b0 + t[5] * b1; q2 = t[2] * b0 + t[6] * b1 + t[10] * b2; q3 = t[3] * b0 + t[7] * b1 + t[11] * b2 + t[15] * b3;
+    } else {
+      p0 = t[0] * a0 + t[1] * a1 + t[2] * a2 + t[3] * a3; p1 = t[5] * a1 + t[6] * a2 + t[7] * a3; p2 = t[10] * a2 + t[11] * a3; p3 = t[15] * a3;
+      q0 = t[0] * b0 + t[1] * b1 + t[2] * b2 + t[3] * b3; q1 = t[5] * b1 + t[6] * b2 + t[7] * b3; q2 = t[10] * b2 + t[11] * b3; q3 = t[15] * b3;
+    }
+    for (let i = 0; i < len; i++) {
+      const w0 = w[i], w1 = w[o1 + i], w2 = w[o2 + i], w3 = w[o3 + i];
+      x[oa + i] -= p0 * w0 + p1 * w1 + p2 * w2 + p3 * w3;
+      x[ob + i] -= q0 * w0 + q1 * w1 + q2 * w2 + q3 * w3;
+    }
   }
 
-  private run(x: Float64Array, o: number, transposed: boolean): void {
+  private applyToOne(x: Float64Array, o: number, transposed: boolean): void {
     const w = this.w;
     const t = this.t;
     const len = this.len;
