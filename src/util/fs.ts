@@ -18,14 +18,7 @@ export function crashPoint(): void {
 /** Writes `file` all or nothing: to `file.tmp-PID`, fsync, rename over `file`. */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  crashPoint();
-  const fd = openSync(tmp, 'w');
-  try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let at = 0;
-    while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
-    fsyncSync(fd);
-  } finally { closeSync(fd); }
+  writeFileSynced(tmp, data);
   crashPoint();
   renameSync(tmp, file);
 }
