@@ -44,7 +44,7 @@ const ci = (c: [number, number]) => `[${pct(c[0])}, ${pct(c[1])}]`;
  *    most) — and does LoRA touch that group?
  * 3. Does cutting the full update to rank r forget less than shrinking it to the same size?
  */
-export function geometryParagraph(g: NonNullable<LabSummary['geometry']>, bound: number): string {
+export function geometryParagraph(g: NonNullable<LabSummary['geometry']>): string {
   const full = g.arms.find((a) => a.method === 'full'), lora = g.arms.find((a) => a.method === 'lora');
   if (!full || !lora) return 'The geometry analysis needs a full and a LoRA arm.';
   const parts: string[] = [];
@@ -73,6 +73,5 @@ export function geometryParagraph(g: NonNullable<LabSummary['geometry']>, bound:
   parts.push(held === 3 ? 'On this run the theory\'s claim held: the forgetting sat in directions LoRA does not touch, and low rank itself protected them.'
     : held === 0 ? 'On this run the theory\'s claim did not hold: neither the update\'s rank nor the parts LoRA leaves alone explain the forgetting.'
       : `On this run the theory's claim held in part (${[highRank ? 'full fine-tuning\'s update is the higher-rank one' : null, untouched ? 'its forgetting sits mostly where LoRA never reaches' : null, rankHelps ? 'a low-rank cut forgets less than a same-size shrink' : null].filter(Boolean).join('; ')}), not in full (${[!highRank ? 'rank' : null, !untouched ? 'where the forgetting sits' : null, !rankHelps ? 'rank against size' : null].filter(Boolean).join('; ')}).`);
-  void bound;
   return parts.join(' ');
 }

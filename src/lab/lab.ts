@@ -219,7 +219,7 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
     const files = { task: [probeFile(corpusDir, 'test', 'task')], control: [probeFile(corpusDir, 'test', 'control')] };
     const g = picks.map((a) => analyzeArm(baseDir, { arm: a, runDir: armRuns.get(a.name)![0].runDir }, files, ctx, { bound: c.driftBound, alphas: c.alphas, ranks: c.ranks }));
     summary.geometry = { arms: g, paragraph: '' };
-    summary.geometry.paragraph = geometryParagraph(summary.geometry, c.driftBound);
+    summary.geometry.paragraph = geometryParagraph(summary.geometry);
     ctx.log(`lab:   ${g.map((x) => `${x.arm} ${x.seconds.toFixed(0)} s`).join(', ')}`);
   }
   summary.wall_seconds = (performance.now() - t0) / 1000;
