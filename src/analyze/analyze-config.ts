@@ -45,6 +45,7 @@ export const ANALYZE_SCHEMAS: Record<AnalyzeSub, Schema> = Object.fromEntries(AN
       { key: 'intruder_eps', type: 'number', gt: 0, lt: 1, default: 0.5, section: 'spectrum', help: 'intruders: a vector is one when its |cos| with every singular vector of W₀ is below this' },
       { key: 'null_draws', type: 'int', min: 0, max: 100, default: 3, section: 'spectrum', help: 'random ΔW of the same norm averaged for the null intruder count' },
       { key: 'seed', type: 'int', min: 0, default: 0, section: 'spectrum', help: 'seed of the null draws' },
+      { key: 'plots', type: 'string', path: null, metavar: 'DIR', section: 'output', help: 'write one SVG per parameter group there: the cumulative energy of each matrix\'s update over the directions kept' },
     ] satisfies Field[] : SCORED),
     ...(sub === 'interpolate' ? [{ key: 'alphas', type: 'numbers', default: [0, 0.1, 0.25, 0.5, 0.75, 1], section: 'scoring', help: 'the α of θ₀ + α·Δθ' }] satisfies Field[] : []),
     ...(sub === 'truncate' ? [{ key: 'ranks', type: 'numbers', min: 1, default: [1, 2, 4, 8, 16, 32], section: 'scoring', help: 'the ranks each ΔW is cut to' }] satisfies Field[] : []),

@@ -13,6 +13,8 @@ import { toHfJson } from '../tokenizer/hf-json.ts';
 import { trainBpe } from '../tokenizer/train.ts';
 import { Rng } from '../util/rng.ts';
 import { svd } from '../util/linalg.ts';
+import { groupSpectrumSpecs } from '../report/update-plots.ts';
+import { specToSvg } from '../report/render.ts';
 import { ablate, diffUpdate, interpolate, Scorer, truncate } from './analyze.ts';
 import { groupOf } from './groups.ts';
 import { countIntruders, spectrumStats, truncateRank } from './spectrum.ts';
@@ -124,13 +126,23 @@ describe('fmn analyze on a real update', () => {
     expect(t[1].control_ppl).toBeCloseTo(tuned.roles.control!.ppl!, 4);
   });
 
-  it('diff: per matrix and group, ‖Δθ‖ the norm of every update, random updates have no more intruders than the null', () => {
+  it('diff: per matrix and group, ‖Δθ‖ the norm of every update, random updates have no more intruders than the null; a plot per group', async () => {
     const u = loadUpdate(join(dir, 'base'), { tuned: join(dir, 'tuned') }, ctx);
     const d = diffUpdate(u, { intruderK: 5, intruderEps: 0.5, nullDraws: 1, seed: 0 });
     expect(d.matrices.length).toBe(u.params.filter((p) => p.shape.length === 2).length);
     const total = Math.sqrt(u.params.reduce((a, p) => a + p.delta.reduce((x, v) => x + v * v, 0), 0));
     expect(d.delta_theta).toBeCloseTo(total, 6);
     expect(d.groups.reduce((a, g) => a + g.share_of_delta_sq, 0)).toBeCloseTo(1, 9);
-    for (const m of d.matrices) { expect(m.erank).toBeGreaterThan(1); expect(m.r90).toBeLessThanOrEqual(Math.min(...m.shape)); }
+    for (const m of d.matrices) {
+      expect(m.erank).toBeGreaterThan(1); expect(m.r90).toBeLessThanOrEqual(Math.min(...m.shape));
+      expect(m.sigma.length).toBe(Math.min(...m.shape));
+      expect(Math.sqrt(m.sigma.reduce((a, x) => a + x * x, 0))).toBeCloseTo(m.delta_fro, 4);
+    }
+    // --plots: one SVG per group with an updated matrix, each curve ending at 100% of the energy
+    const specs = groupSpectrumSpecs(d);
+    expect(specs.map((p) => p.group).sort()).toEqual([...new Set(d.matrices.map((m) => m.group))].sort());
+    const svg = await specToSvg(specs[0].spec);
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain(`Where the ${specs[0].group} update lives`);
   });
 });

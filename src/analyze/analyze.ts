@@ -36,6 +36,8 @@ export interface AnalyzeConfig {
 export interface MatrixRow {
   name: string; group: Group; block: string | null; shape: number[];
   delta_fro: number; rel_delta: number; erank: number; r90: number; stable_rank: number; intruders: number; intruders_null: number;
+  /** ΔW's singular values, largest first. */
+  sigma: number[];
 }
 export interface GroupRow { group: string; params: number; delta_fro: number; rel_delta: number; share_of_delta_sq: number }
 export interface DiffResult { kind: Update['kind']; matrices: MatrixRow[]; groups: GroupRow[]; blocks: GroupRow[]; delta_theta: number; intruder_k: number; intruder_eps: number }
@@ -51,7 +53,7 @@ export function diffUpdate(u: Update, o: Pick<AnalyzeConfig, 'intruderK' | 'intr
     const s = matrixSpectrum(p.base, p.delta, rows, cols, { k: o.intruderK, eps: o.intruderEps, nullDraws: o.nullDraws, seed: o.seed + matrices.length });
     matrices.push({
       name: p.name, group: p.group, block: p.block, shape: p.shape, delta_fro: d, rel_delta: d / norm(p.base),
-      erank: s.erank, r90: s.r90, stable_rank: s.stableRank, intruders: s.intruders, intruders_null: s.intrudersNull,
+      erank: s.erank, r90: s.r90, stable_rank: s.stableRank, intruders: s.intruders, intruders_null: s.intrudersNull, sigma: s.sigma,
     });
   }
   const total = u.params.reduce((a, p) => a + norm(p.delta) ** 2, 0);

@@ -49,7 +49,7 @@ export function countIntruders(w0Basis: { u: Float64Array; k: number }, w: Float
   return n;
 }
 
-export interface MatrixSpectrum extends SpectrumStats { intruders: number; intrudersNull: number }
+export interface MatrixSpectrum extends SpectrumStats { intruders: number; intrudersNull: number; /** ΔW's singular values, largest first. */ sigma: number[] }
 
 /**
  * The spectrum of one matrix's update ΔW (rows × cols) against its base W₀: erank, r90, stable
@@ -57,7 +57,8 @@ export interface MatrixSpectrum extends SpectrumStats { intruders: number; intru
  */
 export function matrixSpectrum(w0: ArrayLike<number>, dw: ArrayLike<number>, rows: number, cols: number, o: { k: number; eps: number; nullDraws: number; seed: number }): MatrixSpectrum {
   const d = f64(dw);
-  const stats = spectrumStats(svd(d, rows, cols).s);
+  const sigma = Array.from(svd(d, rows, cols).s, Math.abs).sort((a, b) => b - a);
+  const stats = spectrumStats(sigma);
   const base = f64(w0);
   const b = svd(base, rows, cols);
   const sum = (x: Float64Array) => { const out = new Float64Array(base.length); for (let i = 0; i < out.length; i++) out[i] = base[i] + x[i]; return out; };
@@ -75,7 +76,7 @@ export function matrixSpectrum(w0: ArrayLike<number>, dw: ArrayLike<number>, row
     for (let i = 0; i < r.length; i++) r[i] *= c;
     nullSum += countIntruders(b, sum(r), rows, cols, o.k, o.eps);
   }
-  return { ...stats, intruders, intrudersNull: o.nullDraws > 0 ? nullSum / o.nullDraws : NaN };
+  return { ...stats, intruders, intrudersNull: o.nullDraws > 0 ? nullSum / o.nullDraws : NaN, sigma };
 }
 
 /** ΔW cut to its best rank-r approximation (Eckart–Young): U_r S_r V_rᵀ. */

@@ -42,7 +42,8 @@ const ci = (c: [number, number]) => `[${pct(c[0])}, ${pct(c[1])}]`;
  * 1. Is full fine-tuning's update high-rank where LoRA's is low-rank? (median r90 per matrix)
  * 2. Where does the forgetting of the full update sit? (the group whose reversion lowers drift
  *    most) — and does LoRA touch that group?
- * 3. Does cutting the full update to rank r forget less than shrinking it to the same size?
+ * 3. Does cutting the full update to rank r learn more, at equal forgetting, than shrinking it
+ *    uniformly (θ₀ + α·Δθ: the interpolation and the same-size shrinks, read at the cut's drift)?
  */
 export function geometryParagraph(g: NonNullable<LabSummary['geometry']>): string {
   const full = g.arms.find((a) => a.method === 'full'), lora = g.arms.find((a) => a.method === 'lora');
@@ -61,17 +62,40 @@ export function geometryParagraph(g: NonNullable<LabSummary['geometry']>): strin
   const r8 = full.truncate.filter((r) => r.mode === 'truncate').map((r) => r.rank).filter((r) => r <= 8).at(-1);
   let rankHelps = false;
   if (r8 !== undefined) {
-    const cut = full.truncate.find((r) => r.rank === r8 && r.mode === 'truncate')!, shrink = full.truncate.find((r) => r.rank === r8 && r.mode === 'shrink')!;
-    rankHelps = cut.drift_ci[1] < shrink.drift_ci[0] && cut.task_acc >= shrink.task_acc - 0.02;
-    const worse = cut.drift_ci[0] > shrink.drift_ci[1];
-    parts.push(`Cut to rank ${r8}, the full update drifts ${pct(cut.drift)} ${ci(cut.drift_ci)} at task ${cut.task_acc.toFixed(3)}; shrunk uniformly to the same size, ${pct(shrink.drift)} ${ci(shrink.drift_ci)} at task ${shrink.task_acc.toFixed(3)}: `
-      + (rankHelps ? 'the low-rank cut forgot less at the same size — rank itself mattered.' : worse ? 'the low-rank cut forgot more than the same-size shrink — size, not rank, set the forgetting.' : 'no clear difference at the same size — rank alone did not separate learning from forgetting.'));
+    const cut = full.truncate.find((r) => r.rank === r8 && r.mode === 'truncate')!;
+    const at = shrinkAtDrift(full, cut.drift);
+    if (at === null) {
+      parts.push(`Cut to rank ${r8}, the full update drifts ${pct(cut.drift)} ${ci(cut.drift_ci)} at task ${cut.task_acc.toFixed(3)}, outside the range the uniform shrinks reached: no comparison at equal forgetting.`);
+    } else {
+      const d = cut.task_acc - at.task_acc, se = Math.hypot(cut.task_se, at.task_se);
+      rankHelps = d > 2 * se;
+      parts.push(`Cut to rank ${r8}, the full update drifts ${pct(cut.drift)} ${ci(cut.drift_ci)} at task ${cut.task_acc.toFixed(3)} ± ${cut.task_se.toFixed(3)}; the whole update shrunk uniformly to the same drift reaches task ${at.task_acc.toFixed(3)} ± ${at.task_se.toFixed(3)} (interpolated on θ₀ + α·Δθ): `
+        + (rankHelps ? 'at equal forgetting the low-rank cut learned more — rank itself mattered.'
+          : d < -2 * se ? 'at equal forgetting the uniform shrink learned more — the update\'s size, not its rank, traded learning for forgetting.'
+            : 'no clear difference at equal forgetting — rank alone did not separate learning from forgetting.'));
+    }
   }
   const intr = `${lora.arm} has ${lora.intruders} intruder dimensions across its matrices (a random update of the same norms: ${lora.intruders_null.toFixed(1)}), ${full.arm} ${full.intruders} (null ${full.intruders_null.toFixed(1)}).`;
   parts.push(intr);
   const held = [highRank, untouched, rankHelps].filter(Boolean).length;
   parts.push(held === 3 ? 'On this run the theory\'s claim held: the forgetting sat in directions LoRA does not touch, and low rank itself protected them.'
     : held === 0 ? 'On this run the theory\'s claim did not hold: neither the update\'s rank nor the parts LoRA leaves alone explain the forgetting.'
-      : `On this run the theory's claim held in part (${[highRank ? 'full fine-tuning\'s update is the higher-rank one' : null, untouched ? 'its forgetting sits mostly where LoRA never reaches' : null, rankHelps ? 'a low-rank cut forgets less than a same-size shrink' : null].filter(Boolean).join('; ')}), not in full (${[!highRank ? 'rank' : null, !untouched ? 'where the forgetting sits' : null, !rankHelps ? 'rank against size' : null].filter(Boolean).join('; ')}).`);
+      : `On this run the theory's claim held in part (${[highRank ? 'full fine-tuning\'s update is the higher-rank one' : null, untouched ? 'its forgetting sits mostly where LoRA never reaches' : null, rankHelps ? 'a low-rank cut learns more than a uniform shrink at equal forgetting' : null].filter(Boolean).join('; ')}), not in full (${[!highRank ? 'rank' : null, !untouched ? 'where the forgetting sits' : null, !rankHelps ? 'rank against size' : null].filter(Boolean).join('; ')}).`);
   return parts.join(' ');
+}
+
+/**
+ * The uniform shrink's task accuracy at drift `drift`: θ₀ + α·Δθ for every α measured (the
+ * interpolation, and the same-size shrinks of the truncation), linear between the two nearest
+ * points in drift; null outside their range.
+ */
+export function shrinkAtDrift(a: Pick<GeometryArm, 'interpolate' | 'truncate'>, drift: number): { task_acc: number; task_se: number } | null {
+  const pts = [...a.interpolate, ...a.truncate.filter((r) => r.mode === 'shrink')].sort((x, y) => x.drift - y.drift);
+  for (let i = 0; i + 1 < pts.length; i++) {
+    const lo = pts[i]!, hi = pts[i + 1]!;
+    if (drift < lo.drift || drift > hi.drift) continue;
+    const t = hi.drift > lo.drift ? (drift - lo.drift) / (hi.drift - lo.drift) : 0;
+    return { task_acc: lo.task_acc + t * (hi.task_acc - lo.task_acc), task_se: Math.max(lo.task_se, hi.task_se) };
+  }
+  return null;
 }

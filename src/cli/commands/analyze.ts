@@ -4,6 +4,10 @@ import { loadUpdate } from '../../analyze/update.ts';
 import { toTyped } from '../../config/schema.ts';
 import { ConfigError } from '../../errors.ts';
 import { NO_PROBES } from '../../eval/probe-files.ts';
+import { makeOutDir, writeFileAtomic } from '../../util/fs.ts';
+import { specToSvg } from '../../report/render.ts';
+import { groupSpectrumSpecs } from '../../report/update-plots.ts';
+import { join } from 'node:path';
 import type { Command } from '../command.ts';
 import { contextOf, log, parseCommand, printJson } from '../run.ts';
 
@@ -36,6 +40,15 @@ export const command: Command = {
       for (const m of d.matrices) {
         log(`${m.name.padEnd(40)}${m.shape.join('×').padStart(11)}${m.delta_fro.toPrecision(3).padStart(9)}${num(m.rel_delta).padStart(8)}${num(m.erank, 1).padStart(8)}${String(m.r90).padStart(6)}`
           + `${num(m.stable_rank, 1).padStart(8)}${String(m.intruders).padStart(7)}${num(m.intruders_null, 1).padStart(6)}`);
+      }
+      if (r.values.plots !== undefined) {
+        const dir = String(r.values.plots);
+        makeOutDir(dir, '--plots');
+        for (const { group, spec } of groupSpectrumSpecs(d)) {
+          const file = join(dir, `${group.replace(/[^a-z0-9]+/gi, '-')}.svg`);
+          writeFileAtomic(file, await specToSvg(spec));
+          log(`wrote ${file}`);
+        }
       }
       result = d;
     } else {
