@@ -62,7 +62,7 @@ describe('writeReport', () => {
     expect(svg('per-verb').match(/<path[^>]*aria-roledescription="bar"/g)).toHaveLength(8 * 5 - 1);
   });
 
-  it('the first screen: target, derived story, the method × mitigation table with intervals, and the generalization row', () => {
+  it('the first screen: target, the method × mitigation table with intervals, the generalization row, then the derived story', () => {
     const md = readFileSync(files.md, 'utf8');
     const verdict = md.indexOf('## Verdict');
     expect(verdict).toBeGreaterThan(0);
@@ -73,6 +73,9 @@ describe('writeReport', () => {
     expect(md).toContain('| replay replay.txt | 0.912 ± 0.010 | +2.10% [+1.10%, +3.30%] | **PASS** | 0.950 ± 0.010 | +4.50% [+3.50%, +5.70%] | INCONCLUSIVE |');
     expect(md).toContain('| none | 0.600 ± 0.060 | 0.600 ± 0.060 |');
     expect(html.indexOf('id="verdict"')).toBeLessThan(html.indexOf('id="arms"'));
+    // the tables come straight after the target, before the story, so they fit on the first screen
+    expect(md.indexOf('| mitigation | LoRA task')).toBeLessThan(md.indexOf('| mitigation | LoRA generalization'));
+    expect(md.indexOf('| mitigation | LoRA generalization')).toBeLessThan(md.indexOf('- Replay of the clean tier (replay.txt) moved LoRA'));
   });
 
   it('the Markdown has rows per arm, seed, contrast, calibration run, sample, tag and layer', () => {

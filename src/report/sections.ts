@@ -36,11 +36,11 @@ function verdict(s: LabSummary): Section {
     blocks: [
       { kind: 'p', text: `${t.met ? 'Target met' : 'Target not met'}${t.arm ? ` (arm ${t.arm})` : ''}: ${t.note}`, tone: t.met ? 'pass' : 'fail' },
       ...(s.fast ? [{ kind: 'p' as const, text: 'This is fmn lab --fast: a smoke test of the pipeline. Its models are too small and its runs too short for any number here to mean anything.', tone: 'fail' as const }] : []),
-      { kind: 'list', items: s.story.map((text) => ({ text })) },
       { kind: 'p', text: `Method × mitigation, test split, mean ± sd over ${s.seeds.length} fine-tuning seeds; drift with its ${Math.round(100 * s.level)}% paired bootstrap interval over control items and seeds. Learning rates calibrated on the dev split: LoRA ${lr(lrs.lora)}, full ${lr(lrs.full)}. Base task ${acc(s.base.task_acc)} ± ${acc(s.base.task_se)}. PASS: drift's upper bound ≤ ${share(s.drift_bound)} and a significant task gain; INCONCLUSIVE: a significant gain, but the drift interval straddles the bound; FAIL: the interval wholly over the bound, or no significant gain.` },
       { kind: 'table', head, rows, numeric: head.map((_, i) => i === 1 || i === 2 || i === 4 || i === 5) },
       { kind: 'p', text: `Generalization: pair accuracy ± se on the task's verbs in sentence arrangements the corpus never writes for training (fronted adverbials, a subordinate clause first, coordinated subjects, "Did … ?" questions); base ${acc(s.base.generalization)} ± ${acc(s.base.generalization_se)}.` },
       { kind: 'table', head: ['mitigation', 'LoRA generalization', 'full generalization'], rows: genRow, numeric: [false, true, true] },
+      { kind: 'list', items: s.story.map((text) => ({ text })) },
     ],
   };
 }
