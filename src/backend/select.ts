@@ -2,6 +2,7 @@ import { BackendError, ConfigError } from '../errors.ts';
 import type { Backend } from './backend.ts';
 import { createJsBackend } from './js/index.ts';
 import { loadNativeBackend } from './native/index.ts';
+import { profiled } from './profile.ts';
 
 export interface SelectOptions {
   /** `js`, `native`, or `auto` (native if it loads). Default: $FMN_BACKEND or `auto`. */
@@ -26,15 +27,15 @@ export function selectBackend(opts: SelectOptions = {}): Backend {
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
     throw new ConfigError(`must be a positive integer, got "${threads}"`, { field: 'threads' });
   }
-  if (kind === 'js') return createJsBackend();
+  if (kind === 'js') return profiled(createJsBackend());
   try {
     const b = loadNativeBackend();
     if (threads !== undefined) b.setThreads(threads);
-    return b;
+    return profiled(b);
   } catch (e) {
     if (kind === 'native') throw e instanceof BackendError ? e : new BackendError('native backend failed to load', {}, { cause: e });
     (opts.notice ?? ((l) => process.stderr.write(l + '\n')))(
       `forgetmenot: native backend unavailable (${(e as Error).message}); using the js backend`);
-    return createJsBackend();
+    return profiled(createJsBackend());
   }
 }

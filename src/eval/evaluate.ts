@@ -1,4 +1,5 @@
 import type { ProbeItem, ProbeRole, ProbeSplit } from '../data/probes.ts';
+import { inPhase } from '../backend/profile.ts';
 import { argmax, decodeBatch } from '../model/generate.ts';
 import type { GPT } from '../model/gpt.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
@@ -92,7 +93,7 @@ export function evaluateProbes(model: GPT, tok: Tokenizer, items: readonly Probe
       spans.push(it.choices.map((c) => { reqs.push({ ids: [...ctx, ...enc(c)], scoreFrom: ctx.length }); return { first: reqs.length - 1, count: 1 }; }));
     } else spans.push([]);
   }
-  const scores = scoreSequences(model, reqs);
+  const scores = inPhase('eval: scoring', () => scoreSequences(model, reqs));
   const sum = (s: { first: number; count: number }) => {
     let logprob = 0, tokens = 0;
     for (let j = s.first; j < s.first + s.count; j++) { logprob += scores[j].logprob; tokens += scores[j].tokens; }
@@ -104,7 +105,7 @@ export function evaluateProbes(model: GPT, tok: Tokenizer, items: readonly Probe
   // an output longer than the longest expected answer cannot match: stop there (+4 tokens of slack
   // for a non-canonical tokenization), unless a cap is given
   const need = Math.max(0, ...gens.map((g) => tok.encode(g.expected).length)) + 4;
-  const decoded = decodeBatch(model, gens.map((g) => tok.encode(g.prompt, { allowSpecial: true })), { maxNewTokens: o.maxNewTokens ?? need, stopIds: [eot] });
+  const decoded = inPhase('eval: generation', () => decodeBatch(model, gens.map((g) => tok.encode(g.prompt, { allowSpecial: true })), { maxNewTokens: o.maxNewTokens ?? need, stopIds: [eot] }));
   const genText = new Map<ProbeItem, string>();
   gens.forEach((g, i) => genText.set(g, tok.decode(decoded[i].ids)));
 

@@ -85,12 +85,15 @@ export class LabRuns {
     const rc = recipeOf(c, spec.recipe);
     const method: Method = spec.method === 'lora' ? { kind: 'lora', ...LORA_DEFAULTS } : { kind: 'full' };
     const quiet = { ...ctx, log: () => {}, progress: undefined };
+    // the curves over steps are drawn for each arm's first seed only: the other seeds train
+    // without in-training evaluation (it draws no random numbers, so their weights are the same)
+    const monitor = spec.seed === c.finetune.seed;
     const r = await finetune({
       ...FINETUNE_DEFAULTS, base: data.baseDir, data: join(data.corpusDir, 'sft.jsonl'), out: runDir, method,
       lr: spec.lr, steps: c.finetune.steps, batch: c.finetune.batch, warmup: c.finetune.warmup, seed: spec.seed,
       replay: rc.replay, replayText: rc.replayText !== null ? join(data.corpusDir, rc.replayText) : undefined,
       loraL2: spec.method === 'lora' ? rc.lambda : 0, l2sp: spec.method === 'full' ? rc.lambda : 0,
-      probes: { ...NO_PROBES, devProbes: data.devFiles }, evalEvery: c.finetune.evalEvery, driftBound: c.driftBound,
+      probes: { ...NO_PROBES, devProbes: monitor ? data.devFiles : [] }, evalEvery: monitor ? c.finetune.evalEvery : 0, driftBound: c.driftBound,
       saveEvery: 0, finalEval: false,
     }, { ...quiet, stop: ctx.stop });
     if (r.interrupted) throw new LabInterrupted();

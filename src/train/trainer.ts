@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { inPhase, profilePhase } from '../backend/profile.ts';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors.ts';
 import { parseSafetensors, serializeSafetensors } from '../model/safetensors.ts';
@@ -88,6 +89,7 @@ export class Trainer {
       await yieldToEventLoop();
       if (this.stop?.requested) { if (this.outDir !== null) this.saveState(); interrupted = true; break; }
       const lr = lrAt(this.step, { maxLr: o.maxLr, minLr: o.minLr, warmup: o.warmup, total: o.steps });
+      profilePhase('train');
       this.opt.zeroGrad();
       let lossSum = 0, stepTokens = 0;
       const parts: Record<string, number> = {};
@@ -112,12 +114,13 @@ export class Trainer {
       progress.update(this.step, { loss: lastLoss, lr, 'tok/s': Math.round(tps) });
       const evalNow = this.hooks.evaluate && ((o.evalEvery > 0 && this.step % o.evalEvery === 0) || this.step === o.steps);
       if (evalNow) {
-        const r = this.hooks.evaluate!(this.step);
+        const r = inPhase('eval', () => this.hooks.evaluate!(this.step));
         this.metrics.write({ step: this.step, ...r });
         if (r.stop) { this.saveState(); break; }
       }
-      if (this.outDir !== null && ((o.checkpointEvery > 0 && this.step % o.checkpointEvery === 0) || this.step === o.steps)) this.saveState();
+      if (this.outDir !== null && ((o.checkpointEvery > 0 && this.step % o.checkpointEvery === 0) || this.step === o.steps)) inPhase('checkpoint', () => this.saveState());
     }
+    profilePhase('other');
     return { loss: lastLoss, step: this.step, tokensPerSec: tokens / ((performance.now() - t0) / 1000), interrupted };
   }
 
