@@ -4,6 +4,7 @@
  */
 import { readText } from '../util/fs.ts';
 import { DataError } from '../errors.ts';
+import { parseJson } from '../util/json.ts';
 
 export interface JsonlRow {
   /** 1-based line number in the file. */
@@ -18,12 +19,7 @@ export function parseJsonl(text: string, file = '<string>'): JsonlRow[] {
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.replace(/\r$/, '');
     if (raw.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (e) {
-      throw new DataError(`malformed JSON: ${(e as Error).message}`, { file, line: i + 1 }, { cause: e });
-    }
+    const value = parseJson(raw, (msg, e) => { throw new DataError(msg, { file, line: i + 1 }, e && { cause: e.cause }); }, 'malformed JSON');
     rows.push({ line: i + 1, value });
   }
   return rows;

@@ -46,6 +46,12 @@ export type ProbeRecord =
   | { kind: 'generate'; prompt: string; expected: string })
   & { probe: string; role?: ProbeRole; split?: ProbeSplit; tags?: Record<string, string> };
 
+/**
+ * Longest `expected` answer of a generate item, in UTF-8 bytes: a sanity bound on the file. The
+ * cost is bounded elsewhere: evaluation generates at most the model's context in tokens.
+ */
+export const MAX_EXPECTED_BYTES = 65_536;
+
 /** How a file is read: its group name when items have none, and a role / split forced by a flag. */
 export interface ProbeFileOptions { defaultProbe?: string; role?: ProbeRole; split?: ProbeSplit }
 
@@ -87,10 +93,14 @@ export function probeFromRow(file: string, row: JsonlRow, o: ProbeFileOptions & 
       if (label < 0 || label >= choices.length) r.fail('label', `must index choices (0..${choices.length - 1}), got ${label}`);
       return { ...base(), kind, context: r.string('context'), choices, label };
     }
-    case 'generate':
-      return { ...base(), kind, prompt: r.string('prompt'), expected: r.string('expected') };
+    case 'generate': {
+      const expected = r.string('expected');
+      const bytes = new TextEncoder().encode(expected).length;
+      if (bytes > MAX_EXPECTED_BYTES) r.fail('expected', `is ${bytes.toLocaleString('en-US')} bytes of UTF-8; a generation probe's answer is at most ${MAX_EXPECTED_BYTES.toLocaleString('en-US')} (an answer is generated token by token and matched exactly)`);
+      return { ...base(), kind, prompt: r.string('prompt'), expected };
+    }
     default:
-      return r.fail('kind', `unknown probe kind "${kind}" (expected pair, text, choice or generate)`);
+      return r.fail('kind', `unknown probe kind ${JSON.stringify(kind.length > 40 ? `${kind.slice(0, 40)}…` : kind)} (expected pair, text, choice or generate)`);
   }
 }
 

@@ -31,7 +31,7 @@ export function sftExampleFromRow(file: string, row: JsonlRow): SftExample {
       return { role: role as string, content: content as string };
     });
     const last = parsed[parsed.length - 1]!;
-    if (last.role !== 'assistant') r.fail(`messages[${parsed.length - 1}].role`, `the last message must be "assistant", got "${last.role}"`);
+    if (last.role !== 'assistant') r.fail(`messages[${parsed.length - 1}].role`, `the last message must be "assistant", got ${JSON.stringify(last.role.length > 40 ? `${last.role.slice(0, 40)}…` : last.role)}`);
     return { kind: 'prompt-completion', prompt: parsed.slice(0, -1).map((m) => m.content).join('\n'), completion: last.content, line: row.line };
   }
   if (r.has('text')) return { kind: 'text', text: r.string('text'), line: row.line };

@@ -159,6 +159,15 @@ describe('evaluateProbes on constructed cases', () => {
     expect(typeof r.items[0].output).toBe('string');
   });
 
+  it('an expected answer longer than the context costs at most the context: generation stops where the context is full', () => {
+    const long = 'the cat sat on the mat. '.repeat(400);                  // ~10 KB, far past nCtx 64
+    const items = parseProbes(JSON.stringify({ kind: 'generate', prompt: 'the cat<|sep|>', expected: long, probe: 'g' }));
+    const r = evaluateProbes(trainedLikeModel(), tok, items);
+    const prompt = tok.encode('the cat<|sep|>', { allowSpecial: true }).length;
+    expect(tok.encode(r.items[0].output!, { allowSpecial: true }).length).toBeLessThanOrEqual(64 - prompt);
+    expect(r.items[0].gen_ok).toBe(false);
+  });
+
   const blimp = sharedDir('data', 'external', 'blimp-irregular', 'irregular_past_participle_verbs.jsonl');
   it.skipIf(blimp === null)('BLiMP rows from ../shared/data/external are read as pairs and scored (skipped when ../shared is absent)', () => {
     const items = loadProbes(blimp!).slice(0, 20);

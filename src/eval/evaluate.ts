@@ -103,9 +103,12 @@ export function evaluateProbes(model: GPT, tok: Tokenizer, items: readonly Probe
   // 2. generations, batched
   const gens = items.filter((it) => it.kind === 'generate');
   // an output longer than the longest expected answer cannot match: stop there (+4 tokens of slack
-  // for a non-canonical tokenization), unless a cap is given
-  const need = Math.max(0, ...gens.map((g) => tok.encode(g.expected).length)) + 4;
-  const decoded = inPhase('eval: generation', () => decodeBatch(model, gens.map((g) => tok.encode(g.prompt, { allowSpecial: true })), { maxNewTokens: o.maxNewTokens ?? need, stopIds: [eot] }));
+  // for a non-canonical tokenization), unless a cap is given; never past what the context holds
+  // after the shortest prompt (an answer that does not fit cannot be generated whole, so cannot match)
+  const prompts = gens.map((g) => tok.encode(g.prompt, { allowSpecial: true }));
+  const room = Math.max(1, model.config.nCtx - Math.min(model.config.nCtx - 1, ...prompts.map((p) => p.length)));
+  const need = Math.min(room, Math.max(0, ...gens.map((g) => tok.encode(g.expected).length)) + 4);
+  const decoded = inPhase('eval: generation', () => decodeBatch(model, prompts, { maxNewTokens: o.maxNewTokens ?? need, stopIds: [eot] }));
   const genText = new Map<ProbeItem, string>();
   gens.forEach((g, i) => genText.set(g, tok.decode(decoded[i].ids)));
 

@@ -1,12 +1,15 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Rng } from '../util/rng.ts';
 import { CheckpointError } from '../errors.ts';
 import type { GPT } from '../model/gpt.ts';
 import { readSafetensors, serializeSafetensors } from '../model/safetensors.ts';
-import { writeFileAtomic } from '../util/fs.ts';
+import { readText, writeFileAtomic } from '../util/fs.ts';
 import { type LoraConfig } from './config.ts';
 import { adapterParameters, applyLora, type Adapters } from './inject.ts';
+import { parseJson, show } from '../util/json.ts';
+
+
 
 /**
  * Adapters in PEFT's format: adapter_config.json + adapter_model.safetensors with keys
@@ -44,16 +47,13 @@ export function saveAdapter(dir: string, model: GPT, adapters: Adapters, cfg: Lo
 export function readAdapterConfig(dir: string, warn: (msg: string) => void = (m) => process.stderr.write(m + '\n')): LoraConfig & { baseModel: string } {
   const file = join(dir, 'adapter_config.json');
   if (!existsSync(file)) throw new CheckpointError('not an adapter directory (no adapter_config.json)', { file: dir });
-  let j: Record<string, unknown>;
-  try { j = JSON.parse(readFileSync(file, 'utf8')); } catch (e) {
-    throw new CheckpointError(`invalid JSON: ${(e as Error).message}`, { file }, { cause: e });
-  }
+  const j = parseJson(readText(file), (msg, e) => { throw new CheckpointError(msg, { file }, e && { cause: e.cause }); }) as Record<string, unknown>;
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new CheckpointError('must be a JSON object', { file });
   for (const k of Object.keys(j)) if (!KNOWN_KEYS.has(k)) warn(`${file}: warning: unknown key "${k}" ignored`);
-  if (j.peft_type !== undefined && j.peft_type !== 'LORA') throw new CheckpointError(`only LORA adapters are supported, got ${JSON.stringify(j.peft_type)}`, { file, field: 'peft_type' });
+  if (j.peft_type !== undefined && j.peft_type !== 'LORA') throw new CheckpointError(`only LORA adapters are supported, got ${show(j.peft_type)}`, { file, field: 'peft_type' });
   const num = (k: string, def?: number): number => {
     const v = j[k] === undefined ? def : j[k];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new CheckpointError(`must be a number, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'object' ? (v === null ? 'null' : 'an object') : String(v)}`, { file, field: k });
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new CheckpointError(`must be a number, got ${show(v)}`, { file, field: k });
     return v;
   };
   const r = num('r');

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
 import { CheckpointError, ConfigError } from '../errors.ts';
@@ -6,7 +6,9 @@ import { configParams, fromHfConfig, toHfConfig, validateConfig, type GPTConfig 
 import { GPT } from './gpt.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { readSafetensors, serializeSafetensors, type StTensor } from './safetensors.ts';
-import { makeOutDir, writeFileAtomic } from '../util/fs.ts';
+import { makeOutDir, readText, writeFileAtomic } from '../util/fs.ts';
+import { parseJson } from '../util/json.ts';
+
 
 /**
  * A model directory in the Hugging Face layout: config.json, model.safetensors and (when the
@@ -73,10 +75,7 @@ export function saveModel(model: GPT, dir: string, opts: { tokenizerJson?: strin
 export function readModelConfig(dir: string): GPTConfig {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) throw new ConfigError('not a model directory (no config.json)', { file: dir });
-  let j: unknown;
-  try { j = JSON.parse(readFileSync(file, 'utf8')); } catch (e) {
-    throw new CheckpointError(`invalid JSON: ${(e as Error).message}`, { file }, { cause: e });
-  }
+  const j = parseJson(readText(file), (msg, e) => { throw new CheckpointError(msg, { file }, e && { cause: e.cause }); });
   if (typeof j !== 'object' || j === null) throw new CheckpointError('config must be a JSON object', { file });
   return fromHfConfig(j as Record<string, unknown>, file);
 }

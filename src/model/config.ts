@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.ts';
+import { show } from '../util/json.ts';
 
 /** The architecture of a decoder-only transformer, in either of the two supported variants. */
 export interface GPTConfig {
@@ -49,7 +50,7 @@ export function toHfConfig(c: GPTConfig): Record<string, unknown> {
 export function fromHfConfig(j: Record<string, unknown>, file = 'config.json'): GPTConfig {
   const num = (key: string, def?: number): number => {
     const v = j[key] ?? def;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`must be a number, got ${JSON.stringify(v)}`, { file, field: key });
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`must be a number, got ${show(v)}`, { file, field: key });
     return v;
   };
   const optId = (key: string): number | undefined => (typeof j[key] === 'number' ? (j[key] as number) : undefined);
@@ -74,7 +75,7 @@ export function fromHfConfig(j: Record<string, unknown>, file = 'config.json'): 
       bosTokenId: optId('bos_token_id'), eosTokenId: optId('eos_token_id'),
     };
   }
-  throw new ConfigError(`model_type must be "gpt2" or "llama", got ${JSON.stringify(type)}`, { file, field: 'model_type' });
+  throw new ConfigError(`model_type must be "gpt2" or "llama", got ${show(type)}`, { file, field: 'model_type' });
 }
 
 /** The config.json key of each field, per architecture (errors name what the user wrote). */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CheckpointError } from '../errors.ts';
+import { parseJson, show } from '../util/json.ts';
 
 /**
  * safetensors: 8-byte little-endian header length N, N bytes of JSON header
@@ -15,6 +16,9 @@ export interface StFile { tensors: Map<string, StTensor>; metadata: Record<strin
 
 /** Largest header we accept (the format's own reference limit is 100 MB). */
 const MAX_HEADER = 100_000_000;
+/** Most dimensions a tensor may have (PyTorch's own limit is 64). */
+const MAX_DIMS = 64;
+
 
 /** Parses and fully validates a safetensors buffer; every tensor is returned as float32. */
 export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): StFile {
@@ -23,20 +27,20 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): StFile {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = Number(dv.getBigUint64(0, true));
   if (n > MAX_HEADER || 8 + n > buf.length) fail(`header length ${n} does not fit the ${buf.length}-byte file`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + n)));
-  } catch (e) {
-    throw new CheckpointError(`header is not valid JSON: ${(e as Error).message}`, { file }, { cause: e });
+  let text: string;
+  try { text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + n)); } catch (cause) {
+    throw new CheckpointError('header is not valid UTF-8', { file }, { cause });
   }
+  const header = parseJson(text, (msg, e) => { throw new CheckpointError(`header: ${msg}`, { file }, e && { cause: e.cause }); }) as Record<string, unknown>;
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
   const dataStart = 8 + n, dataLen = buf.length - dataStart;
   const tensors = new Map<string, StTensor>();
   let metadata: Record<string, string> = {};
   const spans: Array<[number, number, string]> = [];
   const entries: { name: string; dtype: StDType; shape: number[]; b: number; en: number; count: number }[] = [];
-  for (const [name, v] of Object.entries(header)) {
-    if (name === '__metadata__') {
+  for (const [key, v] of Object.entries(header)) {
+    const name = key.length > 200 ? `${key.slice(0, 200)}…` : key;   // as errors name it
+    if (key === '__metadata__') {
       if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) fail('__metadata__ must be an object of strings', name);
       metadata = v as Record<string, string>;
       continue;
@@ -44,9 +48,10 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): StFile {
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== 'object' || e === null) fail('entry must be an object', name);
     const dtype = e.dtype as StDType;
-    if (!(typeof dtype === 'string' && dtype in BYTES)) fail(`unsupported dtype ${JSON.stringify(e.dtype)}`, `${name}.dtype`);
+    if (!(typeof dtype === 'string' && dtype in BYTES)) fail(`unsupported dtype ${show(e.dtype)}`, `${name}.dtype`);
     const shape = e.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail('shape must be a list of non-negative integers', `${name}.shape`);
+    if ((shape as number[]).length > MAX_DIMS) fail(`shape has ${(shape as number[]).length} dimensions, more than ${MAX_DIMS}`, `${name}.shape`);
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0)) fail('data_offsets must be [begin, end]', `${name}.data_offsets`);
     const [b, en] = off as number[];
@@ -54,7 +59,7 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): StFile {
     if (b > en || en > dataLen) fail(`data_offsets [${b}, ${en}] outside the ${dataLen}-byte data section`, `${name}.data_offsets`);
     if (en - b !== count * BYTES[dtype]) fail(`data_offsets span ${en - b} bytes, shape [${shape}] of ${dtype} needs ${count * BYTES[dtype]}`, `${name}.data_offsets`);
     spans.push([b, en, name]);
-    entries.push({ name, dtype, shape: shape as number[], b, en, count });
+    entries.push({ name: key, dtype, shape: shape as number[], b, en, count });
   }
   // every entry checked and no two spans overlapping before a single buffer is made: a header of
   // many entries over one span cannot make the reader allocate more than the file's size

@@ -1,7 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, DataError } from '../errors.ts';
+import { readText } from '../util/fs.ts';
+import { parseJson } from '../util/json.ts';
 import type { LabSummary } from './summary.ts';
 
 /** The keys the report reads; more are allowed (summary.json may grow, DESIGN §2). */
@@ -57,11 +59,6 @@ export function parseSummary(data: unknown, file: string): LabSummary {
 export function readSummary(dir: string): LabSummary {
   const file = join(dir, 'summary.json');
   if (!existsSync(file)) throw new ConfigError(`no summary.json here (is ${dir} the output directory of fmn lab?)`, { file });
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new DataError(`invalid JSON: ${(e as Error).message}`, { file }, { cause: e });
-  }
+  const data = parseJson(readText(file), (msg, e) => { throw new DataError(msg, { file }, e && { cause: e.cause }); });
   return parseSummary(data, file);
 }

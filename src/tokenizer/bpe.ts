@@ -13,7 +13,7 @@
  */
 import { DataError } from '../errors.ts';
 import { BYTE_TO_CHAR, fromByteLevel, toByteLevel } from './bytes.ts';
-import { compilePattern, GPT2_PATTERN, specialSplitter, splitIsolated, type Section } from './pretokenize.ts';
+import { compilePattern, GPT2_PATTERN, patternHazard, specialSplitter, splitIsolated, type Section } from './pretokenize.ts';
 
 export interface AddedToken { content: string; id: number; special: boolean }
 
@@ -54,6 +54,9 @@ const PAIR = 2 ** 21; // pair key = a * PAIR + b; ids must stay below 2^21
 
 const utf8 = new TextDecoder('utf-8');
 
+/** A string for an error message: quoted, cut to `max` characters. */
+const cut = (s: string, max = 60): string => JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
+
 export class Tokenizer {
   readonly config: TokenizerConfig;
   #idToToken: (string | undefined)[] = [];
@@ -68,10 +71,12 @@ export class Tokenizer {
   #splitters: RegExp[];
   #splitSpecial: (text: string) => Section[];
   #cache = new Map<string, number[]>();
+  #source: string;
   static readonly CACHE_LIMIT = 1 << 16;
 
   constructor(config: TokenizerConfig, source = '<tokenizer>') {
     this.config = config;
+    this.#source = source;
     for (const [tok, id] of config.vocab) {
       if (!Number.isInteger(id) || id < 0 || id >= PAIR) throw new DataError(`token id ${id} out of range`, { file: source, field: 'model.vocab' });
       this.#idToToken[id] = tok;
@@ -85,11 +90,15 @@ export class Tokenizer {
     config.merges.forEach(([a, b], rank) => {
       const ia = config.vocab.get(a), ib = config.vocab.get(b), im = config.vocab.get(a + b);
       if (ia === undefined || ib === undefined || im === undefined) {
-        throw new DataError(`merge ${rank} ("${a} ${b}") uses a token missing from the vocabulary`, { file: source, field: `model.merges[${rank}]` });
+        throw new DataError(`merge ${rank} (${cut(`${a} ${b}`)}) uses a token missing from the vocabulary`, { file: source, field: `model.merges[${rank}]` });
       }
       const key = ia * PAIR + ib;
       if (!this.#rank.has(key)) this.#rank.set(key, rank);
       this.#mergedId[rank] = im;
+    });
+    config.addedTokens.forEach((t, i) => {
+      // an added token's id is a row of the embedding, like a vocabulary id
+      if (!Number.isInteger(t.id) || t.id < 0 || t.id >= PAIR) throw new DataError(`token id ${t.id} out of range`, { file: source, field: `added_tokens[${i}].id` });
     });
     for (const t of config.addedTokens) {
       this.#addedById.set(t.id, t);
@@ -98,11 +107,23 @@ export class Tokenizer {
     }
     const patterns = [...config.preTokenizer.splits, ...(config.preTokenizer.byteLevelRegex ? [GPT2_PATTERN] : [])];
     this.#splitters = patterns.map((p) => {
-      try { return compilePattern(p); } catch (e) {
-        throw new DataError(`pre-tokenizer pattern does not compile: ${(e as Error).message}`, { file: source, field: 'pre_tokenizer' }, { cause: e });
+      let re: RegExp;
+      try {
+        re = compilePattern(p);
+        re.exec('');   // V8 compiles a regex at its first use: a pattern too large to compile fails here, not in encode
+      } catch (e) {
+        throw new DataError(`pre-tokenizer pattern ${cut(p)} does not compile: ${cut((e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, ''), 200)}`, { file: source, field: 'pre_tokenizer' }, { cause: e });
       }
+      const hazard = patternHazard(p);
+      if (hazard !== undefined) throw new DataError(`pre-tokenizer pattern ${cut(p)} ${hazard}`, { file: source, field: 'pre_tokenizer' });
+      return re;
     });
-    this.#splitSpecial = specialSplitter(config.addedTokens.map((t) => t.content));
+    try {
+      this.#splitSpecial = specialSplitter(config.addedTokens.map((t) => t.content));
+      this.#splitSpecial('');
+    } catch (e) {
+      throw new DataError(`added tokens cannot be matched in text: ${cut((e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, ''), 200)}`, { file: source, field: 'added_tokens' }, { cause: e });
+    }
   }
 
   /** One more than the largest id. */
@@ -196,7 +217,8 @@ export class Tokenizer {
         continue;
       }
       const tok = this.#idToToken[id];
-      if (tok === undefined || !fromByteLevel(tok, bytes)) throw new RangeError(`token id ${id} is not in the vocabulary`);
+      // ids come from a model, whose vocabulary may be larger than the tokenizer's (or have holes)
+      if (tok === undefined || !fromByteLevel(tok, bytes)) throw new DataError(`token id ${id} is not in the vocabulary`, { file: this.#source });
     }
     return Uint8Array.from(bytes);
   }

@@ -17,6 +17,7 @@ import { makeOutDir, readText, writeFileAtomic } from '../util/fs.ts';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../errors.ts';
+import { parseJson, show } from '../util/json.ts';
 import { Tokenizer, type Normalization, type PreTokenizerConfig } from './bpe.ts';
 
 type Json = Record<string, unknown>;
@@ -66,18 +67,18 @@ export function loadTokenizer(path: string): Tokenizer {
   let file = path;
   try { if (statSync(path).isDirectory()) file = join(path, 'tokenizer.json'); } catch { /* reported below */ }
   const text = readText(file);
-  let json: unknown;
-  try { json = JSON.parse(text); } catch (e) {
-    const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
+  const json = parseJson(text, (msg, e) => {
     // V8 reports a position for most errors; without one, a one-line file is line 1
-    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : text.trimEnd().includes('\n') ? undefined : 1;
-    throw new DataError(`malformed JSON: ${msg}`, { file, line }, { cause: e });
-  }
+    const line = e?.position !== undefined ? text.slice(0, e.position).split('\n').length : e && !text.trimEnd().includes('\n') ? 1 : undefined;
+    throw new DataError(msg, { file, line }, e && { cause: e.cause });
+  }, 'malformed JSON');
   return fromHfJson(json, file);
 }
 
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A JSON key as part of a field path, cut. */
+const key = (k: string): string => (k.length > 60 ? `${k.slice(0, 60)}…` : k);
 
 /** Builds a Tokenizer from a parsed tokenizer.json; every problem names its field. */
 export function fromHfJson(json: unknown, file = '<tokenizer.json>'): Tokenizer {
@@ -85,7 +86,7 @@ export function fromHfJson(json: unknown, file = '<tokenizer.json>'): Tokenizer 
   if (!isObj(json)) return fail('(root)', 'expected a JSON object');
   const model = json['model'];
   if (!isObj(model)) return fail('model', 'missing model object');
-  if (model['type'] !== undefined && model['type'] !== 'BPE') fail('model.type', `only BPE models are supported, got "${String(model['type'])}"`);
+  if (model['type'] !== undefined && model['type'] !== 'BPE') fail('model.type', `only BPE models are supported, got ${show(model['type'])}`);
   for (const k of ['continuing_subword_prefix', 'end_of_word_suffix'] as const) {
     if (model[k] !== undefined && model[k] !== null && model[k] !== '') fail(`model.${k}`, 'subword prefixes/suffixes are not supported');
   }
@@ -96,7 +97,7 @@ export function fromHfJson(json: unknown, file = '<tokenizer.json>'): Tokenizer 
   if (!isObj(vocabJson)) return fail('model.vocab', 'expected an object of token → id');
   const vocab = new Map<string, number>();
   for (const [t, id] of Object.entries(vocabJson)) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) fail(`model.vocab.${t}`, `expected a non-negative integer id, got ${JSON.stringify(id)}`);
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) fail(`model.vocab.${key(t)}`, `expected a non-negative integer id, got ${show(id)}`);
     vocab.set(t, id as number);
   }
   const mergesJson = model['merges'];
@@ -104,11 +105,11 @@ export function fromHfJson(json: unknown, file = '<tokenizer.json>'): Tokenizer 
   const merges = mergesJson.map((m, i): [string, string] => {
     if (typeof m === 'string') {
       const sp = m.indexOf(' ');
-      if (sp <= 0 || sp === m.length - 1 || m.indexOf(' ', sp + 1) >= 0) fail(`model.merges[${i}]`, `expected "a b", got ${JSON.stringify(m)}`);
+      if (sp <= 0 || sp === m.length - 1 || m.indexOf(' ', sp + 1) >= 0) fail(`model.merges[${i}]`, `expected "a b", got ${show(m)}`);
       return [m.slice(0, sp), m.slice(sp + 1)];
     }
     if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return [m[0], m[1]];
-    return fail(`model.merges[${i}]`, `expected "a b" or ["a", "b"], got ${JSON.stringify(m)}`);
+    return fail(`model.merges[${i}]`, `expected "a b" or ["a", "b"], got ${show(m)}`);
   });
 
   const addedJson = json['added_tokens'] ?? [];
@@ -124,7 +125,7 @@ export function fromHfJson(json: unknown, file = '<tokenizer.json>'): Tokenizer 
   const preTokenizer = parsePreTokenizer(json['pre_tokenizer'], fail);
   const decoder = json['decoder'];
   if (decoder !== null && decoder !== undefined && !(isObj(decoder) && decoder['type'] === 'ByteLevel')) {
-    fail('decoder', `only the ByteLevel decoder is supported, got ${JSON.stringify(isObj(decoder) ? decoder['type'] : decoder)}`);
+    fail('decoder', `only the ByteLevel decoder is supported, got ${show(isObj(decoder) ? decoder['type'] : decoder)}`);
   }
   return new Tokenizer({ vocab, merges, addedTokens, preTokenizer, normalizer, ignoreMerges: model['ignore_merges'] === true }, file);
 }
@@ -135,7 +136,7 @@ function parseNormalizer(n: unknown, fail: Fail): Normalization {
   if (n === null || n === undefined) return null;
   if (isObj(n) && ['NFC', 'NFD', 'NFKC', 'NFKD'].includes(n['type'] as string)) return n['type'] as Normalization;
   if (isObj(n) && n['type'] === 'Sequence' && Array.isArray(n['normalizers']) && n['normalizers'].length === 0) return null;
-  return fail('normalizer', `unsupported normalizer ${JSON.stringify(isObj(n) ? n['type'] : n)} (supported: none, NFC, NFD, NFKC, NFKD)`);
+  return fail('normalizer', `unsupported normalizer ${show(isObj(n) ? n['type'] : n)} (supported: none, NFC, NFD, NFKC, NFKD)`);
 }
 
 function parsePreTokenizer(p: unknown, fail: Fail): PreTokenizerConfig {
@@ -157,7 +158,7 @@ function parsePreTokenizer(p: unknown, fail: Fail): PreTokenizerConfig {
       else if (isObj(pat) && typeof pat['String'] === 'string') splits.push(pat['String'].replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
       else fail(`${field}.pattern`, 'expected {"Regex": …} or {"String": …}');
     } else {
-      fail(`${field}.type`, `unsupported pre-tokenizer ${JSON.stringify(q['type'])} (supported: ByteLevel, Split)`);
+      fail(`${field}.type`, `unsupported pre-tokenizer ${show(q['type'])} (supported: ByteLevel, Split)`);
     }
   });
   if (!byteLevel) return fail('pre_tokenizer', 'a byte-level BPE needs a ByteLevel pre-tokenizer');

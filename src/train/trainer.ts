@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { inPhase, profilePhase } from '../backend/profile.ts';
+import { parseJson } from '../util/json.ts';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors.ts';
 import { parseSafetensors, serializeSafetensors } from '../model/safetensors.ts';
@@ -149,10 +150,7 @@ export class Trainer {
   loadState(dir: string, log: (l: string) => void = () => {}): void {
     const { files, dir: cdir } = loadLatestCheckpoint(dir, log);
     const jf = join(cdir, 'training_state.json'), sf = join(cdir, 'training_state.safetensors');
-    let j: { step: number; optimizer_step: number; data: unknown; extra?: unknown };
-    try { j = JSON.parse(files.get('training_state.json')!.toString('utf8')); } catch (e) {
-      throw new CheckpointError(`invalid JSON: ${(e as Error).message}`, { file: jf }, { cause: e });
-    }
+    const j = parseJson(files.get('training_state.json')!.toString('utf8'), (msg, e) => { throw new CheckpointError(msg, { file: jf }, e && { cause: e.cause }); }) as { step: number; optimizer_step: number; data: unknown; extra?: unknown };
     if (!Number.isInteger(j.step) || j.step < 0) throw new CheckpointError('step must be a non-negative integer', { file: jf, field: 'step' });
     const st = parseSafetensors(files.get('training_state.safetensors')!, sf).tensors;
     this.params.forEach(([name, p], i) => {
