@@ -17,7 +17,8 @@
  */
 import { basename } from 'node:path';
 import { DataError } from '../errors.ts';
-import { parseJsonl, readJsonl, RowReader, type JsonlRow } from './jsonl.ts';
+import { parseJsonl, RowReader, type JsonlRow } from './jsonl.ts';
+import { readRows } from './rows.ts';
 
 export type ProbeRole = 'task' | 'control' | 'adoption';
 export const PROBE_ROLES: readonly ProbeRole[] = ['task', 'control', 'adoption'];
@@ -115,8 +116,8 @@ export const probeFileObservers = new Set<(file: string) => void>();
 /** Loads a probe file; items without `probe` are grouped under the file's base name. An empty file is an error. */
 export function loadProbes(file: string, o: ProbeFileOptions = {}): ProbeItem[] {
   for (const observe of probeFileObservers) observe(file);
-  const defaultProbe = o.defaultProbe ?? basename(file).replace(/\.jsonl?$/, '');
-  const rows = readJsonl(file);
+  const defaultProbe = o.defaultProbe ?? basename(file).replace(/\.(jsonl?|parquet)$/i, '');
+  const rows = readRows(file);
   if (rows.length === 0) throw new DataError('no probe items in the file', { file });
   return rows.map((row) => probeFromRow(file, row, { ...o, defaultProbe }));
 }

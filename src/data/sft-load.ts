@@ -8,7 +8,8 @@
  *   {"text": "..."}                                  plain text (loss on every token)
  */
 import { DataError } from '../errors.ts';
-import { readJsonl, RowReader, type JsonlRow } from './jsonl.ts';
+import { RowReader, type JsonlRow } from './jsonl.ts';
+import { readRows } from './rows.ts';
 
 export type SftExample =
   | { kind: 'prompt-completion'; prompt: string; completion: string; line: number }
@@ -39,7 +40,7 @@ export function sftExampleFromRow(file: string, row: JsonlRow): SftExample {
 }
 
 export function loadSft(file: string): SftExample[] {
-  const rows = readJsonl(file);
+  const rows = readRows(file);
   if (rows.length === 0) throw new DataError('no rows', { file });
   return rows.map((row) => sftExampleFromRow(file, row));
 }
