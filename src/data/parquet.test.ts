@@ -29,7 +29,7 @@ describe('Parquet data files', () => {
     }
     const messages = [[{ role: 'user', content: 'He goed.' }, { role: 'assistant', content: 'He went.' }]];
     const pm = write('messages.parquet', [{ name: 'messages', data: messages }]);
-    expect(loadSft(pm)).toEqual([{ kind: 'prompt-completion', prompt: 'He goed.', completion: 'He went.', line: 1 }]);
+    expect(loadSft(pm)).toEqual([{ kind: 'chat', turns: [{ role: 'user', content: 'He goed.', train: false }, { role: 'assistant', content: 'He went.', train: true }], line: 1 }]);
   });
 
   it('probe rows from Parquet, named after the file; a bad row names file, row and field', () => {

@@ -1,15 +1,18 @@
 /**
  * SFT rows (parsed and validated by sft-load.ts) → token sequences with a loss mask, for the
- * fine-tuner. prompt/completion (and chat) rows: `encodeSft` (loss on the completion and the
- * final end of text); text rows: `<|endoftext|> text <|endoftext|>` with loss on every token.
+ * fine-tuner. prompt/completion rows: `encodeSft` (loss on the completion and the final end of
+ * text); conversations: the model's chat template with the loss on the assistant turns
+ * (chat.ts), or, for a model without one, as prompt/completion; text rows:
+ * `<|endoftext|> text <|endoftext|>` with loss on every token.
  * A row with no supervised token, or longer than the context (unless truncating), is a
  * DataError naming its line.
  */
 import { DataError } from '../errors.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { EOT } from '../tokenizer/special.ts';
+import { encodeChat, type ChatTemplate } from './chat.ts';
 import { encodeSft } from './sft-format.ts';
-import { loadSft } from './sft-load.ts';
+import { chatWithoutTemplate, loadSft } from './sft-load.ts';
 
 export interface SftSequence {
   ids: Int32Array;
@@ -20,18 +23,21 @@ export interface SftSequence {
 
 export interface SftEncoded { sequences: SftSequence[]; truncated: number }
 
-export function encodeSftFile(file: string, tok: Tokenizer, maxLen: number, truncate: boolean): SftEncoded {
+export function encodeSftFile(file: string, tok: Tokenizer, maxLen: number, truncate: boolean, chat: ChatTemplate | null = null): SftEncoded {
   const eot = tok.specialId(EOT);
   const sequences: SftSequence[] = [];
   let truncated = 0;
   for (const ex of loadSft(file)) {
     let ids: number[], mask: number[];
-    const field = ex.kind === 'text' ? 'text' : 'completion';
+    const field = ex.kind === 'text' ? 'text' : ex.kind === 'chat' ? 'messages' : 'completion';
     if (ex.kind === 'text') {
       ids = [eot, ...tok.encode(ex.text), eot];
       mask = ids.map((_, i) => (i === 0 ? 0 : 1));
+    } else if (ex.kind === 'chat' && chat !== null) {
+      ({ ids, mask } = encodeChat(tok, chat, ex.turns, { file, line: ex.line }));
     } else {
-      const e = encodeSft(tok, ex.prompt, ex.completion);
+      const { prompt, completion } = ex.kind === 'chat' ? chatWithoutTemplate(ex, file) : ex;
+      const e = encodeSft(tok, prompt, completion);
       ids = e.ids;
       mask = e.lossMask;
     }

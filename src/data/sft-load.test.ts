@@ -13,7 +13,7 @@ describe('SFT file rows', () => {
       '{"text": "plain"}',
     ].join('\n'))).toEqual([
       { kind: 'prompt-completion', prompt: 'He goed.', completion: 'He went.', line: 1 },
-      { kind: 'prompt-completion', prompt: 'Fix it.\nHe goed.', completion: 'He went.', line: 2 },
+      { kind: 'chat', turns: [{ role: 'system', content: 'Fix it.', train: false }, { role: 'user', content: 'He goed.', train: false }, { role: 'assistant', content: 'He went.', train: true }], line: 2 },
       { kind: 'text', text: 'plain', line: 3 },
     ]);
   });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvedConfig, validateTyped, type Values } from '../config/schema.ts';
 import type { ProbeItem } from '../data/probes.ts';
+import { copyTokenizerSideFiles, loadChatTemplate } from '../data/chat.ts';
 import { encodeSftFile } from '../data/sft-data.ts';
 import { encodeDocuments } from '../data/sft-format.ts';
 import { ConfigError, DataError } from '../errors.ts';
@@ -98,7 +99,10 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
   const t0 = performance.now();
   const { model, tok } = loadForInference(cfgIn.base, undefined, ctx);
   const nCtx = model.config.nCtx;
-  const { sequences, truncated } = encodeSftFile(cfgIn.data, tok, nCtx, cfgIn.truncate);
+  // conversations are rendered with the model's own chat template (tokenizer_config.json), when it has one
+  const chat = loadChatTemplate(cfgIn.base);
+  const { sequences, truncated } = encodeSftFile(cfgIn.data, tok, nCtx, cfgIn.truncate, chat);
+  if (chat !== null) ctx.log(`data: conversations rendered with the chat template of ${chat.source}, loss on the assistant turns`);
   if (truncated > 0) ctx.log(`data: ${truncated} rows longer than the context were truncated`);
   // epochs → steps, once the rows are counted; the resolved config keeps the steps
   const cfg: FinetuneConfig = cfgIn.epochs === undefined ? cfgIn
@@ -191,7 +195,7 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
   const tokJson = JSON.stringify(toHfJson(tok), null, 2) + '\n';
   const save = () => {
     if (adapters) saveAdapter(cfg.out, model, adapters, cfg.method as LoraConfig, cfg.base);
-    else saveModel(model, cfg.out, { tokenizerJson: tokJson });
+    else { saveModel(model, cfg.out, { tokenizerJson: tokJson }); copyTokenizerSideFiles(cfg.base, cfg.out); }
   };
 
   if (adapters) setLoraTraining(adapters, true);

@@ -1,5 +1,7 @@
 import { RUN_FIELDS } from '../../config/common.ts';
 import type { Schema } from '../../config/schema.ts';
+import { loadChatTemplate, renderChat, specialIdOf } from '../../data/chat.ts';
+import { ConfigError } from '../../errors.ts';
 import { loadForInference } from '../../lora/load.ts';
 import { generate } from '../../model/generate.ts';
 import { EOT } from '../../tokenizer/special.ts';
@@ -9,13 +11,18 @@ import { contextOf, parseCommand } from '../run.ts';
 
 export const GENERATE_SCHEMA: Schema = {
   command: 'generate',
-  usage: ['generate --model MODEL [--adapter RUN] --prompt TEXT [options]'],
+  usage: ['generate --model MODEL [--adapter RUN] --prompt TEXT [options]', 'generate --model MODEL --chat [--system TEXT] --prompt TEXT [options]'],
   description: `Continues TEXT. Special tokens in TEXT are honoured (end a prompt with <|sep|> to ask a
-fine-tuned model for its completion). Stops at <|endoftext|>, which is not printed.`,
+fine-tuned model for its completion). Stops at <|endoftext|>, which is not printed. With --chat,
+TEXT is a user message rendered with the model's own chat template (tokenizer_config.json or
+chat_template.jinja) and the assistant's reply is generated, up to the template's end-of-turn
+token.`,
   fields: [
     { key: 'model', type: 'string', required: true, metavar: 'MODEL', help: 'model directory' },
     { key: 'adapter', type: 'string', metavar: 'RUN', help: 'a PEFT LoRA adapter applied to MODEL' },
     { key: 'prompt', type: 'string', required: true, metavar: 'TEXT', help: 'the text to continue' },
+    { key: 'chat', type: 'bool', default: false, help: 'TEXT is a user message: apply the model\'s chat template and generate the reply' },
+    { key: 'system', type: 'string', metavar: 'TEXT', help: 'with --chat: a system message first' },
     { key: 'max_tokens', type: 'int', min: 1, max: 1 << 16, default: 64, help: 'new tokens at most' },
     { key: 'temperature', type: 'number', min: 0, default: 0, help: '0 = greedy' },
     { key: 'top_k', type: 'int', min: 0, default: 0, help: 'sample among the K most likely (0 = all)' },
@@ -30,10 +37,18 @@ export const command: Command = {
     if (r === null) return 0;
     const v = r.values;
     const { model, tok } = loadForInference(v.model as string, v.adapter as string | undefined, contextOf(v));
-    const eot = tok.specialId(EOT);
-    const ids = generate(model, tok.encode(v.prompt as string, { allowSpecial: true }), {
+    if (v.system !== undefined && !v.chat) throw new ConfigError('needs --chat', { field: '--system' });
+    let text = v.prompt as string;
+    const stops = [specialIdOf(tok, EOT)];
+    if (v.chat) {
+      const chat = loadChatTemplate(v.model as string);
+      if (chat === null) throw new ConfigError(`${v.model} has no chat template (tokenizer_config.json "chat_template" or chat_template.jinja)`, { field: '--chat' });
+      text = renderChat(chat, [...(v.system !== undefined ? [{ role: 'system', content: v.system as string }] : []), { role: 'user', content: text }], true);
+      if (chat.tokens.eos_token !== undefined) stops.push(specialIdOf(tok, chat.tokens.eos_token));
+    }
+    const ids = generate(model, tok.encode(text, { allowSpecial: true }), {
       maxNewTokens: v.max_tokens as number, temperature: v.temperature as number, topK: v.top_k as number,
-      stopIds: [eot], rng: new Rng(v.seed as number),
+      stopIds: stops.filter((x): x is number => x !== null), rng: new Rng(v.seed as number),
     });
     const completion = tok.decode(ids);
     if (v.json) process.stdout.write(JSON.stringify({ prompt: v.prompt, completion, ids }) + '\n');

@@ -1,5 +1,6 @@
 import { RUN_FIELDS } from '../../config/common.ts';
 import type { Schema } from '../../config/schema.ts';
+import { copyTokenizerSideFiles } from '../../data/chat.ts';
 import { loadProbes } from '../../data/probes.ts';
 import { loadForInference } from '../../lora/load.ts';
 import { mergeAndVerify, randomSequences } from '../../lora/merge.ts';
@@ -37,6 +38,7 @@ export const command: Command = {
     const seqs = texts.length > 0 ? texts.map((t) => [eot, ...tok.encode(t, { allowSpecial: true })]) : randomSequences(model.config.vocabSize, 16, Math.min(32, model.config.nCtx));
     const res = mergeAndVerify(model, adapters!, seqs, v.tolerance as number);
     saveModel(model, v.out as string, { tokenizerJson: JSON.stringify(toHfJson(tok), null, 2) + '\n' });
+    copyTokenizerSideFiles(v.base as string, v.out as string);
     log(`merge: max |Δlogit| ${res.maxAbsDiff.toExponential(2)} (largest |logit| ${res.maxAbsLogit.toFixed(2)}) over ${seqs.length} sequences → ${v.out}`);
     printJson(v, { out: v.out, max_abs_diff: res.maxAbsDiff, max_abs_logit: res.maxAbsLogit, sequences: seqs.length });
     return 0;

@@ -67,7 +67,7 @@ export const command: Command = {
     }
     const files = v.text as string[];
     const texts = files.map((file) => {
-      if (/\.jsonl$/i.test(file)) return loadSft(file).map((e) => (e.kind === 'text' ? e.text : `${e.prompt}\n${e.completion}`)).join('\n');
+      if (/\.jsonl$/i.test(file)) return loadSft(file).map((e) => (e.kind === 'text' ? e.text : e.kind === 'chat' ? e.turns.map((t) => t.content).join('\n') : `${e.prompt}\n${e.completion}`)).join('\n');
       return readText(file, '--text');
     });
     const t0 = performance.now();
