@@ -34,21 +34,29 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   const out = empty(a.backend, [...a.shape.slice(0, -2), M, N], a.dtype);   // (..., M, N)
   const be = a.backend;
   const sa = M * K, sb = bBatched ? K * N : 0, so = M * N;
-  for (let i = 0; i < batch; i++) {
-    gemm(be, orient(transA, transB), out.data.subarray(i * so, (i + 1) * so), a.data.subarray(i * sa, (i + 1) * sa),
-      b.data.subarray(i * sb, i * sb + K * N), M, N, K, false);
+  // one shared B and untransposed A: the batch is one GEMM over batch·M rows (each row of C
+  // is computed alike either way, so the result is the same bit for bit, in far fewer calls)
+  const flat = !bBatched && !transA;
+  if (flat) gemm(be, orient(false, transB), out.data, a.data, b.data, batch * M, N, K, false);
+  else {
+    for (let i = 0; i < batch; i++) {
+      gemm(be, orient(transA, transB), out.data.subarray(i * so, (i + 1) * so), a.data.subarray(i * sa, (i + 1) * sa),
+        b.data.subarray(i * sb, i * sb + K * N), M, N, K, false);
+    }
   }
   return record(out, [a, b], () => {
     const dC = out.grad!;
+    if (flat && a.requiresGrad) gemm(be, orient(false, !transB), a.ensureGrad(), dC, b.data, batch * M, K, N, ACC);   // dA += dC op(B)ᵀ, every row at once
     for (let i = 0; i < batch; i++) {
       const dc = dC.subarray(i * so, (i + 1) * so);
-      if (a.requiresGrad) {
+      if (a.requiresGrad && !flat) {
         const dA = a.ensureGrad().subarray(i * sa, (i + 1) * sa);
         const Bi = b.data.subarray(i * sb, i * sb + K * N);
         // dA = dC · op(B)ᵀ  (stored as A is: transposed back when transA)
         if (!transA) gemm(be, orient(false, !transB), dA, dc, Bi, M, K, N, ACC);      // dA (M, K) += dC op(B)ᵀ
         else gemm(be, orient(transB, true), dA, Bi, dc, K, M, N, ACC);                 // dA (K, M) += op(B) dCᵀ
       }
+      // dB sums over the batch in the same order as before (per element), so training is unchanged bit for bit
       if (b.requiresGrad) {
         const dB = b.ensureGrad().subarray(i * sb, i * sb + K * N);
         const Ai = a.data.subarray(i * sa, (i + 1) * sa);
