@@ -15,14 +15,25 @@ export interface LoraConfig {
 
 export const LORA_DEFAULTS: LoraConfig = { rank: 8, alpha: 16, dropout: 0, targets: ['default'], rslora: false, init: 'kaiming' };
 
-/** PEFT's default target modules per architecture (attention projections). */
+/**
+ * Default target modules per architecture: the attention projections (module names as PEFT
+ * uses them; PEFT's own defaults are narrower: c_attn, q_proj + v_proj, query_key_value).
+ */
 export function defaultTargets(c: GPTConfig): string[] {
-  return c.modelType === 'gpt2' ? ['c_attn', 'c_proj'] : ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+  switch (c.modelType) {
+    case 'gpt2': return ['c_attn', 'c_proj'];
+    case 'gpt_neox': return ['query_key_value', 'dense'];
+    default: return ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+  }
 }
 
 /** Every Linear of the blocks (PEFT's `all-linear` excludes the output head). */
 export function allLinearTargets(c: GPTConfig): string[] {
-  return c.modelType === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+  switch (c.modelType) {
+    case 'gpt2': return ['c_attn', 'c_proj', 'c_fc'];
+    case 'gpt_neox': return ['query_key_value', 'dense', 'dense_h_to_4h', 'dense_4h_to_h'];
+    default: return ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+  }
 }
 
 export function resolveTargets(cfg: LoraConfig, model: GPTConfig): string[] {

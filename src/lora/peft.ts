@@ -14,7 +14,9 @@ import { parseJson, show } from '../util/json.ts';
 /**
  * Adapters in PEFT's format: adapter_config.json + adapter_model.safetensors with keys
  * `base_model.model.<module>.lora_A.weight` (r, in) and `.lora_B.weight` (out, r).
- * `fan_in_fan_out` is true for GPT-2, whose Conv1D base weights are stored (in, out).
+ * `fan_in_fan_out` is true for GPT-2, whose Conv1D base weights are stored (in, out), and false
+ * for every nn.Linear model (llama, qwen2, gpt_neox: weights stored (out, in)). It describes the
+ * base weight only: A and B have the same shapes either way, so it never changes the math here.
  */
 const PREFIX = 'base_model.model.';
 
@@ -44,7 +46,7 @@ export function saveAdapter(dir: string, model: GPT, adapters: Adapters, cfg: Lo
 }
 
 /** Reads adapter_config.json into a LoraConfig; unknown keys are reported through `warn`. */
-export function readAdapterConfig(dir: string, warn: (msg: string) => void = (m) => process.stderr.write(m + '\n')): LoraConfig & { baseModel: string } {
+export function readAdapterConfig(dir: string, warn: (msg: string) => void = (m) => process.stderr.write(m + '\n')): LoraConfig & { baseModel: string; fanInFanOut?: boolean } {
   const file = join(dir, 'adapter_config.json');
   if (!existsSync(file)) throw new CheckpointError('not an adapter directory (no adapter_config.json)', { file: dir });
   const j = parseJson(readText(file), (msg, e) => { throw new CheckpointError(msg, { file }, e && { cause: e.cause }); }) as Record<string, unknown>;
@@ -70,12 +72,17 @@ export function readAdapterConfig(dir: string, warn: (msg: string) => void = (m)
     rank: r, alpha: num('lora_alpha', r), dropout: num('lora_dropout', 0), targets: targets as string[],
     rslora: j.use_rslora === true, init: j.init_lora_weights === 'gaussian' ? 'gaussian' : 'kaiming',
     baseModel: typeof j.base_model_name_or_path === 'string' ? j.base_model_name_or_path : '',
+    ...(typeof j.fan_in_fan_out === 'boolean' ? { fanInFanOut: j.fan_in_fan_out } : {}),
   };
 }
 
 /** Applies the adapter in `dir` to `model` (wrapping its layers) and loads A and B. */
 export function loadAdapter(dir: string, model: GPT, rng: Rng, warn?: (msg: string) => void): { adapters: Adapters; config: LoraConfig } {
-  const config = readAdapterConfig(dir, warn);
+  const { fanInFanOut, ...config } = readAdapterConfig(dir, warn);
+  const conv1d = model.config.modelType === 'gpt2';
+  if (fanInFanOut !== undefined && fanInFanOut !== conv1d) {
+    (warn ?? ((m: string) => process.stderr.write(m + '\n')))(`${join(dir, 'adapter_config.json')}: warning: fan_in_fan_out ${fanInFanOut} does not fit ${model.config.modelType}'s ${conv1d ? 'Conv1D (in, out)' : 'nn.Linear (out, in)'} weights; set to ${conv1d} (as PEFT does)`);
+  }
   const adapters = applyLora(model, config, rng);
   const file = join(dir, 'adapter_model.safetensors');
   const st = readSafetensors(file).tensors;

@@ -2,15 +2,17 @@ import type { Backend } from '../backend/backend.ts';
 import { Embedding, LayerNorm, Linear, RMSNorm, type LinearLike } from '../nn/layers.ts';
 import { Module, Slot } from '../nn/module.ts';
 import { fillNormal } from '../nn/init.ts';
+import { geluExact } from '../nn/gelu.ts';
+import { ropeFrequencies, rotary, type Rotary } from '../nn/rotary.ts';
 import { gelu, silu } from '../tensor/ops/activation.ts';
 import { causalSelfAttention, causalSelfAttentionPacked } from '../tensor/ops/attention.ts';
 import { add, mul } from '../tensor/ops/elementwise.ts';
 import { matmul } from '../tensor/ops/matmul.ts';
-import { rope } from '../tensor/ops/rope.ts';
+import { reshape, split } from '../tensor/ops/shape.ts';
 import { assertShape, Tensor } from '../tensor/tensor.ts';
 import type { Buf } from '../backend/backend.ts';
 import type { UniformSource } from '../tensor/ops/dropout.ts';
-import { validateConfig, type GPTConfig } from './config.ts';
+import { archSpec, validateConfig, type ArchSpec, type GPTConfig, type ModelType } from './config.ts';
 
 /** An ordered list of submodules named 0, 1, … (HF's `h.0`, `layers.0`). */
 class ModuleList<M extends Module> extends Module {
@@ -59,109 +61,120 @@ function attendCached(q: Buf, qStride: number, qOff: number, kSrc: Buf, kvStride
   return y;
 }
 
-/* ---------- GPT-2 ---------- */
+/* ---------- attention, one kind per weight layout ---------- */
 
-class Gpt2Attention extends Module {
+/** What a block needs of its attention: the full causal forward, and new positions over a cache. */
+interface Attention extends Module {
+  forward(x: Tensor): Tensor;
+  /** New positions t0 … of each row, attending over the cache (which they extend). */
+  step(x: Tensor, cache: LayerCache, t0: number): Tensor;
+}
+
+/** GPT-2: one Conv1D c_attn → [q | k | v] per position, learned positions (no rotation). */
+class Gpt2Attention extends Module implements Attention {
   readonly cAttn: Slot<LinearLike>; readonly cProj: Slot<LinearLike>;
-  constructor(be: Backend, c: GPTConfig) {
+  constructor(be: Backend, readonly c: GPTConfig) {
     super();
     this.cAttn = this.slot('c_attn', new Linear(be, c.nEmbd, 3 * c.nEmbd, true));
     this.cProj = this.slot('c_proj', new Linear(be, c.nEmbd, c.nEmbd, true));
   }
-  forward(x: Tensor, nh: number): Tensor {
+  forward(x: Tensor): Tensor {
     const qkv = this.cAttn.layer.forward(x);                      // (B, T, 3C)
-    const y = causalSelfAttentionPacked(qkv, nh);                 // (B, T, C)
+    const y = causalSelfAttentionPacked(qkv, this.c.nHead);       // (B, T, C)
     return this.cProj.layer.forward(y);                           // (B, T, C)
   }
-  /** New positions t0 … of each row, attending over the cache (which they extend). */
-  step(x: Tensor, nh: number, cache: LayerCache, t0: number): Tensor {
-    const [B, T, C] = x.shape;
+  step(x: Tensor, cache: LayerCache, t0: number): Tensor {
+    const [B, T, C] = x.shape, nh = this.c.nHead;
     const qkv = this.cAttn.layer.forward(x).data;                 // (B, T, 3C)
     const y = attendCached(qkv, 3 * C, 0, qkv, 3 * C, C, 2 * C, cache, t0, B, T, nh, nh, C / nh);   // (B, T, C)
     return this.cProj.layer.forward(new Tensor(x.backend, y, [B, T, C]));   // (B, T, C)
   }
 }
 
-class Gpt2Mlp extends Module {
-  readonly cFc: Slot<LinearLike>; readonly cProj: Slot<LinearLike>;
-  constructor(be: Backend, c: GPTConfig) {
-    super();
-    this.cFc = this.slot('c_fc', new Linear(be, c.nEmbd, c.intermediateSize, true));
-    this.cProj = this.slot('c_proj', new Linear(be, c.intermediateSize, c.nEmbd, true));
-  }
-  forward(x: Tensor): Tensor {
-    const h = gelu(this.cFc.layer.forward(x));                      // (B, T, 4C)
-    return this.cProj.layer.forward(h);                             // (B, T, C)
-  }
-}
-
-class Gpt2Block extends Module {
-  ln1: LayerNorm; attn: Gpt2Attention; ln2: LayerNorm; mlp: Gpt2Mlp;
-  constructor(be: Backend, readonly c: GPTConfig) {
-    super();
-    this.ln1 = this.child('ln_1', new LayerNorm(be, c.nEmbd, c.normEps));
-    this.attn = this.child('attn', new Gpt2Attention(be, c));
-    this.ln2 = this.child('ln_2', new LayerNorm(be, c.nEmbd, c.normEps));
-    this.mlp = this.child('mlp', new Gpt2Mlp(be, c));
-  }
-  forward(x: Tensor): Tensor {
-    x = add(x, this.attn.forward(this.ln1.forward(x), this.c.nHead));  // (B, T, C)
-    return add(x, this.mlp.forward(this.ln2.forward(x)));              // (B, T, C)
-  }
-  step(x: Tensor, cache: LayerCache, t0: number): Tensor {
-    x = add(x, this.attn.step(this.ln1.forward(x), this.c.nHead, cache, t0));  // (B, T, C)
-    return add(x, this.mlp.forward(this.ln2.forward(x)));                      // (B, T, C)
-  }
-}
-
-class Gpt2Body extends Module {
-  wte: Embedding; wpe: Embedding; h: ModuleList<Gpt2Block>; lnF: LayerNorm;
-  constructor(be: Backend, c: GPTConfig) {
-    super();
-    this.wte = this.child('wte', new Embedding(be, c.vocabSize, c.nEmbd));
-    this.wpe = this.child('wpe', new Embedding(be, c.nCtx, c.nEmbd));
-    this.h = this.child('h', new ModuleList(Array.from({ length: c.nLayer }, () => new Gpt2Block(be, c))));
-    this.lnF = this.child('ln_f', new LayerNorm(be, c.nEmbd, c.normEps));
-  }
-}
-
-/* ---------- Llama ---------- */
-
-class LlamaAttention extends Module {
+/** Llama / Qwen2: separate q / k / v / o projections, RoPE on q and k, grouped-query heads. */
+class SplitAttention extends Module implements Attention {
   readonly qProj: Slot<LinearLike>; readonly kProj: Slot<LinearLike>; readonly vProj: Slot<LinearLike>; readonly oProj: Slot<LinearLike>;
-  constructor(be: Backend, readonly c: GPTConfig) {
+  constructor(be: Backend, readonly c: GPTConfig, a: ArchSpec, readonly rot: Rotary) {
     super();
     const hs = c.nEmbd / c.nHead;
-    this.qProj = this.slot('q_proj', new Linear(be, c.nEmbd, c.nHead * hs, false));
-    this.kProj = this.slot('k_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, false));
-    this.vProj = this.slot('v_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, false));
-    this.oProj = this.slot('o_proj', new Linear(be, c.nHead * hs, c.nEmbd, false));
+    this.qProj = this.slot('q_proj', new Linear(be, c.nEmbd, c.nHead * hs, a.qkvBias));
+    this.kProj = this.slot('k_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, a.qkvBias));
+    this.vProj = this.slot('v_proj', new Linear(be, c.nEmbd, c.nKvHead * hs, a.qkvBias));
+    this.oProj = this.slot('o_proj', new Linear(be, c.nHead * hs, c.nEmbd, a.oBias));
   }
   forward(x: Tensor): Tensor {
-    const { nHead: nh, nKvHead: nkv, ropeTheta } = this.c;
-    const q = rope(this.qProj.layer.forward(x), nh, ropeTheta);   // (B, T, nh·hs)
-    const k = rope(this.kProj.layer.forward(x), nkv, ropeTheta);  // (B, T, nkv·hs)
-    const v = this.vProj.layer.forward(x);                        // (B, T, nkv·hs)
+    const { nHead: nh, nKvHead: nkv } = this.c;
+    const q = rotary(this.qProj.layer.forward(x), nh, this.rot);   // (B, T, nh·hs)
+    const k = rotary(this.kProj.layer.forward(x), nkv, this.rot);  // (B, T, nkv·hs)
+    const v = this.vProj.layer.forward(x);                         // (B, T, nkv·hs)
     return this.oProj.layer.forward(causalSelfAttention(q, k, v, nh, nkv));  // (B, T, C)
   }
   step(x: Tensor, cache: LayerCache, t0: number): Tensor {
-    const { nHead: nh, nKvHead: nkv, ropeTheta } = this.c;
+    const { nHead: nh, nKvHead: nkv } = this.c;
     const [B, T] = x.shape, hs = this.c.nEmbd / nh;
-    const q = rope(this.qProj.layer.forward(x), nh, ropeTheta, t0).data;    // (B, T, nh·hs)
-    const k = rope(this.kProj.layer.forward(x), nkv, ropeTheta, t0).data;   // (B, T, nkv·hs)
-    const v = this.vProj.layer.forward(x).data;                             // (B, T, nkv·hs)
+    const q = rotary(this.qProj.layer.forward(x), nh, this.rot, t0).data;    // (B, T, nh·hs)
+    const k = rotary(this.kProj.layer.forward(x), nkv, this.rot, t0).data;   // (B, T, nkv·hs)
+    const v = this.vProj.layer.forward(x).data;                              // (B, T, nkv·hs)
     const y = attendCached(q, nh * hs, 0, k, nkv * hs, 0, 0, cache, t0, B, T, nh, nkv, hs, v);   // (B, T, nh·hs)
     return this.oProj.layer.forward(new Tensor(x.backend, y, [B, T, nh * hs]));   // (B, T, C)
   }
 }
 
-class LlamaMlp extends Module {
-  readonly gateProj: Slot<LinearLike>; readonly upProj: Slot<LinearLike>; readonly downProj: Slot<LinearLike>;
-  constructor(be: Backend, c: GPTConfig) {
+/**
+ * GPT-NeoX: one fused query_key_value projection whose output is laid out per head,
+ * [q_h | k_h | v_h] for h = 0 … nh−1 (the checkpoint's own order: LoRA on it is PEFT's), RoPE on
+ * the first rotaryDim features of each head of q and k, then dense.
+ */
+class FusedHeadAttention extends Module implements Attention {
+  readonly queryKeyValue: Slot<LinearLike>; readonly dense: Slot<LinearLike>;
+  constructor(be: Backend, readonly c: GPTConfig, a: ArchSpec, readonly rot: Rotary) {
     super();
-    this.gateProj = this.slot('gate_proj', new Linear(be, c.nEmbd, c.intermediateSize, false));
-    this.upProj = this.slot('up_proj', new Linear(be, c.nEmbd, c.intermediateSize, false));
-    this.downProj = this.slot('down_proj', new Linear(be, c.intermediateSize, c.nEmbd, false));
+    this.queryKeyValue = this.slot('query_key_value', new Linear(be, c.nEmbd, 3 * c.nEmbd, a.qkvBias));
+    this.dense = this.slot('dense', new Linear(be, c.nEmbd, c.nEmbd, a.oBias));
+  }
+  /** (B, T, 3C) per-head packed → q, k, v (B, T, C) each, rotated. */
+  #qkv(x: Tensor, t0: number): Tensor[] {
+    const [B, T, C] = x.shape, nh = this.c.nHead, hs = C / nh;
+    const packed = reshape(this.queryKeyValue.layer.forward(x), [B, T, nh, 3 * hs]);   // (B, T, nh, 3hs)
+    const [q, k, v] = split(packed, 3, [hs, hs, hs]).map((t) => reshape(t, [B, T, C]));  // (B, T, C) each
+    return [rotary(q, nh, this.rot, t0), rotary(k, nh, this.rot, t0), v];
+  }
+  forward(x: Tensor): Tensor {
+    const [q, k, v] = this.#qkv(x, 0);
+    return this.dense.layer.forward(causalSelfAttention(q, k, v, this.c.nHead, this.c.nHead));   // (B, T, C)
+  }
+  step(x: Tensor, cache: LayerCache, t0: number): Tensor {
+    const [B, T, C] = x.shape, nh = this.c.nHead;
+    const [q, k, v] = this.#qkv(x, t0);
+    const y = attendCached(q.data, C, 0, k.data, C, 0, 0, cache, t0, B, T, nh, nh, C / nh, v.data);   // (B, T, C)
+    return this.dense.layer.forward(new Tensor(x.backend, y, [B, T, C]));   // (B, T, C)
+  }
+}
+
+/* ---------- MLPs ---------- */
+
+/** fc → GELU → proj (GPT-2's c_fc / c_proj, NeoX's dense_h_to_4h / dense_4h_to_h). */
+class GeluMlp extends Module {
+  readonly fc: Slot<LinearLike>; readonly proj: Slot<LinearLike>;
+  constructor(be: Backend, c: GPTConfig, names: readonly [string, string], bias: boolean, readonly exact: boolean) {
+    super();
+    this.fc = this.slot(names[0], new Linear(be, c.nEmbd, c.intermediateSize, bias));
+    this.proj = this.slot(names[1], new Linear(be, c.intermediateSize, c.nEmbd, bias));
+  }
+  forward(x: Tensor): Tensor {
+    const h = this.fc.layer.forward(x);                             // (B, T, I)
+    return this.proj.layer.forward(this.exact ? geluExact(h) : gelu(h));   // (B, T, C)
+  }
+}
+
+/** SwiGLU: down(silu(gate x) ⊙ up x) (Llama, Qwen2). */
+class GatedMlp extends Module {
+  readonly gateProj: Slot<LinearLike>; readonly upProj: Slot<LinearLike>; readonly downProj: Slot<LinearLike>;
+  constructor(be: Backend, c: GPTConfig, bias: boolean) {
+    super();
+    this.gateProj = this.slot('gate_proj', new Linear(be, c.nEmbd, c.intermediateSize, bias));
+    this.upProj = this.slot('up_proj', new Linear(be, c.nEmbd, c.intermediateSize, bias));
+    this.downProj = this.slot('down_proj', new Linear(be, c.intermediateSize, c.nEmbd, bias));
   }
   forward(x: Tensor): Tensor {
     const h = mul(silu(this.gateProj.layer.forward(x)), this.upProj.layer.forward(x));  // (B, T, I) SwiGLU
@@ -169,59 +182,112 @@ class LlamaMlp extends Module {
   }
 }
 
-class LlamaBlock extends Module {
-  inputLayernorm: RMSNorm; selfAttn: LlamaAttention; postAttentionLayernorm: RMSNorm; mlp: LlamaMlp;
-  constructor(be: Backend, c: GPTConfig) {
+/* ---------- the block and the body, shared by every architecture ---------- */
+
+type Norm = LayerNorm | RMSNorm;
+type Mlp = GeluMlp | GatedMlp;
+
+/** HF names of each architecture's modules. */
+interface Layout {
+  body: string; embed: string; pos?: string; layers: string; norm: string; head: string;
+  /** norm₁, attention, norm₂, MLP. */
+  block: readonly [string, string, string, string];
+  mlp?: readonly [string, string];
+}
+const LLAMA_LAYOUT: Layout = { body: 'model', embed: 'embed_tokens', layers: 'layers', norm: 'norm', head: 'lm_head', block: ['input_layernorm', 'self_attn', 'post_attention_layernorm', 'mlp'] };
+const LAYOUT: Record<ModelType, Layout> = {
+  gpt2: { body: 'transformer', embed: 'wte', pos: 'wpe', layers: 'h', norm: 'ln_f', head: 'lm_head', block: ['ln_1', 'attn', 'ln_2', 'mlp'], mlp: ['c_fc', 'c_proj'] },
+  llama: LLAMA_LAYOUT,
+  qwen2: LLAMA_LAYOUT,
+  gpt_neox: { body: 'gpt_neox', embed: 'embed_in', layers: 'layers', norm: 'final_layer_norm', head: 'embed_out', block: ['input_layernorm', 'attention', 'post_attention_layernorm', 'mlp'], mlp: ['dense_h_to_4h', 'dense_4h_to_h'] },
+};
+
+function makeNorm(be: Backend, c: GPTConfig, a: ArchSpec): Norm {
+  return a.norm === 'layernorm' ? new LayerNorm(be, c.nEmbd, c.normEps) : new RMSNorm(be, c.nEmbd, c.normEps);
+}
+
+/** Pre-norm residual block: x + attn(norm₁ x), then + mlp(norm₂ ·) — or both from x at once (parallel residual). */
+class Block extends Module {
+  readonly norm1: Norm; readonly attn: Attention; readonly norm2: Norm; readonly mlp: Mlp;
+  readonly parallel: boolean;
+  constructor(be: Backend, c: GPTConfig, a: ArchSpec, l: Layout, rot: Rotary | null) {
     super();
-    this.inputLayernorm = this.child('input_layernorm', new RMSNorm(be, c.nEmbd, c.normEps));
-    this.selfAttn = this.child('self_attn', new LlamaAttention(be, c));
-    this.postAttentionLayernorm = this.child('post_attention_layernorm', new RMSNorm(be, c.nEmbd, c.normEps));
-    this.mlp = this.child('mlp', new LlamaMlp(be, c));
+    this.parallel = a.parallelResidual;
+    this.norm1 = this.child(l.block[0], makeNorm(be, c, a));
+    const attn: Attention = c.modelType === 'gpt2' ? new Gpt2Attention(be, c)
+      : c.modelType === 'gpt_neox' ? new FusedHeadAttention(be, c, a, rot!) : new SplitAttention(be, c, a, rot!);
+    this.attn = this.child(l.block[1], attn);
+    this.norm2 = this.child(l.block[2], makeNorm(be, c, a));
+    this.mlp = this.child(l.block[3], a.act === 'silu' ? new GatedMlp(be, c, a.mlpBias) : new GeluMlp(be, c, l.mlp!, a.mlpBias, a.act === 'gelu'));
   }
   forward(x: Tensor): Tensor {
-    x = add(x, this.selfAttn.forward(this.inputLayernorm.forward(x)));      // (B, T, C)
-    return add(x, this.mlp.forward(this.postAttentionLayernorm.forward(x))); // (B, T, C)
+    if (this.parallel) return add(add(x, this.attn.forward(this.norm1.forward(x))), this.mlp.forward(this.norm2.forward(x)));   // (B, T, C)
+    x = add(x, this.attn.forward(this.norm1.forward(x)));        // (B, T, C)
+    return add(x, this.mlp.forward(this.norm2.forward(x)));      // (B, T, C)
   }
   step(x: Tensor, cache: LayerCache, t0: number): Tensor {
-    x = add(x, this.selfAttn.step(this.inputLayernorm.forward(x), cache, t0));  // (B, T, C)
-    return add(x, this.mlp.forward(this.postAttentionLayernorm.forward(x)));    // (B, T, C)
+    if (this.parallel) return add(add(x, this.attn.step(this.norm1.forward(x), cache, t0)), this.mlp.forward(this.norm2.forward(x)));
+    x = add(x, this.attn.step(this.norm1.forward(x), cache, t0));  // (B, T, C)
+    return add(x, this.mlp.forward(this.norm2.forward(x)));        // (B, T, C)
   }
 }
 
-class LlamaBody extends Module {
-  embedTokens: Embedding; layers: ModuleList<LlamaBlock>; norm: RMSNorm;
-  constructor(be: Backend, c: GPTConfig) {
+/** Token embedding (+ learned positions for gpt2), the blocks, the final norm. */
+class Body extends Module {
+  readonly embed: Embedding; readonly pos: Embedding | null = null; readonly layers: ModuleList<Block>; readonly norm: Norm;
+  constructor(be: Backend, c: GPTConfig, a: ArchSpec, l: Layout, rot: Rotary | null) {
     super();
-    this.embedTokens = this.child('embed_tokens', new Embedding(be, c.vocabSize, c.nEmbd));
-    this.layers = this.child('layers', new ModuleList(Array.from({ length: c.nLayer }, () => new LlamaBlock(be, c))));
-    this.norm = this.child('norm', new RMSNorm(be, c.nEmbd, c.normEps));
+    this.embed = this.child(l.embed, new Embedding(be, c.vocabSize, c.nEmbd));
+    if (l.pos !== undefined) this.pos = this.child(l.pos, new Embedding(be, c.nCtx, c.nEmbd));
+    this.layers = this.child(l.layers, new ModuleList(Array.from({ length: c.nLayer }, () => new Block(be, c, a, l, rot))));
+    this.norm = this.child(l.norm, makeNorm(be, c, a));
   }
+}
+
+/**
+ * The RoPE frequencies of a config: θ^(−2d/dim) over the rotating features, with Llama-3's
+ * rescaling when `ropeScaling` is set — wavelengths 2π/f shorter than original/high_freq_factor
+ * kept, longer than original/low_freq_factor divided by `factor`, and in between interpolated:
+ * s = (original/wavelength − low) / (high − low), f ← (1 − s)·f/factor + s·f.
+ */
+export function rotaryOf(c: GPTConfig): Rotary {
+  const dim = archSpec(c).rotaryDim;
+  const f = ropeFrequencies(c.ropeTheta, dim);
+  const s = c.ropeScaling;
+  if (s !== undefined) {
+    const lowWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor, highWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
+    for (let d = 0; d < f.length; d++) {
+      const wavelen = (2 * Math.PI) / f[d];
+      if (wavelen < highWavelen) continue;
+      if (wavelen > lowWavelen) { f[d] /= s.factor; continue; }
+      const smooth = (s.originalMaxPositionEmbeddings / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+      f[d] = ((1 - smooth) * f[d]) / s.factor + smooth * f[d];
+    }
+  }
+  return { dim, invFreq: f };
 }
 
 /* ---------- the model ---------- */
 
-/** A decoder-only language model; parameter names are Hugging Face's. */
+/** A decoder-only language model of any supported architecture; parameter names are Hugging Face's. */
 export class GPT extends Module {
   readonly config: GPTConfig;
   readonly backend: Backend;
-  readonly #gpt2: Gpt2Body | null = null;
-  readonly #llama: LlamaBody | null = null;
-  /** Llama's untied output head (a plain Linear; LoRA never wraps it). */
+  readonly #body: Body;
+  /** The untied output head (lm_head, NeoX's embed_out): a plain Linear, LoRA never wraps it. */
   readonly #head: Linear | null = null;
 
   constructor(be: Backend, config: GPTConfig) {
     super();
     this.config = validateConfig(config);
     this.backend = be;
-    if (config.modelType === 'gpt2') this.#gpt2 = this.child('transformer', new Gpt2Body(be, config));
-    else {
-      this.#llama = this.child('model', new LlamaBody(be, config));
-      if (!config.tieWordEmbeddings) this.#head = this.child('lm_head', new Linear(be, config.nEmbd, config.vocabSize, false));
-    }
+    const a = archSpec(config), l = LAYOUT[config.modelType];
+    this.#body = this.child(l.body, new Body(be, config, a, l, a.rotaryDim > 0 ? rotaryOf(config) : null));
+    if (config.modelType !== 'gpt2' && !config.tieWordEmbeddings) this.#head = this.child(l.head, new Linear(be, config.nEmbd, config.vocabSize, false));
   }
 
   /** The token embedding (V, C) (also the tied output head). */
-  get tokenEmbedding(): Tensor { return this.#gpt2 ? this.#gpt2.wte.weight : this.#llama!.embedTokens.weight; }
+  get tokenEmbedding(): Tensor { return this.#body.embed.weight; }
 
   /**
    * GPT-2 initialization (nanoGPT): N(0, 0.02) for weights and embeddings, residual
@@ -231,30 +297,29 @@ export class GPT extends Module {
     const resid = 0.02 / Math.sqrt(2 * this.config.nLayer);
     for (const [name, t] of this.namedParameters()) {
       if (t.ndim < 2) continue;   // biases 0, norm weights 1 (set by the constructors)
-      const isResid = /(attn\.c_proj|mlp\.c_proj|o_proj|down_proj)\.weight$/.test(name);
+      const isResid = /(attn\.c_proj|mlp\.c_proj|o_proj|down_proj|attention\.dense|dense_4h_to_h)\.weight$/.test(name);
       fillNormal(t.data as Float32Array, isResid ? resid : 0.02, rng);
     }
   }
 
+  /** Token (+ position) embeddings of B rows of T ids at positions t0 … t0+T−1 → (B, T, C). */
+  #embed(ids: Int32Array, B: number, T: number, t0: number): Tensor {
+    const body = this.#body;
+    const tok = body.embed.forward(ids, [B, T]);                       // (B, T, C)
+    if (body.pos === null) return tok;
+    const pos = new Int32Array(B * T);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = t0 + t;
+    return add(tok, body.pos.forward(pos, [B, T]));                    // (B, T, C)
+  }
+
   /** ids (B·T) → logits (B, T, V). */
   forward(ids: Int32Array, B: number, T: number): Tensor {
-    const c = this.config;
+    const c = this.config, body = this.#body;
     assertShape(ids.length === B * T && T <= c.nCtx, () => `forward: ${ids.length} ids for B=${B}, T=${T} (n_ctx ${c.nCtx})`);
-    let x: Tensor;
-    if (this.#gpt2) {
-      const g = this.#gpt2;
-      const pos = new Int32Array(B * T);
-      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = t;
-      x = add(g.wte.forward(ids, [B, T]), g.wpe.forward(pos, [B, T]));   // (B, T, C)
-      for (const block of g.h.items) x = block.forward(x);               // (B, T, C)
-      x = g.lnF.forward(x);                                              // (B, T, C)
-      return matmul(x, g.wte.weight, { transB: true });                  // (B, T, V) tied head
-    }
-    const l = this.#llama!;
-    x = l.embedTokens.forward(ids, [B, T]);                              // (B, T, C)
-    for (const block of l.layers.items) x = block.forward(x);            // (B, T, C)
-    x = l.norm.forward(x);                                               // (B, T, C)
-    return this.#head ? this.#head.forward(x) : matmul(x, l.embedTokens.weight, { transB: true });  // (B, T, V)
+    let x = this.#embed(ids, B, T, 0);                                   // (B, T, C)
+    for (const block of body.layers.items) x = block.forward(x);         // (B, T, C)
+    x = body.norm.forward(x);                                            // (B, T, C)
+    return this.#head ? this.#head.forward(x) : matmul(x, body.embed.weight, { transB: true });  // (B, T, V)
   }
 
   /** An empty key/value cache for B rows of up to maxT positions (≤ n_ctx). */
@@ -271,31 +336,17 @@ export class GPT extends Module {
    * `forward` over the whole sequence, up to float rounding.
    */
   step(ids: Int32Array, cache: KVCache, T = 1): Float32Array {
-    const B = cache.B, t0 = cache.len, V = this.config.vocabSize;
+    const B = cache.B, t0 = cache.len, V = this.config.vocabSize, body = this.#body;
     assertShape(ids.length === B * T && t0 + T <= cache.layers[0].maxT, () => `step: ${ids.length} ids for B=${B}, T=${T} at position ${t0} of ${cache.layers[0].maxT}`);
-    let x: Tensor;
-    let weight: Tensor;
-    if (this.#gpt2) {
-      const g = this.#gpt2;
-      const pos = new Int32Array(B * T);
-      for (let b = 0; b < B; b++) for (let i = 0; i < T; i++) pos[b * T + i] = t0 + i;
-      x = add(g.wte.forward(ids, [B, T]), g.wpe.forward(pos, [B, T]));                     // (B, T, C)
-      g.h.items.forEach((block, l) => { x = block.step(x, cache.layers[l], t0); });
-      x = g.lnF.forward(x);
-      weight = g.wte.weight;
-    } else {
-      const l = this.#llama!;
-      x = l.embedTokens.forward(ids, [B, T]);                                               // (B, T, C)
-      l.layers.items.forEach((block, i) => { x = block.step(x, cache.layers[i], t0); });
-      x = l.norm.forward(x);
-      weight = l.embedTokens.weight;
-    }
+    let x = this.#embed(ids, B, T, t0);                                                     // (B, T, C)
+    body.layers.items.forEach((block, l) => { x = block.step(x, cache.layers[l], t0); });
+    x = body.norm.forward(x);
     cache.len += T;
     // the head on each row's last position only
     const C = this.config.nEmbd, lastRows = new Float32Array(B * C);
     for (let b = 0; b < B; b++) lastRows.set(x.data.subarray((b * T + T - 1) * C, (b * T + T) * C), b * C);
     const h = new Tensor(this.backend, lastRows, [B, 1, C]);
-    const logits = this.#head ? this.#head.forward(h) : matmul(h, weight, { transB: true });   // (B, 1, V)
+    const logits = this.#head ? this.#head.forward(h) : matmul(h, body.embed.weight, { transB: true });   // (B, 1, V)
     return logits.data.subarray(0, B * V) as Float32Array;
   }
 
