@@ -1,4 +1,5 @@
 import { isUserError } from '../errors.ts';
+import { exitWithParent } from '../util/parent.ts';
 import type { Command } from './command.ts';
 
 /** Every command with its one-line summary; a command's module is imported only when it runs. */
@@ -9,6 +10,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   pretrain: { summary: 'train a model from scratch on plain text', load: async () => (await import('./commands/pretrain.ts')).command },
   finetune: { summary: 'supervised fine-tuning, LoRA or full', load: async () => (await import('./commands/finetune.ts')).command },
   analyze: { summary: 'where an update lives (diff) and where the forgetting comes from (ablate, interpolate, truncate)', load: async () => (await import('./commands/analyze.ts')).command },
+  sweep: { summary: 'a grid of fine-tunes, resumable, local or over a BullMQ queue; sweep.jsonl and the frontier', load: async () => (await import('./commands/sweep.ts')).command },
+  worker: { summary: 'take sweep cells from a BullMQ queue and run them', load: async () => (await import('./commands/worker.ts')).command },
   eval: { summary: 'score probes: accuracy ± se, perplexity, generation, drift with its interval, verdict', load: async () => (await import('./commands/eval.ts')).command },
   generate: { summary: 'generate text (greedy, temperature, top-k)', load: async () => (await import('./commands/generate.ts')).command },
   merge: { summary: 'merge a LoRA adapter into its base model, verified', load: async () => (await import('./commands/merge.ts')).command },
@@ -38,6 +41,7 @@ export async function main(argv: string[], version: string): Promise<number> {
     process.stdout.write(usage(version) + '\n');
     return name === undefined ? 2 : 0;
   }
+  exitWithParent();
   const entry = COMMANDS[name];
   if (!entry) {
     process.stderr.write(`fmn: unknown command "${name}"\n\n${usage(version)}\n`);

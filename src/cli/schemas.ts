@@ -4,6 +4,8 @@ import { GENERATE_SCHEMA } from './commands/generate.ts';
 import { MERGE_SCHEMA } from './commands/merge.ts';
 import { PARAMS_SCHEMA } from './commands/params.ts';
 import { REPORT_SCHEMA } from './commands/report.ts';
+import { WORKER_SCHEMA } from './commands/worker.ts';
+import { SWEEP_SCHEMA } from '../sweep/config.ts';
 import { ANALYZE_SCHEMAS } from '../analyze/analyze-config.ts';
 import { CORPUS_SCHEMA } from '../corpus/corpus-config.ts';
 import { EVAL_SCHEMA } from '../eval/run-eval.ts';
@@ -14,5 +16,5 @@ import type { Schema } from '../config/schema.ts';
 
 export const ALL_SCHEMAS: Schema[] = [
   LAB_SCHEMA, CORPUS_SCHEMA, ...Object.values(TOKENIZER_SCHEMAS), PRETRAIN_SCHEMA, FINETUNE_SCHEMA, EVAL_SCHEMA,
-  ...Object.values(ANALYZE_SCHEMAS), GENERATE_SCHEMA, MERGE_SCHEMA, PARAMS_SCHEMA, REPORT_SCHEMA,
+  ...Object.values(ANALYZE_SCHEMAS), SWEEP_SCHEMA, WORKER_SCHEMA, GENERATE_SCHEMA, MERGE_SCHEMA, PARAMS_SCHEMA, REPORT_SCHEMA,
 ];

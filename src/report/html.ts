@@ -14,11 +14,14 @@ function td(c: Cell, numeric: boolean, tag: 'td' | 'th' = 'td'): string {
   return `<${tag}${cls ? ` class="${cls}"` : ''}>${esc(cellText(c))}</${tag}>`;
 }
 
-function figure(name: string, plots: readonly RenderedPlot[]): string {
-  const meta = PLOTS.find((p) => p.name === name);
+/** A plot's caption and layout, as PLOTS lists them for the lab (and sweep-report.ts for a sweep). */
+export interface PlotMeta { name: string; title: string; caption: string; wide?: boolean }
+
+function figure(name: string, plots: readonly RenderedPlot[], metas: readonly PlotMeta[]): string {
+  const meta = metas.find((p) => p.name === name);
   const svg = plots.find((p) => p.name === name)?.svg;
   const body = svg ?? `<p class="muted">plot ${esc(name)} not rendered</p>`;
-  return `<figure id="plot-${esc(name)}"${meta && 'wide' in meta ? ' class="wide"' : ''}>${body}`
+  return `<figure id="plot-${esc(name)}"${meta?.wide ? ' class="wide"' : ''}>${body}`
     + `<figcaption>${esc(meta?.caption ?? '')}</figcaption></figure>`;
 }
 
@@ -34,12 +37,12 @@ function block(b: Exclude<Block, { kind: 'plot' }>): string {
   }
 }
 
-function section(s: Section, plots: readonly RenderedPlot[]): string {
+function section(s: Section, plots: readonly RenderedPlot[], metas: readonly PlotMeta[]): string {
   const out: string[] = [];
   let grid: string[] = [];
   const flush = () => { if (grid.length) out.push(`<div class="plots">${grid.join('\n')}</div>`); grid = []; };
   for (const b of s.blocks) {
-    if (b.kind === 'plot') { grid.push(figure(b.name, plots)); continue; }
+    if (b.kind === 'plot') { grid.push(figure(b.name, plots, metas)); continue; }
     flush();
     out.push(block(b));
   }
@@ -48,18 +51,22 @@ function section(s: Section, plots: readonly RenderedPlot[]): string {
 }
 
 /**
- * report.html: one self-contained page (inline CSS and SVG; no scripts, fonts or links to
- * fetch), so it opens offline and can be mailed as one file. Pure.
+ * An HTML report page: one self-contained file (inline CSS and SVG; no scripts, fonts or links
+ * to fetch), so it opens offline and can be mailed as one file. Pure.
  */
-export function renderHtml(summary: LabSummary, plots: readonly RenderedPlot[]): string {
-  const sections = buildSections(summary);
+export function htmlPage(title: string, subtitle: string, sections: readonly Section[], plots: readonly RenderedPlot[], metas: readonly PlotMeta[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>forgetmenot lab report</title><style>${CSS}</style></head>
+<title>${esc(title)}</title><style>${CSS}</style></head>
 <body><main>
-<header><h1>forgetmenot lab report</h1><p>${esc(`${summary.created} · backend ${summary.backend} · drift bound ${+(summary.drift_bound * 100).toFixed(2)}%`)}</p></header>
+<header><h1>${esc(title)}</h1><p>${esc(subtitle)}</p></header>
 <nav>${sections.map((s) => `<a href="#${esc(s.id)}">${esc(s.title)}</a>`).join('')}</nav>
-${sections.map((s) => section(s, plots)).join('\n')}
+${sections.map((s) => section(s, plots, metas)).join('\n')}
 </main></body></html>
 `;
+}
+
+/** The lab's report.html. */
+export function renderHtml(summary: LabSummary, plots: readonly RenderedPlot[]): string {
+  return htmlPage('forgetmenot lab report', `${summary.created} · backend ${summary.backend} · drift bound ${+(summary.drift_bound * 100).toFixed(2)}%`, buildSections(summary), plots, PLOTS);
 }

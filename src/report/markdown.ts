@@ -1,4 +1,5 @@
 import { cellText, type Block, type Section } from './document.ts';
+import type { PlotMeta } from './html.ts';
 import { PLOTS } from './plots.ts';
 import { buildSections } from './sections.ts';
 import type { LabSummary } from './summary.ts';
@@ -6,7 +7,7 @@ import type { LabSummary } from './summary.ts';
 /** Table cells may not hold pipes or line breaks. */
 const cell = (t: string): string => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function block(b: Block): string {
+function block(b: Block, metas: readonly PlotMeta[]): string {
   switch (b.kind) {
     case 'p': return b.text;
     case 'list': return b.items.map((i) => `- ${i.badge ? `**${i.badge}** ` : ''}${i.text}`).join('\n');
@@ -20,16 +21,20 @@ function block(b: Block): string {
       return [head, rule, ...rows].join('\n');
     }
     case 'plot': {
-      const p = PLOTS.find((q) => q.name === b.name);
+      const p = metas.find((q) => q.name === b.name);
       return `![${p?.title ?? b.name}](plots/${b.name}.png)\n\n*${p?.caption ?? ''}*`;
     }
   }
 }
 
-const section = (s: Section): string => [`## ${s.title}`, ...s.blocks.map(block)].join('\n\n');
+const section = (s: Section, metas: readonly PlotMeta[]): string => [`## ${s.title}`, ...s.blocks.map((b) => block(b, metas))].join('\n\n');
 
-/** report.md: the same sections as the HTML, plots linked as plots/*.png. Pure. */
+/** A Markdown report page: the same sections as the HTML, plots linked as plots/*.png. Pure. */
+export function markdownPage(title: string, subtitle: string, sections: readonly Section[], metas: readonly PlotMeta[]): string {
+  return [`# ${title}\n\n${subtitle}`, ...sections.map((s) => section(s, metas))].join('\n\n') + '\n';
+}
+
+/** The lab's report.md. */
 export function renderMarkdown(summary: LabSummary): string {
-  const intro = `# forgetmenot lab report\n\n${summary.created} · backend ${summary.backend} · drift bound ${+(summary.drift_bound * 100).toFixed(2)}%`;
-  return [intro, ...buildSections(summary).map(section)].join('\n\n') + '\n';
+  return markdownPage('forgetmenot lab report', `${summary.created} · backend ${summary.backend} · drift bound ${+(summary.drift_bound * 100).toFixed(2)}%`, buildSections(summary), PLOTS);
 }
