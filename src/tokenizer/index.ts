@@ -1,5 +1,6 @@
-export { Tokenizer, type TokenizerConfig, type EncodeOptions, type DecodeOptions, type AddedToken } from './bpe.ts';
+export { Tokenizer, NO_BYTE_LEVEL, type TokenizerConfig, type EncodeOptions, type DecodeOptions, type AddedToken, type ModelStyle } from './bpe.ts';
 export { trainBpe, type TrainOptions } from './train.ts';
-export { loadTokenizer, saveTokenizer, toHfJson, fromHfJson } from './hf-json.ts';
+export { loadTokenizer, saveTokenizer, toHfJson, fromHfJson, toTokenizerConfigJson, parseTokenizerConfig } from './hf-json.ts';
 export { GPT2_PATTERN, GPT4_PATTERN } from './pretokenize.ts';
-export { EOT, PAD, SEP, DEFAULT_SPECIALS } from './special.ts';
+export type { SentencePieceConfig, NormalizerStep, DecoderStep, MetaspaceConfig, PrependScheme } from './sentencepiece.ts';
+export { EOT, PAD, SEP, DEFAULT_SPECIALS, type Template, type TemplatePiece, type SpecialTokensConfig } from './special.ts';

@@ -235,23 +235,33 @@ export function splitIsolated(text: string, re: RegExp): string[] {
   return pieces;
 }
 
-export interface Section { text: string; special: boolean }
+export interface Section {
+  text: string;
+  special: boolean;
+  /** Offset of the section in the text split (UTF-16 units). */
+  start: number;
+}
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** A splitter on the given special strings (longest first). */
+/**
+ * A splitter on the given special strings: at each position the longest one that matches, the
+ * leftmost match first (HF's leftmost-longest added-token matching). Empty strings are ignored
+ * (HF ignores empty added tokens).
+ */
 export function specialSplitter(specials: readonly string[]): (text: string) => Section[] {
-  if (specials.length === 0) return (text) => [{ text, special: false }];
-  const re = new RegExp([...specials].sort((a, b) => b.length - a.length).map(escapeRe).join('|'), 'g');
+  const nonEmpty = specials.filter((s) => s !== '');
+  if (nonEmpty.length === 0) return (text) => [{ text, special: false, start: 0 }];
+  const re = new RegExp([...nonEmpty].sort((a, b) => b.length - a.length).map(escapeRe).join('|'), 'g');
   return (text) => {
     const out: Section[] = [];
     let last = 0;
     for (const m of text.matchAll(re)) {
-      if (m.index > last) out.push({ text: text.slice(last, m.index), special: false });
-      out.push({ text: m[0], special: true });
+      if (m.index > last) out.push({ text: text.slice(last, m.index), special: false, start: last });
+      out.push({ text: m[0], special: true, start: m.index });
       last = m.index + m[0].length;
     }
-    if (last < text.length) out.push({ text: text.slice(last), special: false });
+    if (last < text.length) out.push({ text: text.slice(last), special: false, start: last });
     return out;
   };
 }

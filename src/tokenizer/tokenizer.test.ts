@@ -147,7 +147,7 @@ describe('tokenizer.json (Hugging Face format)', () => {
     ['{"model": {"type": "BPE", "vocab": {"a": "x"}, "merges": []}}', { field: 'model.vocab.a' }, /integer id/],
     ['{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}', { field: 'model.vocab' }, /lacks byte/],
     ['{"model": {"type": "BPE", "vocab": {}, "merges": [3]}, "pre_tokenizer": {"type": "ByteLevel"}}', { field: 'model.merges[0]' }, /expected "a b"/],
-    ['{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Metaspace"}}', { field: 'pre_tokenizer.type' }, /unsupported pre-tokenizer/],
+    ['{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}', { field: 'pre_tokenizer.type' }, /unsupported pre-tokenizer/],
     ['{"model": {"type": "BPE", "vocab": {}, "merges": [], "byte_fallback": true}}', { field: 'model.byte_fallback' }, /byte_fallback/],
   ])('a broken file is a DataError naming file, line or field: %s', (text, where, msg) => {
     const bad = join(dir, 'broken.json');
