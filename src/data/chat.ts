@@ -27,7 +27,8 @@ export interface ChatTurn extends ChatMessage { train: boolean }
 export interface ChatTemplate {
   /** Where it came from (for errors). */
   source: string;
-  template: Template;
+  /** The compiled template (@huggingface/jinja's Template; typed by what is used, so the package's declarations stand alone). */
+  template: { render(context: Record<string, unknown>): string };
   /** The special-token strings the template may refer to (tokenizer_config.json). */
   tokens: { bos_token?: string; eos_token?: string; pad_token?: string; unk_token?: string };
 }
@@ -63,7 +64,7 @@ export function loadChatTemplate(dir: string): ChatTemplate | null {
       text = named.template;
     } else throw new DataError(`must be a string or a list of named templates, got ${show(t)}`, { file: cfgFile, field: 'chat_template' });
   }
-  let template: Template;
+  let template: ChatTemplate['template'];
   try { template = new Template(text); } catch (e) {
     throw new DataError(`is not a template this Jinja reads: ${oneLine((e as Error).message).slice(0, 200)}`, { file: source, field: source === cfgFile ? 'chat_template' : undefined }, { cause: e });
   }
