@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -204,6 +204,13 @@ describe('finetune', () => {
     expect(b.drift_ci).toHaveLength(2);
     expect(['PASS', 'FAIL', 'INCONCLUSIVE']).toContain(b.verdict);
     expect(b.split).toBe('test');
+    // stored as bf16: half the bytes, config.json says so, and it still scores like the adapter (to bf16 rounding)
+    const m16 = fmn('merge', '--base', join(dir, 'base'), '--adapter', run, '--out', join(dir, 'merged-bf16'), '--dtype', 'bf16', '--tolerance', '1', '--json');
+    expect(m16.status, m16.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'merged-bf16', 'config.json'), 'utf8')).torch_dtype).toBe('bfloat16');
+    expect(statSync(join(dir, 'merged-bf16', 'model.safetensors')).size).toBeLessThan(0.6 * statSync(join(dir, 'merged', 'model.safetensors')).size);
+    const c16 = JSON.parse(fmn('eval', '--model', join(dir, 'merged-bf16'), '--probes', join(dir, 'probes.jsonl'), '--json').stdout);
+    expect(Math.abs(c16.probes.control.ppl / a.probes.control.ppl - 1)).toBeLessThan(5e-3);
     // --log-samples: results.json with provenance, one line per item (lm-eval's --log_samples)
     const logs = join(dir, 'eval-logs');
     const c = fmn('eval', '--model', join(dir, 'base'), '--adapter', run, '--probes', join(dir, 'probes.jsonl'), '--log-samples', logs);

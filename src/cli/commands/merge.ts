@@ -12,7 +12,7 @@ import { contextOf, log, parseCommand, printJson } from '../run.ts';
 
 export const MERGE_SCHEMA: Schema = {
   command: 'merge',
-  usage: ['merge --base MODEL --adapter RUN --out MODEL [--probes FILE…] [--tolerance X]'],
+  usage: ['merge --base MODEL --adapter RUN --out MODEL [--probes FILE…] [--tolerance X] [--dtype bf16] [--max-shard-mb MB]'],
   description: `Merges a LoRA adapter into its base (W += (alpha/r)·(B A)ᵀ) and writes a plain model directory.
 Verifies it: the largest |Δlogit| between adapter-on and merged, over the probe texts (or 16
 seeded random sequences), is reported, and above --tolerance it is an error and nothing is written.`,
@@ -22,6 +22,8 @@ seeded random sequences), is reported, and above --tolerance it is an error and 
     { key: 'out', type: 'string', required: true, metavar: 'MODEL', help: 'the merged model directory' },
     { key: 'probes', type: 'list', default: [], defaultText: 'random sequences', metavar: 'FILE…', help: 'probe files whose texts the check runs on' },
     { key: 'tolerance', type: 'number', min: 0, default: 1e-3, help: 'largest |Δlogit| allowed' },
+    { key: 'dtype', type: 'enum', choices: ['f32', 'bf16', 'f16'], default: 'f32', help: 'how the merged weights are stored (bf16 / f16: round to nearest even, as torch\'s .to())' },
+    { key: 'max_shard_mb', type: 'int', min: 1, metavar: 'MB', help: 'split the weights into shards of at most this size, with model.safetensors.index.json' },
     ...RUN_FIELDS.filter((f) => f.key !== 'quiet'),
   ],
 };
@@ -37,7 +39,10 @@ export const command: Command = {
       it.kind === 'pair' ? [it.good, ...it.bad] : it.kind === 'text' ? [it.text] : it.kind === 'generate' ? [it.prompt + it.expected] : [it.context, ...it.choices]);
     const seqs = texts.length > 0 ? texts.map((t) => [eot, ...tok.encode(t, { allowSpecial: true })]) : randomSequences(model.config.vocabSize, 16, Math.min(32, model.config.nCtx));
     const res = mergeAndVerify(model, adapters!, seqs, v.tolerance as number);
-    saveModel(model, v.out as string, { tokenizerJson: JSON.stringify(toHfJson(tok), null, 2) + '\n' });
+    saveModel(model, v.out as string, {
+      tokenizerJson: JSON.stringify(toHfJson(tok), null, 2) + '\n', dtype: v.dtype as 'f32' | 'bf16' | 'f16',
+      ...(v.max_shard_mb !== undefined && { maxShardBytes: (v.max_shard_mb as number) * 2 ** 20 }),
+    });
     copyTokenizerSideFiles(v.base as string, v.out as string);
     log(`merge: max |Δlogit| ${res.maxAbsDiff.toExponential(2)} (largest |logit| ${res.maxAbsLogit.toFixed(2)}) over ${seqs.length} sequences → ${v.out}`);
     printJson(v, { out: v.out, max_abs_diff: res.maxAbsDiff, max_abs_logit: res.maxAbsLogit, sequences: seqs.length });
