@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   eval: { summary: 'score probes: accuracy ± se, perplexity, generation, drift with its interval, verdict', load: async () => (await import('./commands/eval.ts')).command },
   generate: { summary: 'generate text (greedy, temperature, top-k)', load: async () => (await import('./commands/generate.ts')).command },
   merge: { summary: 'merge a LoRA adapter into its base model, verified', load: async () => (await import('./commands/merge.ts')).command },
+  convert: { summary: 'write a llama2.c checkpoint (and its tokenizer) as a Hugging Face model directory', load: async () => (await import('./commands/convert.ts')).command },
   params: { summary: 'parameter counts and the LoRA trainable share', load: async () => (await import('./commands/params.ts')).command },
   report: { summary: 'rebuild lab reports from saved runs', load: async () => (await import('./commands/report.ts')).command },
 };

@@ -2,6 +2,7 @@
 import { TOKENIZER_SCHEMAS } from './commands/tokenizer.ts';
 import { GENERATE_SCHEMA } from './commands/generate.ts';
 import { MERGE_SCHEMA } from './commands/merge.ts';
+import { CONVERT_SCHEMA } from './commands/convert.ts';
 import { PARAMS_SCHEMA } from './commands/params.ts';
 import { REPORT_SCHEMA } from './commands/report.ts';
 import { WORKER_SCHEMA } from './commands/worker.ts';
@@ -16,5 +17,5 @@ import type { Schema } from '../config/schema.ts';
 
 export const ALL_SCHEMAS: Schema[] = [
   LAB_SCHEMA, CORPUS_SCHEMA, ...Object.values(TOKENIZER_SCHEMAS), PRETRAIN_SCHEMA, FINETUNE_SCHEMA, EVAL_SCHEMA,
-  ...Object.values(ANALYZE_SCHEMAS), SWEEP_SCHEMA, WORKER_SCHEMA, GENERATE_SCHEMA, MERGE_SCHEMA, PARAMS_SCHEMA, REPORT_SCHEMA,
+  ...Object.values(ANALYZE_SCHEMAS), SWEEP_SCHEMA, WORKER_SCHEMA, GENERATE_SCHEMA, MERGE_SCHEMA, CONVERT_SCHEMA, PARAMS_SCHEMA, REPORT_SCHEMA,
 ];

@@ -3,15 +3,14 @@
  * fine-tuner. prompt/completion rows: `encodeSft` (loss on the completion and the final end of
  * text); conversations: the model's chat template with the loss on the assistant turns
  * (chat.ts), or, for a model without one, as prompt/completion; text rows:
- * `<|endoftext|> text <|endoftext|>` with loss on every token.
+ * start text end (sequenceTokens: `<|endoftext|> text <|endoftext|>` for ours) with loss on every token.
  * A row with no supervised token, or longer than the context (unless truncating), is a
  * DataError naming its line.
  */
 import { DataError } from '../errors.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
-import { EOT } from '../tokenizer/special.ts';
 import { encodeChat, type ChatTemplate } from './chat.ts';
-import { encodeSft } from './sft-format.ts';
+import { encodeSft, sequenceTokens } from './sft-format.ts';
 import { chatWithoutTemplate, loadSft } from './sft-load.ts';
 
 export interface SftSequence {
@@ -24,14 +23,14 @@ export interface SftSequence {
 export interface SftEncoded { sequences: SftSequence[]; truncated: number }
 
 export function encodeSftFile(file: string, tok: Tokenizer, maxLen: number, truncate: boolean, chat: ChatTemplate | null = null): SftEncoded {
-  const eot = tok.specialId(EOT);
+  const { start, end } = sequenceTokens(tok);
   const sequences: SftSequence[] = [];
   let truncated = 0;
   for (const ex of loadSft(file)) {
     let ids: number[], mask: number[];
     const field = ex.kind === 'text' ? 'text' : ex.kind === 'chat' ? 'messages' : 'completion';
     if (ex.kind === 'text') {
-      ids = [eot, ...tok.encode(ex.text), eot];
+      ids = [start, ...tok.encode(ex.text), end];
       mask = ids.map((_, i) => (i === 0 ? 0 : 1));
     } else if (ex.kind === 'chat' && chat !== null) {
       ({ ids, mask } = encodeChat(tok, chat, ex.turns, { file, line: ex.line }));

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fromHfJson } from '../tokenizer/hf-json.ts';
 import { EOT, SEP } from '../tokenizer/special.ts';
 import { trainBpe } from '../tokenizer/train.ts';
-import { encodeDocuments, encodeSft, encodeSftPrompt, sftPrompt, sftText } from './sft-format.ts';
+import { encodeDocuments, encodeGenerationPrompt, encodeSft, encodeSftPrompt, sequenceTokens, sftPrompt, sftText, usesDelimiter } from './sft-format.ts';
 import { generateSft } from '../corpus/sft.ts';
 
 describe('SFT formatting', () => {
@@ -36,5 +39,56 @@ describe('SFT formatting', () => {
     const eot = tok.specialId(EOT);
     expect(ids.filter((i) => i === eot)).toHaveLength(2);
     expect(tok.decode(ids)).toBe(`He went.${SEP}Fue.${EOT}plain line${EOT}`);
+  });
+});
+
+describe('SFT formatting with a Hugging Face model\'s tokenizer (no <|sep|>, no <|endoftext|>): TRL\'s rule', () => {
+  const FIX = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'tokenizers', 'llama2');
+  const json = JSON.parse(readFileSync(join(FIX, 'tokenizer.json'), 'utf8'));
+  const cfg = JSON.parse(readFileSync(join(FIX, 'tokenizer_config.json'), 'utf8'));
+  const llama = fromHfJson(json, 'tokenizer.json', { json: cfg, file: 'tokenizer_config.json' });
+  const rows = generateSft({ seed: 2, rows: 40 });
+
+  it('sequences start with bos (<s>) and end with eos (</s>); ours keep <|endoftext|> at both ends', () => {
+    expect(sequenceTokens(llama)).toEqual({ start: 1, end: 2 });
+    expect(usesDelimiter(llama)).toBe(false);
+    const ours = trainBpe(['a b c'], { vocabSize: 270 });
+    expect(sequenceTokens(ours)).toEqual({ start: ours.specialId(EOT), end: ours.specialId(EOT) });
+    expect(usesDelimiter(ours)).toBe(true);
+    const noEos = fromHfJson(json, 'tokenizer.json', { json: { ...cfg, eos_token: null }, file: 'c.json' });
+    expect(() => sequenceTokens(noEos)).toThrow(/neither <\|endoftext\|> nor an eos_token/);
+  });
+
+  it('ids: the tokenizer\'s encoding of prompt + completion, then </s>; loss past the prompt\'s own encoding', () => {
+    for (const r of rows) {
+      const enc = encodeSft(llama, r.prompt, r.completion);
+      expect(enc.ids).toEqual([...llama.encode(r.prompt + r.completion, { addSpecial: true }), 2]);
+      expect(enc.ids[0]).toBe(1);
+      const p = llama.encode(r.prompt, { addSpecial: true });
+      expect(enc.ids.slice(0, enc.promptLength)).toEqual(p.slice(0, enc.promptLength));
+      expect(enc.promptLength).toBeGreaterThan(1);
+      expect(enc.promptLength).toBeLessThanOrEqual(p.length);
+      expect(enc.lossMask).toEqual(enc.ids.map((_, i) => (i < enc.promptLength ? 0 : 1)));
+      expect(encodeSftPrompt(llama, r.prompt)).toEqual(p);
+      expect(encodeGenerationPrompt(llama, r.prompt)).toEqual(p);
+    }
+    // a token spanning the boundary ("th" + "e cat": "▁the") counts as completion
+    const enc = encodeSft(llama, 'th', 'e cat');
+    expect(enc.promptLength).toBe(1);
+    expect(llama.decode(enc.ids.slice(enc.promptLength, -1))).toBe('the cat');
+  });
+
+  it('a template that appends eos (add_eos_token) does not end the prompt part', () => {
+    const eos = fromHfJson({ ...json, post_processor: null }, 'tokenizer.json', { json: { ...cfg, add_eos_token: true }, file: 'c.json' });
+    const enc = encodeSft(eos, 'He goed home.', ' He went home.');
+    expect(enc.ids.filter((id) => id === 2)).toHaveLength(1);
+    expect(enc.ids.at(-1)).toBe(2);
+    expect(encodeGenerationPrompt(eos, 'He goed home.').at(-1)).not.toBe(2);
+  });
+
+  it('encodeDocuments ends each document with </s>', () => {
+    const ids = encodeDocuments(llama, 'one line\nanother');
+    expect(ids.filter((i) => i === 2)).toHaveLength(2);
+    expect(ids.at(-1)).toBe(2);
   });
 });

@@ -3,7 +3,7 @@ import { inPhase } from '../backend/profile.ts';
 import { argmax, decodeBatch } from '../model/generate.ts';
 import type { GPT } from '../model/gpt.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
-import { EOT } from '../tokenizer/special.ts';
+import { encodeGenerationPrompt, sequenceTokens } from '../data/sft-format.ts';
 import { meanStderr } from '../util/stats.ts';
 import { rollingWindows, scoreSequences, type ScoreRequest } from './score.ts';
 
@@ -72,12 +72,13 @@ export interface EvalResult {
 
 /**
  * Evaluates probe items on a model. Sentences and texts are scored as the start of a document
- * (after the end-of-text token, as every pretraining line starts), whole: a text longer than the
- * context is scored in rolling windows. Generate prompts are encoded with special tokens allowed
- * (they end with the `<|sep|>` delimiter) and decoded greedily up to end-of-text.
+ * (after the start token — end-of-text for ours, as every pretraining line starts; bos for a
+ * Llama — see sequenceTokens), whole: a text longer than the context is scored in rolling
+ * windows. Generate prompts are encoded as encodeGenerationPrompt does (special tokens allowed;
+ * ours end with the `<|sep|>` delimiter) and decoded greedily up to the end token.
  */
 export function evaluateProbes(model: GPT, tok: Tokenizer, items: readonly ProbeItem[], o: EvalOptions = {}): EvalResult {
-  const eot = tok.specialId(EOT);
+  const { start: eot, end } = sequenceTokens(tok);
   const nCtx = model.config.nCtx;
   const enc = (s: string) => tok.encode(s);
 
@@ -105,10 +106,10 @@ export function evaluateProbes(model: GPT, tok: Tokenizer, items: readonly Probe
   // an output longer than the longest expected answer cannot match: stop there (+4 tokens of slack
   // for a non-canonical tokenization), unless a cap is given; never past what the context holds
   // after the shortest prompt (an answer that does not fit cannot be generated whole, so cannot match)
-  const prompts = gens.map((g) => tok.encode(g.prompt, { allowSpecial: true }));
+  const prompts = gens.map((g) => encodeGenerationPrompt(tok, g.prompt));
   const room = Math.max(1, model.config.nCtx - Math.min(model.config.nCtx - 1, ...prompts.map((p) => p.length)));
   const need = Math.min(room, Math.max(0, ...gens.map((g) => tok.encode(g.expected).length)) + 4);
-  const decoded = inPhase('eval: generation', () => decodeBatch(model, prompts, { maxNewTokens: o.maxNewTokens ?? need, stopIds: [eot] }));
+  const decoded = inPhase('eval: generation', () => decodeBatch(model, prompts, { maxNewTokens: o.maxNewTokens ?? need, stopIds: [end] }));
   const genText = new Map<ProbeItem, string>();
   gens.forEach((g, i) => genText.set(g, tok.decode(decoded[i].ids)));
 

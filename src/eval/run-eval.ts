@@ -39,7 +39,7 @@ paired test, and a verdict: PASS (drift's upper bound within the bound and a sig
 INCONCLUSIVE (a significant gain, but the drift interval straddles the bound), or FAIL.`,
   fields: [
     { key: 'config', type: 'string', path: null, persist: false, metavar: 'FILE', section: 'inputs', help: 'YAML or JSON settings (keys as below; flags override)' },
-    { key: 'model', type: 'string', required: true, metavar: 'MODEL', section: 'inputs', help: 'the model directory to score' },
+    { key: 'model', type: 'string', required: true, metavar: 'MODEL', section: 'inputs', help: 'the model to score (a model directory or a llama2.c .bin)' },
     { key: 'adapter', type: 'string', metavar: 'RUN', section: 'inputs', help: 'a PEFT LoRA adapter applied to MODEL' },
     { key: 'baseline', type: 'string', metavar: 'MODEL', section: 'inputs', help: 'the model before fine-tuning: drift, task gain and the verdict' },
     ...probeFields('probes'),

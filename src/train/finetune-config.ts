@@ -57,7 +57,7 @@ const LORA = { key: 'method', is: ['lora'] } as const;
 
 export const FINETUNE_FIELDS: Field[] = [
   { key: 'config', type: 'string', path: null, persist: false, metavar: 'FILE', section: 'inputs', help: 'YAML or JSON settings (keys as below, TRL/PEFT names accepted; flags override; a run\'s config.resolved.json reproduces it)' },
-  { key: 'base', type: 'string', required: true, metavar: 'MODEL', section: 'inputs', help: 'the model to fine-tune (a model directory)' },
+  { key: 'base', type: 'string', required: true, metavar: 'MODEL', section: 'inputs', help: 'the model to fine-tune (a model directory or a llama2.c .bin)' },
   { key: 'data', type: 'string', required: true, metavar: 'SFT.jsonl', section: 'inputs', help: 'SFT rows: prompt/completion, messages or text (JSONL)' },
   { key: 'out', type: 'string', required: true, metavar: 'RUN', section: 'inputs', help: 'the run directory' },
   { key: 'method', type: 'enum', path: 'method.kind', choices: ['lora', 'full'], default: 'lora', section: 'method', help: 'LoRA adapters or all weights' },

@@ -4,7 +4,7 @@ import { resolvedConfig, validateTyped, type Values } from '../config/schema.ts'
 import type { ProbeItem } from '../data/probes.ts';
 import { copyTokenizerSideFiles, loadChatTemplate } from '../data/chat.ts';
 import { encodeSftFile } from '../data/sft-data.ts';
-import { encodeDocuments } from '../data/sft-format.ts';
+import { encodeDocuments, sequenceTokens } from '../data/sft-format.ts';
 import { ConfigError, DataError } from '../errors.ts';
 import { evaluateProbes, type EvalResult } from '../eval/evaluate.ts';
 import { hasAny, loadProbeSplit, needRole, probeFilesOf } from '../eval/probe-files.ts';
@@ -18,7 +18,7 @@ import { loraDeltaSqNorm, sqDistance } from '../lora/regularizer.ts';
 import { add, scale } from '../tensor/ops/elementwise.ts';
 import { crossEntropy, IGNORE_INDEX } from '../tensor/ops/loss.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { toHfJson } from '../tokenizer/hf-json.ts';
+import { saveTokenizer } from '../tokenizer/hf-json.ts';
 import { PAD } from '../tokenizer/special.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { pairedBootstrapDrift } from '../util/stats.ts';
@@ -159,7 +159,8 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
   let stoppedByGate = false;
 
   // 3. the loss: SFT (+ replay rows) + regularizers
-  const padId = tok.specialId(PAD);
+  // padded positions are never scored: any id will do where the tokenizer has no pad token
+  const padId = tok.addedTokens.find((t) => t.content === PAD)?.id ?? tok.pad ?? sequenceTokens(tok).end;
   const loader = new SftLoader(sequences, cfg.batch, padId, cfg.seed + 1, cfg.replay, replayTokens);
   const lossFn = (b: { ids: Int32Array; targets: Int32Array; B: number; T: number }) => {
     const per = cfg.replay > 0 ? new Float32Array(b.B * b.T) : undefined;
@@ -192,10 +193,10 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
   };
 
   // 4. saving: adapter or full model, atomically; the adapter names the base as the user gave it
-  const tokJson = JSON.stringify(toHfJson(tok), null, 2) + '\n';
+  // the full model keeps its tokenizer: tokenizer.json (+ tokenizer_config.json), the base's own side files over them
   const save = () => {
     if (adapters) saveAdapter(cfg.out, model, adapters, cfg.method as LoraConfig, cfg.base);
-    else { saveModel(model, cfg.out, { tokenizerJson: tokJson }); copyTokenizerSideFiles(cfg.base, cfg.out); }
+    else { saveModel(model, cfg.out); saveTokenizer(tok, cfg.out); copyTokenizerSideFiles(cfg.base, cfg.out); }
   };
 
   if (adapters) setLoraTraining(adapters, true);

@@ -2,7 +2,7 @@ import { readText } from '../util/fs.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvedConfig, validateTyped, type Values } from '../config/schema.ts';
-import { encodeDocuments, splitDocuments } from '../data/sft-format.ts';
+import { encodeDocuments, sequenceTokens, splitDocuments } from '../data/sft-format.ts';
 import { Rng } from '../util/rng.ts';
 import { ConfigError, DataError } from '../errors.ts';
 import { saveModel } from '../model/checkpoint.ts';
@@ -97,7 +97,7 @@ async function runPretrain(cfg: PretrainConfig, values: Values, ctx: RunContext)
   const T = cfg.seqLen ?? config.nCtx;
   if (T > config.nCtx) throw new ConfigError(`sequence length ${T} exceeds the preset's n_ctx ${config.nCtx}`, { field: 'seq_len' });
   if (trainIds.length < T + 2) throw new DataError(`only ${trainIds.length} tokens of text, fewer than one sequence of ${T + 1}`, { file: cfg.text.join(', ') });
-  config.eosTokenId = tok.specialId('<|endoftext|>');
+  config.eosTokenId = sequenceTokens(tok).end;
   config.bosTokenId = config.eosTokenId;
   const model = new GPT(ctx.backend, config);
   model.initWeights(new Rng(cfg.seed));

@@ -5,8 +5,8 @@ import { loadProbes } from '../../data/probes.ts';
 import { loadForInference } from '../../lora/load.ts';
 import { mergeAndVerify, randomSequences } from '../../lora/merge.ts';
 import { saveModel } from '../../model/checkpoint.ts';
-import { toHfJson } from '../../tokenizer/hf-json.ts';
-import { EOT } from '../../tokenizer/special.ts';
+import { saveTokenizer } from '../../tokenizer/hf-json.ts';
+import { sequenceTokens } from '../../data/sft-format.ts';
 import type { Command } from '../command.ts';
 import { contextOf, log, parseCommand, printJson } from '../run.ts';
 
@@ -17,7 +17,7 @@ export const MERGE_SCHEMA: Schema = {
 Verifies it: the largest |Δlogit| between adapter-on and merged, over the probe texts (or 16
 seeded random sequences), is reported, and above --tolerance it is an error and nothing is written.`,
   fields: [
-    { key: 'base', type: 'string', required: true, metavar: 'MODEL', help: 'the base model directory' },
+    { key: 'base', type: 'string', required: true, metavar: 'MODEL', help: 'the base model (a directory or a llama2.c .bin)' },
     { key: 'adapter', type: 'string', required: true, metavar: 'RUN', help: 'the PEFT adapter run' },
     { key: 'out', type: 'string', required: true, metavar: 'MODEL', help: 'the merged model directory' },
     { key: 'probes', type: 'list', default: [], defaultText: 'random sequences', metavar: 'FILE…', help: 'probe files whose texts the check runs on' },
@@ -34,15 +34,16 @@ export const command: Command = {
     if (r === null) return 0;
     const v = r.values;
     const { model, tok, adapters } = loadForInference(v.base as string, v.adapter as string, contextOf(v));
-    const eot = tok.specialId(EOT);
+    const eot = sequenceTokens(tok).start;
     const texts = (v.probes as string[]).flatMap((f) => loadProbes(f)).flatMap((it) =>
       it.kind === 'pair' ? [it.good, ...it.bad] : it.kind === 'text' ? [it.text] : it.kind === 'generate' ? [it.prompt + it.expected] : [it.context, ...it.choices]);
     const seqs = texts.length > 0 ? texts.map((t) => [eot, ...tok.encode(t, { allowSpecial: true })]) : randomSequences(model.config.vocabSize, 16, Math.min(32, model.config.nCtx));
     const res = mergeAndVerify(model, adapters!, seqs, v.tolerance as number);
     saveModel(model, v.out as string, {
-      tokenizerJson: JSON.stringify(toHfJson(tok), null, 2) + '\n', dtype: v.dtype as 'f32' | 'bf16' | 'f16',
+      dtype: v.dtype as 'f32' | 'bf16' | 'f16',
       ...(v.max_shard_mb !== undefined && { maxShardBytes: (v.max_shard_mb as number) * 2 ** 20 }),
     });
+    saveTokenizer(tok, v.out as string);
     copyTokenizerSideFiles(v.base as string, v.out as string);
     log(`merge: max |Δlogit| ${res.maxAbsDiff.toExponential(2)} (largest |logit| ${res.maxAbsLogit.toFixed(2)}) over ${seqs.length} sequences → ${v.out}`);
     printJson(v, { out: v.out, max_abs_diff: res.maxAbsDiff, max_abs_logit: res.maxAbsLogit, sequences: seqs.length });
