@@ -23,6 +23,12 @@ describe('probe files', () => {
     expect([...groupProbes(items).keys()]).toEqual(['task', 'control', 'p']);
   });
 
+  it('reads lm-eval\'s multiple-choice docs (query, choices, gold) as choice items with lm-eval\'s " " delimiter', () => {
+    const [it0] = parseProbes('{"query": "Question: 2+2? Answer:", "choices": ["4", "5"], "gold": 0, "id": "x"}', 'arc.jsonl', { defaultProbe: 'arc' });
+    expect(it0).toMatchObject({ kind: 'choice', context: 'Question: 2+2? Answer:', choices: [' 4', ' 5'], label: 0, probe: 'arc' });
+    expect(() => parseProbes('{"query": "q", "choices": ["a"], "gold": 1}', 'arc.jsonl')).toThrow(/arc\.jsonl:1, field "gold": must index choices \(0\.\.0\), got 1/);
+  });
+
   it.each([
     ['{"kind": "quiz", "text": "x"}', 1, 'kind', /unknown probe kind "quiz"/],
     ['{"kind": "pair", "good": "a"}', 1, 'bad', /non-empty array/],

@@ -6,6 +6,8 @@
  *   {"kind": "choice", "context": "...", "choices": ["...", "..."], "label": 0}
  *   {"kind": "generate", "prompt": "...", "expected": "...", "probe": "task"}
  *   BLiMP rows {"sentence_good": "...", "sentence_bad": "...", "UID": "..."} are read as pairs.
+ *   lm-eval's multiple-choice docs {"query": "...", "choices": ["...", "..."], "gold": 0} are read
+ *   as choice items scoring query + " " + choice (lm-eval's default target delimiter).
  *
  * `probe` names the group an item is scored in; when absent it defaults to the loader's
  * `defaultProbe` (the file's base name). `role` says what the group is for — `task` (accuracy
@@ -79,6 +81,14 @@ export function probeFromRow(file: string, row: JsonlRow, o: ProbeFileOptions & 
     const tags: Record<string, string> = {};
     for (const k of ['UID', 'linguistics_term', 'field']) if (typeof r.obj[k] === 'string') tags[k] = r.obj[k] as string;
     return { ...base(), kind: 'pair', good: r.string('sentence_good'), bad: [r.string('sentence_bad')], tags };
+  }
+  if (!r.has('kind') && r.has('query') && r.has('gold')) {
+    // lm-eval's multiple-choice docs (HellaSwag, ARC, … after process_docs): query, choices, gold;
+    // scored as lm-eval does, query + target_delimiter " " + choice
+    const choices = r.stringArray('choices');
+    const label = r.integer('gold');
+    if (label < 0 || label >= choices.length) r.fail('gold', `must index choices (0..${choices.length - 1}), got ${label}`);
+    return { ...base(), kind: 'choice', context: r.string('query'), choices: choices.map((c) => ` ${c}`), label };
   }
   const kind = r.string('kind');
   switch (kind) {

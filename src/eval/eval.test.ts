@@ -9,7 +9,9 @@ import { LORA_DEFAULTS } from '../lora/config.ts';
 import { trainBpe } from '../tokenizer/train.ts';
 import { sharedDir } from '../../test/util.ts';
 import { noGrad } from '../tensor/tensor.ts';
-import { evaluateProbes, pairCorrect } from './evaluate.ts';
+import { encodePair, evaluateProbes, pairCorrect } from './evaluate.ts';
+import { loadTokenizer } from '../tokenizer/hf-json.ts';
+import { join } from 'node:path';
 import { rollingWindows } from './score.ts';
 import { drift, verdict } from './verdict.ts';
 
@@ -59,6 +61,19 @@ describe('evaluateProbes on constructed cases', () => {
     const norm = [' sat.', ' sat on the mat.'].map((s, i) => -n[i] / s.length);
     expect(r.acc).toBe(n[1] < n[0] ? 1 : 0);
     expect(r.acc_norm).toBe(norm[1] > norm[0] ? 1 : 0);
+  });
+
+  it('choice continuations are encoded as lm-eval does: with the context, trailing spaces moved over', () => {
+    // byte-level: the same ids as encoding the continuation alone
+    expect(encodePair(tok, 'the cat', ' sat.')).toEqual({ context: tok.encode('the cat'), continuation: tok.encode(' sat.') });
+    expect(encodePair(tok, 'the cat ', 'sat.')).toEqual({ context: tok.encode('the cat'), continuation: tok.encode(' sat.') });
+    // SentencePiece (Llama-2): encoding " Paris" alone would prepend a second "▁"
+    const dir = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'tokenizers', 'llama2');
+    const llama = loadTokenizer(dir);
+    const p = encodePair(llama, 'The capital of France is', ' Paris');
+    expect([...p.context, ...p.continuation]).toEqual(llama.encode('The capital of France is Paris'));
+    expect(llama.decode(p.continuation)).toBe('Paris');                  // decode strips the one leading space
+    expect(llama.encode(' Paris').length).toBeGreaterThanOrEqual(p.continuation.length);
   });
 
   it('a zero-update fine-tune (fresh LoRA adapter) has drift exactly 0, with a zero-width interval, and FAILs (no gain)', () => {

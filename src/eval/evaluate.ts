@@ -71,6 +71,20 @@ export interface EvalResult {
 }
 
 /**
+ * A multiple-choice context and one continuation as lm-eval encodes them (`_encode_pair`): the
+ * context's trailing whitespace moves to the continuation, the two are encoded as one text and
+ * the continuation is what follows the context's own encoding — so a tokenizer that prepends "▁"
+ * to every text (Llama-2) or merges across the boundary scores the tokens the model would see.
+ */
+export function encodePair(tok: Tokenizer, context: string, continuation: string): { context: number[]; continuation: number[] } {
+  const n = context.length - context.trimEnd().length;
+  if (n > 0) { continuation = context.slice(-n) + continuation; context = context.slice(0, -n); }
+  const ctx = tok.encode(context), whole = tok.encode(context + continuation);
+  const cont = whole.slice(ctx.length);
+  return cont.length > 0 ? { context: ctx, continuation: cont } : { context: ctx, continuation: tok.encode(continuation) };
+}
+
+/**
  * Evaluates probe items on a model. Sentences and texts are scored as the start of a document
  * (after the start token — end-of-text for ours, as every pretraining line starts; bos for a
  * Llama — see sequenceTokens), whole: a text longer than the context is scored in rolling
@@ -90,8 +104,11 @@ export function evaluateProbes(model: GPT, tok: Tokenizer, items: readonly Probe
     if (it.kind === 'pair') spans.push([it.good, ...it.bad].map(whole));
     else if (it.kind === 'text') spans.push([whole(it.text)]);
     else if (it.kind === 'choice') {
-      const ctx = [eot, ...enc(it.context)];
-      spans.push(it.choices.map((c) => { reqs.push({ ids: [...ctx, ...enc(c)], scoreFrom: ctx.length }); return { first: reqs.length - 1, count: 1 }; }));
+      spans.push(it.choices.map((c) => {
+        const { context, continuation } = encodePair(tok, it.context, c);
+        reqs.push({ ids: [eot, ...context, ...continuation], scoreFrom: 1 + context.length });
+        return { first: reqs.length - 1, count: 1 };
+      }));
     } else spans.push([]);
   }
   const scores = inPhase('eval: scoring', () => scoreSequences(model, reqs));

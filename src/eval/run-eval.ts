@@ -10,7 +10,7 @@ import { makeOutDir, writeFileAtomic } from '../util/fs.ts';
 import { versions } from '../util/version.ts';
 import { evaluateProbes, type EvalResult, type ItemScore } from './evaluate.ts';
 import { hasAny, loadProbeSplit, needRole, probeFields, probeFilesOf, type ProbeFiles } from './probe-files.ts';
-import { DEFAULT_DRIFT_BOUND, verdict, type Verdict } from './verdict.ts';
+import { DEFAULT_DRIFT_BOUND, groupChanges, verdict, type GroupChange, type Verdict } from './verdict.ts';
 
 /** `fmn eval`'s settings. */
 export interface EvalConfig {
@@ -59,7 +59,13 @@ INCONCLUSIVE (a significant gain, but the drift interval straddles the bound), o
 };
 
 /** What one split scored, and the verdict against the baseline on the same items. */
-export interface SplitEval { probes: EvalResult['probes']; roles: EvalResult['roles']; baseline?: { probes: EvalResult['probes']; roles: EvalResult['roles'] }; verdict?: Verdict }
+export interface SplitEval {
+  probes: EvalResult['probes']; roles: EvalResult['roles'];
+  baseline?: { probes: EvalResult['probes']; roles: EvalResult['roles'] };
+  /** Per group, against the baseline: accuracy change (paired test) or perplexity drift (paired bootstrap interval). */
+  changes?: Record<string, GroupChange>;
+  verdict?: Verdict;
+}
 
 /** `fmn eval --json` (DESIGN §2): the test split's numbers at the top, the dev split's under "dev". */
 export interface EvalReport {
@@ -94,6 +100,7 @@ export function runEval(c: EvalConfig, ctx: RunContext): EvalReport {
     if (base) {
       const b = evaluateProbes(base.model, base.tok, items, { maxNewTokens: c.maxNewTokens });
       s.baseline = strip(b);
+      s.changes = groupChanges(b, r, { level: c.level, B: c.bootstrap });
       s.verdict = verdict(b, r, { bound: c.driftBound, level: c.level, B: c.bootstrap });
     }
     out[split] = s;

@@ -106,3 +106,45 @@ export function verdict(before: EvalResult, after: EvalResult | readonly EvalRes
     task_gain: gain, split: splits.size === 0 ? null : splits.size > 1 ? 'mixed' : [...splits][0], level, reasons,
   };
 }
+
+/** One probe group before and after: accuracy with a paired test, or perplexity drift with its paired bootstrap interval. */
+export interface GroupChange {
+  n: number;
+  acc_before?: number;
+  acc_after?: number;
+  /** After − before on the same items, paired. */
+  acc_diff?: Pick<PairedDiff, 'diff' | 'se' | 'lo' | 'hi' | 'p' | 'test'>;
+  ppl_before?: number;
+  ppl_after?: number;
+  drift?: number;
+  drift_ci?: [number, number];
+}
+
+/**
+ * Every probe group compared item by item with the baseline — whatever its role: a
+ * multiple-choice benchmark or a held-out text given with --probes is read as a forgetting
+ * measurement of its own (accuracy change with a paired test; perplexity drift with its paired
+ * bootstrap interval), not only the groups the verdict reads.
+ */
+export function groupChanges(before: EvalResult, after: EvalResult, o: VerdictOptions = {}): Record<string, GroupChange> {
+  const level = o.level ?? 0.95, B = o.B ?? 2000;
+  const out: Record<string, GroupChange> = {};
+  for (const name of Object.keys(after.probes)) {
+    const rng = new Rng(o.seed ?? 0);
+    const c: GroupChange = { n: after.probes[name]!.n };
+    const acc = aligned([before, after], (i) => i.probe === name && i.correct !== undefined);
+    if (acc[0].length > 0) {
+      const b = acc[0].map((i) => (i.correct ? 1 : 0)), a = acc[1].map((i) => (i.correct ? 1 : 0));
+      const p = pairedDiff(a, b, { rng, B, level });
+      Object.assign(c, { acc_before: meanStderr(b).mean, acc_after: meanStderr(a).mean, acc_diff: { diff: p.diff, se: p.se, lo: p.lo, hi: p.hi, p: p.p, test: p.test } });
+    }
+    const txt = aligned([before, after], (i) => i.probe === name && i.nll !== undefined);
+    if (txt[0].length > 0) {
+      const nt = (l: ItemScore[]) => l.map((i) => ({ nll: i.nll!, tokens: i.tokens! }));
+      const r = seedsBootstrapDrift(nt(txt[0]), [nt(txt[1])], { rng, B, level });
+      Object.assign(c, { ppl_before: before.probes[name]!.ppl, ppl_after: after.probes[name]!.ppl, drift: r.drift, drift_ci: [r.lo, r.hi] });
+    }
+    out[name] = c;
+  }
+  return out;
+}

@@ -7,7 +7,8 @@ import type { Buf } from '../backend/backend.ts';
  *
  * A request for n elements gets a view of length n on a buffer of the bucket's capacity
  * (n rounded up: to a multiple of 256 below 4096, else to the next of 8 steps per octave, so
- * at most 12.5% is wasted). Buffers handed out are NOT zeroed: callers fill them.
+ * at most 12.5% is wasted) or, above 4096 elements, on a parked buffer of a bucket up to twice
+ * as large. Buffers handed out are NOT zeroed: callers fill them.
  */
 export class BufferPool {
   #f32 = new Map<number, ArrayBuffer[]>();
@@ -19,8 +20,16 @@ export class BufferPool {
 
   take(n: number, f64: boolean): Buf {
     const cap = bucket(n);
-    const list = (f64 ? this.#f64 : this.#f32).get(cap);
-    let ab = list !== undefined && list.length > 0 ? list.pop()! : undefined;
+    const lists = f64 ? this.#f64 : this.#f32;
+    // the request's own bucket, else a parked buffer of the next buckets up to twice the size:
+    // SFT batches are padded to their longest row, so shapes vary from step to step, and a new
+    // buffer for every bucket a large tensor (B·T·vocab logits) ever lands in would park gigabytes
+    let ab: ArrayBuffer | undefined;
+    for (let c = cap; c <= 2 * cap && ab === undefined; c = bucket(c + 1)) {
+      const list = lists.get(c);
+      if (list !== undefined && list.length > 0) ab = list.pop()!;
+      if (n <= 4096) break;                          // small buffers: exact bucket only
+    }
     if (ab !== undefined) this.parkedBytes -= ab.byteLength;
     else {
       ab = new ArrayBuffer(cap * (f64 ? 8 : 4));

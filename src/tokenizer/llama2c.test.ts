@@ -194,10 +194,20 @@ describe('llama2.c checkpoints on the command line', () => {
     const run = join(tmp, 'run');
     const f = fmn('finetune', '--base', bin, '--data', sft, '--out', run, '--steps', '40', '--batch', '4', '--lr', '3e-2', '--quiet', '--json');
     expect(f.code, f.stderr).toBe(0);
-    const e = fmn('eval', '--model', bin, '--adapter', run, '--baseline', bin, '--probes', probes, '--json');
+    const mc = join(tmp, 'mc.jsonl');   // lm-eval's multiple-choice docs
+    writeFileSync(mc, '{"query": "Question: Where did he go? Answer:", "choices": ["to the store", "to the moon", "home"], "gold": 0}\n{"query": "Q: 2+2? A:", "choices": ["4", "5"], "gold": 0}\n');
+    const e = fmn('eval', '--model', bin, '--adapter', run, '--baseline', bin, '--probes', probes, mc, '--json');
     expect(e.code, e.stderr).toBe(0);
     const ev = JSON.parse(e.stdout);
     expect(ev.test.roles.task.n).toBe(2);
+    // every group against the baseline, paired: accuracy change for the choice set, drift for text
+    const ch = ev.test.changes;
+    expect(ch.mc).toMatchObject({ n: 2, acc_before: expect.any(Number), acc_after: expect.any(Number) });
+    expect(ch.mc.acc_diff.diff).toBeCloseTo(ch.mc.acc_after - ch.mc.acc_before, 12);
+    expect(ch.probes.drift).toBeGreaterThanOrEqual(ch.probes.drift_ci[0]);
+    expect(ch.probes.drift).toBeLessThanOrEqual(ch.probes.drift_ci[1]);
+    expect(ch.probes.ppl_before).toBe(ev.test.baseline.probes.probes.ppl);
+    expect(e.stderr).toMatch(/mc: n 2 {2}acc [\d.]+ ± [\d.]+ {2}acc_norm [\d.]+\n {4}vs baseline: acc [\d.]+ → [\d.]+, [+-][\d.]+ \[/);
     const m = fmn('merge', '--base', bin, '--adapter', run, '--out', join(tmp, 'merged'), '--json');
     expect(m.code, m.stderr).toBe(0);
     const merged = fmn('generate', '--model', join(tmp, 'merged'), '--prompt', 'He goed to the store.', '--max-tokens', '4', '--json');

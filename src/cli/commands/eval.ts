@@ -5,6 +5,7 @@ import type { Command } from '../command.ts';
 import { contextOf, log, parseCommand, printJson } from '../run.ts';
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}%`;
+const signed = (x: number, d: number) => `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
 
 function line(name: string, p: ProbeResult): string {
   const parts = [`n ${p.n}`];
@@ -26,7 +27,12 @@ export const command: Command = {
       const s = rep[split];
       if (!s) continue;
       log(`${split} split:`);
-      for (const [name, p] of Object.entries(s.probes)) log(line(name, p));
+      for (const [name, p] of Object.entries(s.probes)) {
+        log(line(name, p));
+        const ch = s.changes?.[name];
+        if (ch?.acc_diff) log(`    vs baseline: acc ${ch.acc_before!.toFixed(3)} → ${ch.acc_after!.toFixed(3)}, ${signed(ch.acc_diff.diff, 3)} [${signed(ch.acc_diff.lo, 3)}, ${signed(ch.acc_diff.hi, 3)}] (p ${ch.acc_diff.p.toPrecision(2)})`);
+        if (ch?.drift !== undefined) log(`    vs baseline: ppl ${ch.ppl_before!.toFixed(4)} → ${ch.ppl_after!.toFixed(4)}, drift ${pct(ch.drift)} [${pct(ch.drift_ci![0])}, ${pct(ch.drift_ci![1])}]`);
+      }
       const v = s.verdict;
       if (v) {
         log(`  verdict (${split}): ${v.verdict}` + (v.drift !== null ? ` — drift ${pct(v.drift)} [${pct(v.drift_ci![0])}, ${pct(v.drift_ci![1])}] (bound ${pct(cfg.driftBound)})` : '')
