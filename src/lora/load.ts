@@ -1,4 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { isFile } from '../util/fs.ts';
 import { basename, dirname, join } from 'node:path';
 import { Rng } from '../util/rng.ts';
 import { ConfigError } from '../errors.ts';
@@ -11,8 +12,6 @@ import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { loadTokenizer } from '../tokenizer/hf-json.ts';
 import { loadLlama2cTokenizer } from '../tokenizer/llama2c.ts';
 import type { RunContext } from '../backend/context.ts';
-
-const isFile = (p: string): boolean => { try { return statSync(p).isFile(); } catch { return false; } };
 
 /**
  * Where the tokenizer of a llama2.c checkpoint FILE.bin is looked for, in order: the adapter

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { Backend } from '../backend/backend.ts';
 import { CheckpointError } from '../errors.ts';
 import { loadStateDict } from './checkpoint.ts';
@@ -123,15 +123,37 @@ export function readLlama2c(file: string): Llama2cCheckpoint {
   take(2 * nCtx * (hs / 2));   // freq_cis_real, freq_cis_imag: recomputed by our RoPE (θ = 10000)
   if (!p.shared) tensors.set('lm_head.weight', { shape: [V, C], data: take(V * C) });
 
+  return { config: configOf(p, file), tensors };
+}
+
+/** The model a header describes, as our config. */
+function configOf(p: Llama2cHeader, file: string): GPTConfig {
   const config: GPTConfig = {
-    modelType: 'llama', vocabSize: V, nCtx, nEmbd: C, nLayer: L, nHead: nh, nKvHead: nkv,
-    intermediateSize: H,
+    modelType: 'llama', vocabSize: p.V, nCtx: p.nCtx, nEmbd: p.C, nLayer: p.L, nHead: p.nh, nKvHead: p.nkv,
+    intermediateSize: p.H,
     normEps: 1e-5,       // run.c rmsnorm, model.py ModelArgs.norm_eps
     ropeTheta: 10000,    // model.py precompute_freqs_cis
     tieWordEmbeddings: p.shared,
     bosTokenId: 1, eosTokenId: 2,   // llama2.c (sentencepiece) convention
   };
-  return { config: validateConfig(config, file), tensors };
+  return validateConfig(config, file);
+}
+
+/** The config of a llama2.c `.bin` from its 28-byte header alone (the file's size checked against it; no weight read). */
+export function readLlama2cConfig(file: string): GPTConfig {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(HEADER_BYTES);
+    const n = readSync(fd, head, 0, HEADER_BYTES, 0);
+    const p = readHeader(head.subarray(0, n), file);
+    const want = HEADER_BYTES + 4 * expectedFloats(p), size = fstatSync(fd).size;
+    if (size !== want) throw new CheckpointError(`${size} bytes, the header promises ${want}`, { file });
+    return configOf(p, file);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw e;
+    throw new CheckpointError(`cannot read: ${(e as Error).message}`, { file }, { cause: e });
+  } finally { if (fd !== undefined) closeSync(fd); }
 }
 
 /** Loads a llama2.c legacy `.bin` as a GPT (llama variant). */

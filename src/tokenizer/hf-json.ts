@@ -24,7 +24,7 @@
  * post-processors, Regex patterns in Replace, subword prefixes and suffixes, BPE dropout;
  * `lstrip`/`rstrip`/`single_word` on added tokens are ignored.
  */
-import { makeOutDir, readText, writeFileAtomic } from '../util/fs.ts';
+import { isFile, makeOutDir, readText, writeFileAtomic } from '../util/fs.ts';
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DataError } from '../errors.ts';
@@ -152,7 +152,6 @@ function readJsonFile(file: string): unknown {
   }, 'malformed JSON');
 }
 
-const isFile = (p: string): boolean => { try { return statSync(p).isFile(); } catch { return false; } };
 
 /** Loads a tokenizer.json, or DIR/tokenizer.json when given a directory, with the tokenizer_config.json beside it when there is one. */
 export function loadTokenizer(path: string): Tokenizer {

@@ -234,6 +234,14 @@ describe('llama2.c checkpoints on the command line', () => {
     const t = fmn('convert', '--llama2c', bin, '--tokenizer', join(lone, 'nope.bin'), '--out', join(tmp, 'x'));
     expect(t.code).toBe(2);
     expect(t.stderr).toMatch(/nope\.bin, field "--tokenizer": no such file/);
+    // fmn params reads the header alone
+    const p = fmn('params', '--model', bin, '--json');
+    expect(p.code, p.stderr).toBe(0);
+    expect(JSON.parse(p.stdout).total).toBe(loadLlama2c(bin, createJsBackend()).numParams());
+    writeFileSync(join(lone, 'cut.bin'), readFileSync(bin).subarray(0, 100));
+    const cut = fmn('params', '--model', join(lone, 'cut.bin'));
+    expect(cut.code).toBe(2);
+    expect(cut.stderr).toMatch(/cut\.bin: 100 bytes, the header promises \d+/);
     const big = fmn('convert', '--llama2c', bin, '--tokenizer', BIN, '--out', join(tmp, 'y'));
     expect(big.code).toBe(2);
     expect(big.stderr).toMatch(/the tokenizer has \d+ tokens, more than the model's vocabulary of 300/);

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { ConfigError, DataError } from '../errors.ts';
 import { join } from 'node:path';
 
@@ -93,3 +93,6 @@ export function makeOutDir(dir: string, field = '--out'): void {
     throw new ConfigError(code === 'EEXIST' || code === 'ENOTDIR' ? 'exists and is not a directory' : `cannot create: ${(e as Error).message}`, { file: dir, field }, { cause: e });
   }
 }
+
+/** Whether `p` is a regular file (false when it is absent or unreadable). */
+export const isFile = (p: string): boolean => { try { return statSync(p).isFile(); } catch { return false; } };

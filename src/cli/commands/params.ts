@@ -4,6 +4,8 @@ import { LORA_DEFAULTS } from '../../lora/config.ts';
 import { loraParamCounts } from '../../lora/params.ts';
 import { readModelConfig } from '../../model/checkpoint.ts';
 import { validateConfig } from '../../model/config.ts';
+import { readLlama2cConfig } from '../../model/llama2c.ts';
+import { isFile } from '../../util/fs.ts';
 import { PRESETS, preset } from '../../model/presets.ts';
 import type { Command } from '../command.ts';
 import { parseCommand, printJson } from '../run.ts';
@@ -15,7 +17,7 @@ export const PARAMS_SCHEMA: Schema = {
 trainable parameters per targeted layer, r·(in + out), and their share of the layer,
 r·(in + out)/(in·out) — 2.08% for a 768 × 768 projection at r 8.`,
   fields: [
-    { key: 'model', type: 'string', metavar: 'MODEL', help: 'a model directory (its config.json)' },
+    { key: 'model', type: 'string', metavar: 'MODEL', help: 'a model directory (its config.json) or a llama2.c .bin (its header)' },
     { key: 'preset', type: 'enum', choices: Object.keys(PRESETS), help: 'or a preset\'s shape' },
     { key: 'vocab', type: 'int', min: 1, max: 1 << 22, default: 50257, help: 'the vocabulary of --preset' },
     { key: 'rank', type: 'int', min: 1, default: LORA_DEFAULTS.rank, help: 'LoRA rank r' },
@@ -32,7 +34,9 @@ export const command: Command = {
     const r = parseCommand(PARAMS_SCHEMA, argv);
     if (r === null) return 0;
     const v = r.values;
-    const config = v.model !== undefined ? validateConfig(readModelConfig(v.model as string)) : preset(v.preset as string, v.vocab as number);
+    const model = v.model as string | undefined;
+    const config = model === undefined ? preset(v.preset as string, v.vocab as number)
+      : isFile(model) ? readLlama2cConfig(model) : validateConfig(readModelConfig(model));
     const rank = v.rank as number, targets = v.targets as string[];
     const c = loraParamCounts(config, { rank, targets });
     if (v.json) {
