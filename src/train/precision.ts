@@ -1,0 +1,14 @@
+import type { Precision } from '../backend/backend.ts';
+import type { RunContext } from '../backend/context.ts';
+
+/**
+ * Sets a recipe's matmul precision on its backend and logs the kernel path that will run it
+ * (e.g. `precision bf16 (AMX tiles)`); returns a function that restores the previous precision,
+ * so a caller running several recipes on one backend (the lab, a sweep worker) is unaffected.
+ */
+export function usePrecision(ctx: RunContext, precision: Precision): () => void {
+  const before = ctx.backend.matmulMode.precision;
+  const mode = ctx.backend.setMatmulPrecision(precision);
+  if (precision !== 'fp32' || before !== 'fp32') ctx.log(mode.label);
+  return () => { ctx.backend.setMatmulPrecision(before); };
+}
