@@ -19,5 +19,5 @@ export function outputFields(): Field[] {
 /** The training recipes' matmul precision (typed `precision`); the recipe sets it on the backend, logs and saves the kernel path. */
 export const PRECISION_FIELD: Field = {
   key: 'precision', type: 'enum', choices: PRECISIONS, default: 'fp32', section: 'run',
-  help: 'matmul operands: fp32, or bf16 with fp32 accumulation (AMX tiles or AVX512-BF16; weights, gradients and optimizer state stay fp32; fp32 kernels, said in the log, on a CPU without either)',
+  help: 'matmul operands: fp32, or bf16 with fp32 accumulation (AMX / AVX512-BF16); weights and optimizer state stay fp32',
 };
