@@ -1,4 +1,3 @@
-import { PRECISIONS } from '../backend/backend.ts';
 import type { Field } from './schema.ts';
 
 /** How a command runs, shared by every command that computes: kernels, threads, output. */
@@ -15,9 +14,3 @@ export function outputFields(): Field[] {
     { key: 'quiet', type: 'bool', path: null, persist: false, default: false, section: 'run', help: 'no progress bar or progress lines' },
   ];
 }
-
-/** The training recipes' matmul precision (typed `precision`); the recipe sets it on the backend, logs and saves the kernel path. */
-export const PRECISION_FIELD: Field = {
-  key: 'precision', type: 'enum', choices: PRECISIONS, default: 'fp32', section: 'run',
-  help: 'matmul operands: fp32, or bf16 with fp32 accumulation (AMX / AVX512-BF16); weights and optimizer state stay fp32',
-};

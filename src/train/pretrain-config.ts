@@ -1,4 +1,5 @@
-import { PRECISION_FIELD, RUN_FIELDS } from '../config/common.ts';
+import { RUN_FIELDS } from '../config/common.ts';
+import { PRECISION_FIELD } from './precision.ts';
 import type { Precision } from '../backend/backend.ts';
 import { optimizerFields } from './optim-fields.ts';
 import { defaultsOf, errorAt, type Schema } from '../config/schema.ts';
