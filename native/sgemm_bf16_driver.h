@@ -41,6 +41,27 @@ static inline void scatterWords(__m512i w, uint32_t* dst, long stride, int n) {
   for (int t = 0; t < n; ++t) dst[t * stride] = tmp[t];
 }
 
+// 16×16 transpose of 32-bit words in registers: r[i][j] → r[j][i]. Four butterfly stages; the
+// stage for bit b swaps bit b of the row index with bit b of the column index.
+static inline void transpose16(__m512i r[16]) {
+#pragma GCC unroll 4
+  for (int b = 1; b < 16; b <<= 1) {
+    alignas(64) int lo[16], hi[16];
+    for (int j = 0; j < 16; ++j) {
+      lo[j] = (j & b) ? 16 + (j - b) : j;      // row i (bit b clear): a[j], or b[j − b]
+      hi[j] = (j & b) ? 16 + j : j + b;        // row i|b:            a[j + b], or b[j]
+    }
+    const __m512i ilo = _mm512_load_si512(lo), ihi = _mm512_load_si512(hi);
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) {
+      if (i & b) continue;
+      const __m512i x = r[i], y = r[i | b];
+      r[i] = _mm512_permutex2var_epi32(x, ilo, y);
+      r[i | b] = _mm512_permutex2var_epi32(x, ihi, y);
+    }
+  }
+}
+
 // Pair-interleaved panel of R lanes: out[p][t] (words) = (X(t, 2p), X(t, 2p+1)) for lanes t < len
 // (zero for t ≥ len and for 2p ≥ kc), where X(t, k) = X[t·rsT + k·csK] and p < kcp/2.
 template <int R>
@@ -62,12 +83,17 @@ static void packPairs(const float* X, long rsT, long csK, int len, int kc, int k
       }
     }
   } else if (csK == 1) {
-    // k contiguous (op(A) rows, or a transposed op(B)): convert along k, scatter with stride R
-    for (int t = 0; t < R; ++t) {
+    // k contiguous (op(A) rows, or a transposed op(B)): convert 16 lanes × 16 pairs along k,
+    // transpose in registers, store one row of 16 lanes per pair
+    for (int t0 = 0; t0 < R; t0 += 16) {
+      const int n = std::min(16, R - t0), valid = std::max(0, std::min(n, len - t0));
+      const __mmask16 m = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
       for (int p0 = 0; p0 < np; p0 += 16) {
-        const int n = std::min(16, np - p0);
-        const __m512i w = t < len ? pairsAlongK(X + t * rsT + 2 * p0, kc - 2 * p0) : _mm512_setzero_si512();
-        scatterWords(w, out + (long)p0 * R + t, R, n);
+        __m512i r[16];
+        for (int q = 0; q < 16; ++q)
+          r[q] = q < valid ? pairsAlongK(X + (long)(t0 + q) * rsT + 2 * p0, kc - 2 * p0) : _mm512_setzero_si512();
+        transpose16(r);
+        for (int pp = 0; pp < std::min(16, np - p0); ++pp) _mm512_mask_storeu_epi32(out + (long)(p0 + pp) * R + t0, m, r[pp]);
       }
     }
   } else {
@@ -96,28 +122,33 @@ static void packRows(const float* X, long rsT, long csK, int len, int kc, int kc
       for (int k0 = 0; k0 < kcp; k0 += 32) _mm512_storeu_si512(o + k0, pairsAlongK(x + k0, kc - k0));
     }
   } else {
-    // rows are strided, k is not contiguous: build the pairs across rows, scatter one word per row
+    // rows are strided, k is not contiguous: build the pairs across 16 rows for 16 pairs,
+    // transpose in registers, store 16 pairs (32 bf16) per row
     uint32_t* o32 = reinterpret_cast<uint32_t*>(out);
     const long rowWords = kcp / 2;
-    for (int p = 0; p < kcp / 2; ++p) {
-      const int k = 2 * p;
-      for (int t0 = 0; t0 < R; t0 += 16) {
-        const int n = std::min(16, R - t0);
-        const int valid = std::max(0, std::min(n, len - t0));
-        __m512i w = _mm512_setzero_si512();
-        if (k < kc && valid > 0) {
+    for (int t0 = 0; t0 < R; t0 += 16) {
+      const int n = std::min(16, R - t0), valid = std::max(0, std::min(n, len - t0));
+      for (int p0 = 0; p0 < rowWords; p0 += 16) {
+        __m512i r[16];
+        for (int pp = 0; pp < 16; ++pp) {
+          const int k = 2 * (p0 + pp);
+          r[pp] = _mm512_setzero_si512();
+          if (k >= kc || valid == 0) continue;
           if (rsT == 1) {
-            w = pairsAcross(X + (long)k * csK + t0, k + 1 < kc ? X + (long)(k + 1) * csK + t0 : nullptr, valid);
+            r[pp] = pairsAcross(X + (long)k * csK + t0, k + 1 < kc ? X + (long)(k + 1) * csK + t0 : nullptr, valid);
           } else {
             alignas(64) float x[16] = {}, y[16] = {};
             for (int t = 0; t < valid; ++t) {
               x[t] = X[(t0 + t) * rsT + (long)k * csK];
               y[t] = k + 1 < kc ? X[(t0 + t) * rsT + (long)(k + 1) * csK] : 0.f;
             }
-            w = pairsAcross(x, y, 16);
+            r[pp] = pairsAcross(x, y, 16);
           }
         }
-        scatterWords(w, o32 + (long)t0 * rowWords + p, rowWords, n);
+        transpose16(r);
+        const int w = std::min<long>(16, rowWords - p0);
+        const __mmask16 m = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+        for (int q = 0; q < n; ++q) _mm512_mask_storeu_epi32(o32 + (long)(t0 + q) * rowWords + p0, m, r[q]);
       }
     }
   }
