@@ -106,6 +106,9 @@ Bf16Choice chooseBf16() {
   const std::string force = env ? env : "";
   if (force == "off") return {"none", "FMN_BF16=off: fp32 kernels"};
   if (!s.avx512bf16) return {"none", "this CPU has no AVX512-BF16: fp32 kernels"};
+  // FMN_SIMD=avx2|scalar stands in for a CPU without AVX-512: no bf16 kernels either
+  if (std::strcmp(variant().name, "avx512") != 0)
+    return {"none", std::string("FMN_SIMD=") + variant().name + " (no AVX-512): fp32 kernels"};
   if (force == "avx512bf16") return {"avx512bf16", "AVX512-BF16 vdpbf16ps (FMN_BF16=avx512bf16)"};
   if (s.amx) return {"amx", force == "amx" ? "AMX tiles (FMN_BF16=amx)" : "AMX tiles"};
   return {"avx512bf16", "AVX512-BF16 vdpbf16ps (" + s.amxWhyNot + ")"};

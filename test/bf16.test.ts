@@ -117,6 +117,12 @@ describe('bf16 dispatch (FMN_BF16, in child processes)', () => {
     expect(used).toBe('fp32');
     expect(info.note).toMatch(/FMN_BF16=off/);
   });
+  it('FMN_SIMD=avx2 (a CPU without AVX-512, simulated): fp32 kernels, said so', () => {
+    const { info, used } = childInfo({ FMN_SIMD: 'avx2', FMN_BF16: '' });
+    expect(used).toBe('fp32');
+    expect(info.path).toBe('none');
+    if (here.avx512bf16) expect(info.note).toMatch(/FMN_SIMD=avx2/);
+  });
   it('FMN_BF16=avx512bf16 keeps off AMX; FMN_BF16=amx and the default take AMX when granted', () => {
     const v = childInfo({ FMN_BF16: 'avx512bf16' });
     expect(v.used).toBe(here.avx512bf16 ? 'avx512bf16' : 'fp32');
