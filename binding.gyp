@@ -1,7 +1,7 @@
 {
   # fmn_native: the native kernel backend (see native/). Built by scripts/build-native.mjs.
   # No -march flags: AVX-512 / AVX2 code paths carry their own target attributes and are
-  # chosen at run time (sgemm.cc, FMN_CLONES in parallel.h).
+  # chosen at run time (sgemm.cc, FMN_CLONES in parallel.h); so are the bf16 (AVX512-BF16, AMX) GEMMs.
   "targets": [
     {
       "target_name": "fmn_native",
@@ -12,6 +12,8 @@
         "native/sgemm_avx512.cc",
         "native/sgemm_avx2.cc",
         "native/sgemm_scalar.cc",
+        "native/sgemm_bf16_avx512.cc",
+        "native/sgemm_bf16_amx.cc",
         "native/norm.cc",
         "native/activation.cc",
         "native/softmax.cc",

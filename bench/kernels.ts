@@ -1,10 +1,11 @@
 /**
  * Kernel benchmark: sgemm GFLOP/s on the training shapes (ops nn / nt / tn, 1 and 2 threads),
  * against the machine's own measured single-core FP32 FMA peak and, when it is installed,
- * Debian's OpenBLAS (opened with dlopen by the addon; never required).
+ * Debian's OpenBLAS (opened with dlopen by the addon; never required); beside each fp32 figure
+ * the bf16 mixed-precision matmul's (--precision bf16), on every bf16 path this CPU can run.
  *
  *   npm run bench:kernels            table
- *   npm run bench:kernels -- --json  {"peak_gflops", "sgemm": [{m,k,n,op,threads,gflops}], ...}
+ *   npm run bench:kernels -- --json  {"peak_gflops", "sgemm": [{m,k,n,op,threads,gflops,bf16_gflops,bf16_paths}], "bf16", ...}
  *
  * Every figure is the median of several timed repetitions after warm-up calls.
  */
@@ -12,7 +13,11 @@ import { existsSync } from 'node:fs';
 import { loadNativeAddon, loadNativeBackend } from '../src/backend/native/index.ts';
 
 type Op = 'nn' | 'nt' | 'tn';
-interface Row { m: number; k: number; n: number; op: Op; threads: number; gflops: number }
+interface Row {
+  m: number; k: number; n: number; op: Op; threads: number; gflops: number;
+  /** The bf16 matmul on the path --precision bf16 picks (null: this CPU has none), and on every path it can run. */
+  bf16_gflops?: number | null; bf16_paths?: Partial<Record<'amx' | 'avx512bf16', number>>;
+}
 
 const SHAPES: [number, number, number][] = [  // (M, K, N)
   [2048, 128, 128], [2048, 128, 512], [2048, 512, 128], [1024, 768, 768], [1024, 768, 3072], [4096, 768, 768],
@@ -30,6 +35,8 @@ const OPENBLAS_PATHS = [
 const json = process.argv.includes('--json');
 const addon = loadNativeAddon();
 const backend = loadNativeBackend();
+const bf16 = addon.bf16Info();
+const bf16Paths = (['amx', 'avx512bf16'] as const).filter((p) => bf16[p]);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -77,7 +84,14 @@ for (const [m, k, n] of SHAPES) {
     for (const threads of THREADS) {
       backend.setThreads(threads);
       const t = timeIt(() => backend.matmul(C, A, B, m, n, k, tA, tB, false));
-      rows.push({ m, k, n, op, threads, gflops: flops / t / 1e9 });
+      const row: Row = { m, k, n, op, threads, gflops: flops / t / 1e9, bf16_gflops: null, bf16_paths: {} };
+      for (const path of bf16Paths) {
+        addon.setMatmulPrecision('bf16', path);
+        row.bf16_paths![path] = flops / timeIt(() => backend.matmul(C, A, B, m, n, k, tA, tB, false)) / 1e9;
+        addon.setMatmulPrecision('fp32');
+      }
+      if (bf16.path !== 'none') row.bf16_gflops = row.bf16_paths![bf16.path] ?? null;
+      rows.push(row);
       if (openblasPath) {
         const tb = timeIt(() => addon.openblasSgemm(C, A, B, m, n, k, tA, tB, false, threads));
         blasRows.push({ m, k, n, op, threads, gflops: flops / tb / 1e9 });
@@ -100,6 +114,7 @@ if (json) {
     openblas: openblasPath ? blasRows : null,
     openblas_path: openblasPath,
     backend: backend.name,
+    bf16: { path: bf16.path, note: bf16.note, paths: bf16Paths },
     call_overhead_us_64: call64 * 1e6,
     call_overhead_us_1: call1 * 1e6,
   }));
@@ -107,12 +122,15 @@ if (json) {
   const pct = (g: number, threads: number) => `${((100 * g) / (peak * threads)).toFixed(0)}%`;
   console.log(`backend ${backend.name}; measured single-core FP32 FMA peak ${peak.toFixed(1)} GFLOP/s`);
   console.log(`OpenBLAS: ${openblasPath ?? 'not installed (optional)'}`);
+  console.log(`bf16: ${bf16.path === 'none' ? bf16.note : `${bf16.note}; columns for ${bf16Paths.join(', ')}`}`);
   console.log('');
-  console.log(['M', 'K', 'N', 'op', 'thr', 'GFLOP/s', '% peak', 'OpenBLAS', 'ratio'].map((h) => h.padStart(8)).join(''));
+  const bfHead = bf16Paths.flatMap((p) => [p === 'amx' ? 'AMX' : 'BF16dp', '×fp32']);
+  console.log(['M', 'K', 'N', 'op', 'thr', 'GFLOP/s', '% peak', 'OpenBLAS', 'ratio', ...bfHead].map((h) => h.padStart(8)).join(''));
   rows.forEach((r, i) => {
     const b = blasRows[i];
+    const bf = bf16Paths.flatMap((p) => [r.bf16_paths![p]!.toFixed(1), (r.bf16_paths![p]! / r.gflops).toFixed(2)]);
     console.log([r.m, r.k, r.n, r.op, r.threads, r.gflops.toFixed(1), pct(r.gflops, r.threads),
-      b ? b.gflops.toFixed(1) : '-', b ? (r.gflops / b.gflops).toFixed(2) : '-'].map((x) => String(x).padStart(8)).join(''));
+      b ? b.gflops.toFixed(1) : '-', b ? (r.gflops / b.gflops).toFixed(2) : '-', ...bf].map((x) => String(x).padStart(8)).join(''));
   });
   console.log('');
   console.log(`64×64×64 matmul call: ${(call64 * 1e6).toFixed(2)} µs; 1-element call: ${(call1 * 1e6).toFixed(2)} µs`);

@@ -6,6 +6,8 @@
  *   npm run bench:peer -- --json                {"rows": [{config, mode, threads, ours_tok_s, peer_tok_s, ratio, ...}]}
  *   npm run bench:peer -- --configs gpt2s --modes full,lora --threads 1 --steps 5
  *   npm run bench:peer -- --no-peer             ours only (no PyTorch)
+ *   npm run bench:peer -- --configs gpt2s --modes full,lora --precision fp32,bf16
+ *                                               ours in each precision (one row each), the peer once (fp32)
  *
  * Other flags: --warmup N (untimed steps before timing, default 3, like the peer),
  * --python PATH (default $FMN_PEER_PYTHON or /usr/bin/python3),
@@ -23,6 +25,7 @@ import {
   AdamW, GPT, Rng, T, adapterParameters, applyLora, noGrad, selectBackend,
   type Backend, type GPTConfig, type Tensor,
 } from '../src/index.ts';
+import { PRECISIONS, type Precision } from '../src/backend/backend.ts';
 
 type Mode = 'full' | 'lora' | 'infer';
 
@@ -40,6 +43,10 @@ const LR = 1e-4;
 interface Side { tok_s: number; step_s_median: number; step_s_min: number; step_s_max: number; flops_per_token: number; gflops: number; params: number; trainable: number }
 interface Row {
   config: string; mode: Mode; threads: number;
+  /** Our matmul precision (--precision); the peer always runs fp32. */
+  precision: Precision; matmul: string;
+  /** ours_tok_s / our fp32 row's, measured in the same run (null for fp32 rows or without one). */
+  vs_fp32: number | null;
   ours_tok_s: number; peer_tok_s: number | null; ratio: number | null;
   ours_step_s: number; ours_flops_per_token: number; ours_gflops: number;
   ours_params: number; ours_trainable: number;
@@ -51,7 +58,7 @@ interface Row {
 
 function usage(msg: string): never {
   process.stderr.write(`bench:peer: ${msg}\n`);
-  process.stderr.write('usage: npm run bench:peer -- [--configs tiny,small,gpt2s] [--modes full,lora,infer] [--threads 1,2] [--steps N] [--warmup N] [--json] [--no-peer] [--python PATH] [--peer-script PATH]\n');
+  process.stderr.write('usage: npm run bench:peer -- [--configs tiny,small,gpt2s] [--modes full,lora,infer] [--threads 1,2] [--steps N] [--warmup N] [--precision fp32,bf16] [--json] [--no-peer] [--python PATH] [--peer-script PATH]\n');
   process.exit(2);
 }
 
@@ -85,6 +92,7 @@ const noPeer = flag('--no-peer');
 const configs = list(opt('--configs'), ['tiny', 'small']);
 const modes = list(opt('--modes'), MODES) as Mode[];
 const threadsList = list(opt('--threads'), ['1', '2']).map((t) => posInt('--threads', t)!);
+const precisions = list(opt('--precision'), ['fp32']) as Precision[];
 const stepsOverride = posInt('--steps', opt('--steps'));
 const warmupArg = opt('--warmup');
 const warmup = warmupArg === '0' ? 0 : (posInt('--warmup', warmupArg) ?? 3);
@@ -93,6 +101,7 @@ const peerScriptArg = opt('--peer-script') ?? process.env.FMN_PEER_SCRIPT;
 if (argv.length > 0) usage(`unknown argument "${argv[0]}"`);
 for (const c of configs) if (!(c in CONFIGS)) usage(`unknown config "${c}" (one of ${Object.keys(CONFIGS).join(', ')})`);
 for (const m of modes) if (!MODES.includes(m)) usage(`unknown mode "${m}" (one of ${MODES.join(', ')})`);
+for (const p of precisions) if (!PRECISIONS.includes(p)) usage(`unknown precision "${p}" (one of ${PRECISIONS.join(', ')})`);
 if (configs.length === 0 || modes.length === 0 || threadsList.length === 0) usage('nothing to run');
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -214,8 +223,13 @@ for (const name of configs) {
     for (const threads of threadsList) {
       const steps = stepsOverride ?? CONFIGS[name].steps;
       backend.setThreads(threads);
-      log(`${name} ${mode} ${threads}T: ours …`);
-      const ours = runOurs(backend, name, mode, steps);
+      const ours = new Map<Precision, { side: Side; matmul: string }>();
+      for (const precision of precisions) {
+        const mm = backend.setMatmulPrecision(precision);
+        log(`${name} ${mode} ${threads}T: ours, ${mm.label} …`);
+        ours.set(precision, { side: runOurs(backend, name, mode, steps), matmul: mm.kernel });
+        backend.setMatmulPrecision('fp32');
+      }
       const peerThreads = threads === 2 ? '2p' : String(threads);
       let peer: PeerResult | PeerFailure | null = null;
       if (!noPeer) {
@@ -224,17 +238,21 @@ for (const name of configs) {
         if (!peer.ok) log(`  peer failed: ${peer.error}`);
       }
       const p = peer !== null && peer.ok ? peer : null;
-      const row: Row = {
-        config: name, mode, threads,
-        ours_tok_s: ours.tok_s, peer_tok_s: p ? p.tok_s : null, ratio: p ? ours.tok_s / p.tok_s : null,
-        ours_step_s: ours.step_s_median, ours_flops_per_token: ours.flops_per_token, ours_gflops: ours.gflops,
-        ours_params: ours.params, ours_trainable: ours.trainable,
-        peer_step_s: p ? p.step_s : null, peer_gflops: p ? p.gflops : null, peer_trainable: p && mode !== 'infer' ? p.trainable : null,
-        peer_threads: noPeer ? null : peerThreads,
-      };
-      if (peer !== null && !peer.ok) row.peer_error = peer.error;
-      rows.push(row);
-      log(`  ours ${ours.tok_s.toFixed(0)} tok/s${p ? `, peer ${p.tok_s.toFixed(0)} tok/s, ratio ${(ours.tok_s / p.tok_s).toFixed(2)}` : ''}`);
+      const fp32 = ours.get('fp32')?.side ?? null;
+      for (const [precision, { side: o, matmul }] of ours) {
+        const row: Row = {
+          config: name, mode, threads, precision, matmul, vs_fp32: precision !== 'fp32' && fp32 ? o.tok_s / fp32.tok_s : null,
+          ours_tok_s: o.tok_s, peer_tok_s: p ? p.tok_s : null, ratio: p ? o.tok_s / p.tok_s : null,
+          ours_step_s: o.step_s_median, ours_flops_per_token: o.flops_per_token, ours_gflops: o.gflops,
+          ours_params: o.params, ours_trainable: o.trainable,
+          peer_step_s: p ? p.step_s : null, peer_gflops: p ? p.gflops : null, peer_trainable: p && mode !== 'infer' ? p.trainable : null,
+          peer_threads: noPeer ? null : peerThreads,
+        };
+        if (peer !== null && !peer.ok) row.peer_error = peer.error;
+        rows.push(row);
+        log(`  ours ${precision} ${o.tok_s.toFixed(0)} tok/s${row.vs_fp32 !== null ? ` (×${row.vs_fp32.toFixed(2)} our fp32)` : ''}` +
+          `${p ? `, peer ${p.tok_s.toFixed(0)} tok/s, ratio ${(o.tok_s / p.tok_s).toFixed(2)}` : ''}`);
+      }
     }
   }
 }
@@ -244,14 +262,17 @@ if (json) {
   console.log(JSON.stringify({ rows, backend: backend.name, warmup, steps: stepsOverride ?? null, peer_script: noPeer ? null : peerScript }));
 } else {
   const fmt = (x: number | null, digits = 0): string => (x === null ? '-' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-  const head = ['config', 'mode', 'thr', 'ours tok/s', 'peer tok/s', 'ratio', 'ours GFLOP/s', 'peer GFLOP/s'];
-  const w = [8, 6, 4, 12, 12, 7, 13, 13];
+  const head = ['config', 'mode', 'thr', 'prec', 'ours tok/s', 'peer tok/s', 'ratio', '×fp32', 'ours GFLOP/s', 'peer GFLOP/s'];
+  const w = [8, 6, 4, 5, 12, 12, 7, 6, 13, 13];
   const line = (cells: string[]): string => cells.map((s, i) => (i < 2 ? s.padEnd(w[i]) : s.padStart(w[i]))).join(' ');
   console.log(`backend ${backend.name}; medians over the timed steps after ${warmup} warm-up steps; ratio = ours / peer (PyTorch; our 2 threads vs its 2p)`);
   console.log(line(head));
   for (const r of rows) {
-    console.log(line([r.config, r.mode, String(r.threads), fmt(r.ours_tok_s), fmt(r.peer_tok_s), fmt(r.ratio, 2), fmt(r.ours_gflops, 1), fmt(r.peer_gflops, 1)]));
+    console.log(line([r.config, r.mode, String(r.threads), r.precision === 'bf16' && r.matmul === 'fp32' ? 'bf16*' : r.precision,
+      fmt(r.ours_tok_s), fmt(r.peer_tok_s), fmt(r.ratio, 2), fmt(r.vs_fp32, 2), fmt(r.ours_gflops, 1), fmt(r.peer_gflops, 1)]));
   }
   const errs = [...new Set(rows.map((r) => r.peer_error).filter((e): e is string => e !== undefined))];
   for (const e of errs) console.log(`peer: ${e}`);
+  if (precisions.includes('bf16')) console.log(`bf16: ${backend.setMatmulPrecision('bf16').label}; the peer runs fp32 (bf16* = asked, ran fp32)`);
+  backend.setMatmulPrecision('fp32');
 }

@@ -283,6 +283,35 @@ Napi::Value SimdLevel(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), fmn::simdLevel());
 }
 
+// setMatmulPrecision("fp32" | "bf16", force?: "amx" | "avx512bf16") → the path matmul now uses:
+// "fp32", "amx" or "avx512bf16" ("fp32" when bf16 was asked on a CPU without a bf16 path).
+// A forced path this CPU cannot run is a RangeError (tests force each path; users never do).
+Napi::Value SetMatmulPrecision(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "setMatmulPrecision: precision must be a string");
+  const std::string p = info[0].As<Napi::String>().Utf8Value();
+  if (p != "fp32" && p != "bf16") throw Napi::RangeError::New(env, "setMatmulPrecision: precision must be fp32 or bf16, got " + p);
+  std::string force;
+  if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()) {
+    if (!info[1].IsString()) throw Napi::TypeError::New(env, "setMatmulPrecision: force must be a string");
+    force = info[1].As<Napi::String>().Utf8Value();
+    if (force != "amx" && force != "avx512bf16") throw Napi::RangeError::New(env, "setMatmulPrecision: force must be amx or avx512bf16, got " + force);
+  }
+  const char* used = fmn::setMatmulPrecision(p == "bf16", force.empty() ? nullptr : force.c_str());
+  if (!used) throw Napi::RangeError::New(env, "setMatmulPrecision: the " + force + " path cannot run on this machine");
+  return Napi::String::New(env, used);
+}
+
+// bf16Info() → {path: "amx" | "avx512bf16" | "none", note, amx: boolean, avx512bf16: boolean}
+Napi::Value Bf16Info(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("path", fmn::bf16Path());
+  o.Set("note", fmn::bf16Note());
+  o.Set("amx", fmn::bf16PathUsable("amx"));
+  o.Set("avx512bf16", fmn::bf16PathUsable("avx512bf16"));
+  return o;
+}
+
 // peakGflops(seconds): the bench's measured single-core FP32 FMA peak.
 Napi::Value PeakGflops(const Napi::CallbackInfo& info) {
   const Args a(info, "peakGflops");
@@ -330,6 +359,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("getThreads", GetThreads);
   fn("poolSelfTest", PoolSelfTest);
   fn("simdLevel", SimdLevel);
+  fn("setMatmulPrecision", SetMatmulPrecision);
+  fn("bf16Info", Bf16Info);
   fn("peakGflops", PeakGflops);
   fn("openblasLoad", OpenblasLoad);
   fn("openblasSgemm", OpenblasSgemm);

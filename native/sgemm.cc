@@ -4,8 +4,17 @@
 #include "sgemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <cerrno>
+#include <string>
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "pool.h"
 #include "sgemm_args.h"
@@ -30,6 +39,88 @@ const GemmVariant& variant() {
   static const GemmVariant& v = pickVariant();
   return v;
 }
+
+/* ---------- bf16: what the CPU (and the kernel) allow ---------- */
+
+struct Bf16Support {
+  bool avx512bf16 = false;   // AVX-512 F/BW/VL (OS-enabled) and AVX512_BF16
+  bool amxCpu = false;       // AMX-TILE and AMX-BF16 in cpuid
+  bool amx = false;          // ... and the kernel granted this process the tile data state
+  std::string amxWhyNot;     // why `amx` is false
+};
+
+#if defined(__x86_64__) && defined(__linux__)
+bool cpuidBit(unsigned leaf, unsigned sub, int reg, int bit) {
+  unsigned r[4] = {0, 0, 0, 0};
+  if (!__get_cpuid_count(leaf, sub, &r[0], &r[1], &r[2], &r[3])) return false;
+  return (r[reg] >> bit) & 1u;
+}
+enum { EAX = 0, EBX = 1, ECX = 2, EDX = 3 };
+
+// Linux keeps AMX tile data off until a process asks (arch/x86/include/uapi/asm/prctl.h).
+bool requestAmxPermission(std::string& why) {
+  constexpr long ARCH_GET_XCOMP_PERM = 0x1022, ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18;
+  if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) != 0) {
+    why = std::string("the kernel refused AMX tile state (arch_prctl: ") + std::strerror(errno) + ")";
+    return false;
+  }
+  unsigned long granted = 0;
+  if (syscall(SYS_arch_prctl, ARCH_GET_XCOMP_PERM, &granted) != 0 || !(granted & (1UL << XFEATURE_XTILEDATA))) {
+    why = "the kernel did not grant AMX tile state";
+    return false;
+  }
+  return true;
+}
+#endif
+
+Bf16Support probeBf16() {
+  Bf16Support s;
+#if defined(__x86_64__) && defined(__linux__)
+  __builtin_cpu_init();
+  const bool has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  s.avx512bf16 = has512 && cpuidBit(7, 1, EAX, 5);
+  s.amxCpu = s.avx512bf16 && cpuidBit(7, 0, EDX, 24) && cpuidBit(7, 0, EDX, 22);
+  if (!s.amxCpu) s.amxWhyNot = "no AMX on this CPU";
+  else s.amx = requestAmxPermission(s.amxWhyNot);
+#else
+  s.amxWhyNot = "no AMX on this platform";
+#endif
+  return s;
+}
+
+// Probed once, on first use: an fp32 run never asks the kernel for AMX state.
+const Bf16Support& bf16Support() {
+  static const Bf16Support s = probeBf16();
+  return s;
+}
+
+struct Bf16Choice {
+  const char* path;   // "amx", "avx512bf16", "none"
+  std::string note;
+};
+
+Bf16Choice chooseBf16() {
+  const Bf16Support& s = bf16Support();
+  const char* env = std::getenv("FMN_BF16");
+  const std::string force = env ? env : "";
+  if (force == "off") return {"none", "FMN_BF16=off: fp32 kernels"};
+  if (!s.avx512bf16) return {"none", "this CPU has no AVX512-BF16: fp32 kernels"};
+  // FMN_SIMD=avx2|scalar stands in for a CPU without AVX-512: no bf16 kernels either
+  if (std::strcmp(variant().name, "avx512") != 0)
+    return {"none", std::string("FMN_SIMD=") + variant().name + " (no AVX-512): fp32 kernels"};
+  if (force == "avx512bf16") return {"avx512bf16", "AVX512-BF16 vdpbf16ps (FMN_BF16=avx512bf16)"};
+  if (s.amx) return {"amx", force == "amx" ? "AMX tiles (FMN_BF16=amx)" : "AMX tiles"};
+  return {"avx512bf16", "AVX512-BF16 vdpbf16ps (" + s.amxWhyNot + ")"};
+}
+
+const Bf16Choice& bf16Choice() {
+  static const Bf16Choice c = chooseBf16();
+  return c;
+}
+
+// The variant sgemm() uses: null = the fp32 one.
+std::atomic<const GemmVariant*> g_matmulVariant{nullptr};
 
 // Below this many multiply-adds a second thread costs more than it saves.
 constexpr double kParallelMinFlops = 1 << 18;
@@ -56,6 +147,35 @@ GemmArgs makeArgs(bool transA, bool transB, int M, int N, int K, const float* A,
 
 const char* simdLevel() { return variant().name; }
 
+const char* bf16Path() { return bf16Choice().path; }
+const char* bf16Note() { return bf16Choice().note.c_str(); }
+
+bool bf16PathUsable(const char* path) {
+  const Bf16Support& s = bf16Support();
+  if (std::strcmp(path, "amx") == 0) return s.amx;
+  if (std::strcmp(path, "avx512bf16") == 0) return s.avx512bf16;
+  return false;
+}
+
+const char* setMatmulPrecision(bool bf16, const char* force) {
+  if (!bf16) {
+    g_matmulVariant.store(nullptr);
+    return "fp32";
+  }
+  const char* path = force ? force : bf16Path();
+  if (force && !bf16PathUsable(force)) return nullptr;
+  if (std::strcmp(path, "amx") == 0) {
+    g_matmulVariant.store(&kGemmBf16Amx);
+    return "amx";
+  }
+  if (std::strcmp(path, "avx512bf16") == 0) {
+    g_matmulVariant.store(&kGemmBf16Avx512);
+    return "avx512bf16";
+  }
+  g_matmulVariant.store(nullptr);
+  return "fp32";
+}
+
 void sgemmStridedSerial(const GemmArgs& g) {
   if (g.M > 0 && g.N > 0) variant().range(g, 0, g.M, 0, g.N);
 }
@@ -70,7 +190,8 @@ void sgemmSerial(bool transA, bool transB, int M, int N, int K, const float* A, 
 void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
            bool accumulate) {
   if (M <= 0 || N <= 0) return;
-  const GemmVariant& v = variant();
+  const GemmVariant* bf16 = g_matmulVariant.load(std::memory_order_relaxed);
+  const GemmVariant& v = bf16 ? *bf16 : variant();
   const GemmArgs g = makeArgs(transA, transB, M, N, K, A, B, C, accumulate);
   const int nt = poolThreads();
   if (nt == 1 || (double)M * N * K < kParallelMinFlops) {

@@ -14,4 +14,17 @@ void sgemmSerial(bool transA, bool transB, int M, int N, int K, const float* A, 
 // "avx512", "avx2" or "scalar": the instruction set chosen at load time (FMN_SIMD overrides).
 const char* simdLevel();
 
+// bf16 mixed precision: sgemm() converts the operands to bf16 (round to nearest even) while it
+// packs them and accumulates in fp32. sgemmSerial / sgemmStridedSerial (attention) stay fp32.
+// The path this CPU offers, chosen once (FMN_BF16=amx|avx512bf16|off narrows it): "amx",
+// "avx512bf16" or "none"; and a line saying why (e.g. why AMX was not used).
+const char* bf16Path();
+const char* bf16Note();
+// Whether `path` ("amx" or "avx512bf16") can run here (AMX: the kernel granted tile state).
+bool bf16PathUsable(const char* path);
+// bf16 = false: fp32 (the default). bf16 = true: `force` (a usable path) or else bf16Path().
+// Returns the path sgemm() now uses: "fp32", "amx" or "avx512bf16" ("fp32" when bf16 was asked
+// but the CPU has no bf16 path); nullptr, changing nothing, when `force` cannot run here.
+const char* setMatmulPrecision(bool bf16, const char* force);
+
 }  // namespace fmn

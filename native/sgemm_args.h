@@ -29,5 +29,8 @@ void sgemmStridedSerial(const GemmArgs& g);
 extern const GemmVariant kGemmAvx512;
 extern const GemmVariant kGemmAvx2;
 extern const GemmVariant kGemmScalar;
+// bf16 operands, fp32 accumulation (sgemm_bf16_*.cc); only sgemm() uses them, when asked.
+extern const GemmVariant kGemmBf16Amx;
+extern const GemmVariant kGemmBf16Avx512;
 
 }  // namespace fmn

@@ -2,7 +2,7 @@
 export { ConfigError, DataError, CheckpointError, ShapeError, BackendError, isUserError } from './errors.ts';
 
 // engine
-export type { Backend, Buf } from './backend/backend.ts';
+export type { Backend, Buf, MatmulMode, Precision } from './backend/backend.ts';
 export { selectBackend, type SelectOptions } from './backend/select.ts';
 export { createJsBackend } from './backend/js/index.ts';
 export * as T from './tensor/index.ts';

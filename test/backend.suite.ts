@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Backend, Buf } from '../src/backend/backend.ts';
+import { roundToBf16 } from '../src/backend/js/bf16.ts';
 import { createJsBackend } from '../src/backend/js/index.ts';
 import { testRng } from './util.ts';
 
@@ -144,6 +145,84 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
         const got = new Float32Array(m * n);
         withThreads(2, () => be.matmul(got, a, b, m, n, k, false, false, false));
         expectClose(got, want, tolSum(k), 'wide matmul, threads=2');
+      });
+    });
+
+    // ---------------------------------------------------------------- matmul, bf16 precision
+    // Spec: the product of the operands rounded to bf16, accumulated in fp32. Products of two
+    // bf16 are exact in fp32, so against the float64 oracle on pre-rounded operands only the
+    // summation order differs: the fp32 tolerance holds. K crosses the bf16 kernels' depth
+    // blocks (512) and their padding (odd K, K mod 32 ≠ 0); M, N are not multiples of any tile.
+    describe('matmul, bf16 precision', () => {
+      function withBf16<T>(fn: () => T): T {
+        const before = be.matmulMode.precision;
+        be.setMatmulPrecision('bf16');
+        try { return fn(); } finally { be.setMatmulPrecision(before); }
+      }
+      const shapes: [number, number, number][] = [[1, 1, 1], [3, 17, 33], [33, 65, 130], [45, 1025, 37]];
+      for (const [M, K, N] of shapes) {
+        it(`all orientations M=${M} K=${K} N=${N}, overwrite and accumulate, against the oracle on bf16-rounded operands`, () => {
+          const rng = testRng(M * 7919 + K * 31 + N);
+          const A = rand(rng, M * K), B = rand(rng, K * N), C0 = rand(rng, M * N);
+          const Ar = f64(roundToBf16(A)), Br = f64(roundToBf16(B));
+          for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+            for (const accumulate of [false, true]) {
+              const want = f64(C0);
+              ref.matmul(want, Ar, Br, M, N, K, tA, tB, accumulate);
+              const got = C0.slice();
+              const mode = withBf16(() => { be.matmul(got, A, B, M, N, K, tA, tB, accumulate); return be.matmulMode; });
+              const what = `bf16 (${mode.kernel}) ${tA ? 't' : 'n'}${tB ? 't' : 'n'} accumulate=${accumulate}`;
+              if (mode.kernel === 'fp32') continue;   // no bf16 path on this CPU: fp32, checked above
+              expectClose(got, want, tolSum(K), what);
+            }
+          }
+        });
+      }
+
+      it('rounds its operands: differs from fp32 by bf16, not fp32, rounding; fp32 is bit-identical before and after', () => {
+        const rng = testRng(99);
+        const [M, K, N] = [40, 300, 50];
+        const A = rand(rng, M * K), B = rand(rng, K * N);
+        const fp32a = new Float32Array(M * N), fp32b = new Float32Array(M * N), bf = new Float32Array(M * N);
+        be.matmul(fp32a, A, B, M, N, K, false, false, false);
+        const mode = withBf16(() => { be.matmul(bf, A, B, M, N, K, false, false, false); return be.matmulMode; });
+        be.matmul(fp32b, A, B, M, N, K, false, false, false);
+        expect(Array.from(fp32b)).toEqual(Array.from(fp32a));
+        expect(be.matmulMode.precision).toBe('fp32');
+        if (mode.kernel === 'fp32') return;
+        // bf16 keeps 8 significant bits: relative error ~2^-9 per operand, far above fp32's
+        expect(relErr(bf, fp32a)).toBeGreaterThan(1e-4);
+        expect(relErr(bf, fp32a)).toBeLessThan(2e-2);
+      });
+
+      it('K = 0, views at nonzero offsets, threads = 2', () => {
+        withBf16(() => {
+          const C = new Float32Array(6).fill(3);
+          be.matmul(C, new Float32Array(0), new Float32Array(0), 2, 3, 0, false, false, true);
+          expect(Array.from(C)).toEqual([3, 3, 3, 3, 3, 3]);
+          be.matmul(C, new Float32Array(0), new Float32Array(0), 2, 3, 0, false, false, false);
+          expect(Array.from(C)).toEqual([0, 0, 0, 0, 0, 0]);
+
+          const rng = testRng(43);
+          const [M, K, N] = [33, 65, 17];
+          const A = offsetView(rand(rng, M * K), 3), B = offsetView(rand(rng, K * N), 7);
+          const Cv = offsetView(rand(rng, M * N), 5);
+          const want = f64(Cv.view);
+          ref.matmul(want, f64(roundToBf16(A.view)), f64(roundToBf16(B.view)), M, N, K, false, true, true);
+          be.matmul(Cv.view, A.view, B.view, M, N, K, false, true, true);
+          if (be.matmulMode.kernel !== 'fp32') expectClose(Cv.view, want, tolSum(K), 'bf16 matmul on views');
+          expectPadsUntouched(Cv.whole, M * N, 5);
+
+          const [m, k, n] = [130, 257, 65];
+          const a = rand(rng, m * k), b = rand(rng, k * n);
+          for (const [tA, tB] of [[false, false], [true, true]] as const) {
+            const w = new Float64Array(m * n);
+            ref.matmul(w, f64(roundToBf16(a)), f64(roundToBf16(b)), m, n, k, tA, tB, false);
+            const two = new Float32Array(m * n);
+            withThreads(2, () => be.matmul(two, a, b, m, n, k, tA, tB, false));
+            if (be.matmulMode.kernel !== 'fp32') expectClose(two, w, tolSum(k), 'bf16 threads=2 vs oracle');
+          }
+        });
       });
     });
 

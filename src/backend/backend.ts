@@ -11,12 +11,33 @@
  */
 export type Buf = Float32Array | Float64Array;
 
+/** Operand precision of `matmul`: fp32, or bf16 operands with fp32 accumulation (mixed precision). */
+export type Precision = 'fp32' | 'bf16';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
+
+/** The matmul precision in effect: what was asked, which kernel path runs it, and a log line. */
+export interface MatmulMode {
+  precision: Precision;
+  /** `fp32` (also when bf16 was asked on a CPU without a bf16 path), `amx`, `avx512bf16`, or `js-bf16` (the js emulation). */
+  kernel: 'fp32' | 'amx' | 'avx512bf16' | 'js-bf16';
+  /** For the run log, e.g. `precision bf16 (AMX tiles)`. */
+  label: string;
+}
+
 export interface Backend {
   /** `js` or `native` (with the SIMD level, e.g. `native-avx512`). Saved with every run. */
   readonly name: string;
   /** Worker threads used by the kernels (1 for js). */
   readonly threads: number;
   setThreads(n: number): void;
+  /** The matmul precision in effect (fp32 until set). */
+  readonly matmulMode: MatmulMode;
+  /**
+   * Sets the precision of `matmul` on Float32Array operands: `bf16` rounds A and B to bf16
+   * (nearest even, denormals to zero) and accumulates in fp32; C, and every other kernel, stay
+   * fp32. Returns the mode now in effect; on a CPU without a bf16 path it says so and keeps fp32.
+   */
+  setMatmulPrecision(p: Precision): MatmulMode;
 
   /**
    * C (M,N) = op(A) · op(B)  (or C += … when `accumulate`).

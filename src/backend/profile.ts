@@ -52,7 +52,7 @@ export function profiled(be: Backend, spec = process.env.FMN_PROFILE): Backend {
   const wrapped = Object.create(be) as Backend;
   for (const key of Object.keys(be) as (keyof Backend)[]) {
     const f = be[key];
-    if (typeof f !== 'function' || key === 'setThreads') continue;
+    if (typeof f !== 'function' || key === 'setThreads' || key === 'setMatmulPrecision') continue;
     (wrapped as unknown as Record<string, unknown>)[key] = (...args: unknown[]) => {
       const t0 = performance.now();
       (f as (...a: unknown[]) => void).apply(be, args);
@@ -70,6 +70,7 @@ export function profiled(be: Backend, spec = process.env.FMN_PROFILE): Backend {
     };
   }
   Object.defineProperty(wrapped, 'threads', { get: () => be.threads });
+  Object.defineProperty(wrapped, 'matmulMode', { get: () => be.matmulMode });
   Object.defineProperty(wrapped, 'name', { value: be.name });
   process.once('exit', () => report(spec));
   return wrapped;

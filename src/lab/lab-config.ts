@@ -1,3 +1,5 @@
+import type { Precision } from '../backend/backend.ts';
+import { PRECISION_FIELD } from '../train/precision.ts';
 import { RUN_FIELDS } from '../config/common.ts';
 import { defaultsOf, errorAt, sectioned, type Schema, type Value, type Values } from '../config/schema.ts';
 import { CORPUS_FIELDS } from '../corpus/corpus-config.ts';
@@ -22,6 +24,8 @@ export interface LabConfig {
   tokenizer: { vocab: number };
   pretrain: { preset: string; steps: number; batch: number; seqLen: number; lr: number; warmup: number; tailSteps: number; tailText: number; seed: number };
   finetune: { steps: number; batch: number; warmup: number; evalEvery: number; seed: number };
+  /** Matmul precision of every training and evaluation run in the lab. */
+  precision: Precision;
   /** Fine-tuning seeds of every arm the verdict reads (seed, seed + 1, …). */
   seeds: number;
   /** Seeds of the recipe's-default arms, shown for reference and read by no verdict. */
@@ -99,6 +103,7 @@ arrangements). Writes DIR/report.html, DIR/report.md and DIR/summary.json.`,
     { key: 'finetune.warmup', type: 'int', min: 0, default: fast(20, 5), defaultText: '20', section: 'fine-tuning', help: 'warmup steps' },
     { key: 'finetune.eval_every', type: 'int', min: 0, default: fast(50, 30), defaultText: '50', section: 'fine-tuning', help: 'in-training evaluation on the dev probes every N steps' },
     { key: 'finetune.seed', type: 'int', min: 0, default: 1234, section: 'fine-tuning', help: 'the first fine-tuning seed' },
+    PRECISION_FIELD,
     ...RUN_FIELDS,
   ],
   check(v, at) {

@@ -19,6 +19,7 @@ import { EOT } from '../tokenizer/special.ts';
 import { saveTokenizer } from '../tokenizer/hf-json.ts';
 import { trainBpe } from '../tokenizer/train.ts';
 import { pretrain, PRETRAIN_RECIPE_DEFAULTS } from '../train/pretrain.ts';
+import { usePrecision } from '../train/precision.ts';
 import { lockDir } from '../train/run-dir.ts';
 import { meanStderr } from '../util/stats.ts';
 import { versions } from '../util/version.ts';
@@ -44,7 +45,8 @@ export async function runLab(c: LabConfig, ctx: RunContext): Promise<LabSummary>
   const t0 = performance.now();
   const out = c.out;
   const release = lockDir(out, ctx.log);
-  try { return await labIn(c, ctx, t0); } finally { release(); }
+  const restore = usePrecision(ctx, c.precision);
+  try { return await labIn(c, ctx, t0); } finally { restore(); release(); }
 }
 
 async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSummary> {
@@ -70,7 +72,7 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
     ...PRETRAIN_RECIPE_DEFAULTS, text: [join(corpusDir, 'pretrain.txt')], tokenizer: tokDir, out: baseDir, preset: c.pretrain.preset,
     steps: c.pretrain.steps, batch: c.pretrain.batch, seqLen: c.pretrain.seqLen, lr: c.pretrain.lr, warmup: c.pretrain.warmup,
     seed: c.pretrain.seed, tailSteps: c.pretrain.tailSteps, tailText: c.pretrain.tailText, evalEvery: Math.max(50, Math.floor(c.pretrain.steps / 6)),
-    saveEvery: 0,
+    saveEvery: 0, precision: c.precision,
   }, ctx);
 
   // 3. the base model on the dev split
@@ -201,6 +203,7 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
   const fewShotSe = fewShot.n > 0 ? Math.sqrt(fewShot.task_acc * (1 - fewShot.task_acc) / Math.max(1, testTask.filter((p) => p.kind === 'pair').length - 1)) : NaN;
   const partial: Omit<LabSummary, 'story' | 'target'> = {
     version: 2, created: new Date().toISOString(), backend: ctx.backend.name, threads: ctx.backend.threads,
+    precision: c.precision, matmul: ctx.backend.matmulMode.kernel,
     wall_seconds: 0, drift_bound: c.driftBound, level: c.level, fast: c.fast, seeds: seeds(c.seeds),
     corpus: { dir: rel(corpusDir), seed: c.corpus.seed, pretrain_lines: manifest.counts.pretrain.lines, sft_rows: manifest.counts.sft.rows },
     base: baseSummary, arms, calibration: { rows: calRows, chosen }, contrasts, best: bestPlan?.name ?? null,
@@ -224,7 +227,7 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
   }
   summary.wall_seconds = (performance.now() - t0) / 1000;
   writeFileAtomic(join(out, 'config.resolved.json'), JSON.stringify(resolvedConfig(LAB_SCHEMA, { ...fromTyped(LAB_SCHEMA, c), threads: ctx.backend.threads },
-    { backend: ctx.backend.name, threads: ctx.backend.threads, versions: versions(), created: summary.created, runs: runs.count }), null, 2) + '\n');
+    { backend: ctx.backend.name, threads: ctx.backend.threads, matmul: ctx.backend.matmulMode.kernel, versions: versions(), created: summary.created, runs: runs.count }), null, 2) + '\n');
   await writeReport(out, summary);
   return summary;
 }

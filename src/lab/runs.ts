@@ -94,7 +94,7 @@ export class LabRuns {
       replay: rc.replay, replayText: rc.replayText !== null ? join(data.corpusDir, rc.replayText) : undefined,
       loraL2: spec.method === 'lora' ? rc.lambda : 0, l2sp: spec.method === 'full' ? rc.lambda : 0,
       probes: { ...NO_PROBES, devProbes: monitor ? data.devFiles : [] }, evalEvery: monitor ? c.finetune.evalEvery : 0, driftBound: c.driftBound,
-      saveEvery: 0, finalEval: false,
+      saveEvery: 0, finalEval: false, precision: c.precision,
     }, { ...quiet, stop: ctx.stop });
     if (r.interrupted) throw new LabInterrupted();
     const tuned = this.#load(spec, runDir);

@@ -159,6 +159,9 @@ export interface LabSummary {
   created: string;
   backend: string;
   threads: number;
+  /** The matmul precision (fp32, or bf16 with fp32 accumulation) and the kernel path that ran it; absent in older summaries (fp32). */
+  precision?: 'fp32' | 'bf16';
+  matmul?: string;
   wall_seconds: number;
   drift_bound: number;
   level: number;

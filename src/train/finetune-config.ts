@@ -1,4 +1,6 @@
 import { RUN_FIELDS } from '../config/common.ts';
+import { PRECISION_FIELD } from './precision.ts';
+import type { Precision } from '../backend/backend.ts';
 import { optimizerFields } from './optim-fields.ts';
 import { defaultsOf, errorAt, type Field, type Schema } from '../config/schema.ts';
 import { DEFAULT_DRIFT_BOUND } from '../eval/verdict.ts';
@@ -51,6 +53,8 @@ export interface FinetuneConfig {
   overwrite: boolean;
   /** Stop after this many steps in this invocation, leaving a resumable state (time-boxed jobs). */
   stopAfter?: number;
+  /** Matmul operand precision: fp32, or bf16 with fp32 accumulation (see Backend.setMatmulPrecision). */
+  precision: Precision;
 }
 
 const LORA = { key: 'method', is: ['lora'] } as const;
@@ -90,6 +94,7 @@ export const FINETUNE_FIELDS: Field[] = [
   { key: 'overwrite', type: 'bool', default: false, persist: false, section: 'run', help: 'replace the run already in --out (a directory that is not an fmn run is never touched)' },
   { key: 'resume', type: 'bool', default: false, persist: false, section: 'run', help: 'continue the run in --out from its saved training state' },
   { key: 'stop_after', type: 'int', min: 1, persist: false, section: 'run', help: 'stop after N steps of this invocation, leaving a resumable state' },
+  PRECISION_FIELD,
   ...RUN_FIELDS,
 ];
 

@@ -24,6 +24,7 @@ import { Rng, type RngState } from '../util/rng.ts';
 import { pairedBootstrapDrift } from '../util/stats.ts';
 import { versions } from '../util/version.ts';
 import type { RunContext } from '../backend/context.ts';
+import { usePrecision } from './precision.ts';
 import { FINETUNE_SCHEMA, type FinetuneConfig } from './finetune-config.ts';
 import { loadForInference } from '../lora/load.ts';
 import { SftLoader } from './sft-loader.ts';
@@ -92,7 +93,8 @@ export async function finetune(cfgIn: FinetuneConfig, ctx: RunContext): Promise<
   const values = validateTyped(FINETUNE_SCHEMA, cfgIn);
   if (cfgIn.seeds > 1) throw new ConfigError('finetune runs one seed; finetuneSeeds (fmn finetune --seeds N) runs several', { field: 'seeds' });
   const release = claimRunDir(cfgIn.out, { resume: cfgIn.resume, overwrite: cfgIn.overwrite }, ctx.log);
-  try { return await runFinetune(cfgIn, values, ctx); } finally { release(); }
+  const restore = usePrecision(ctx, cfgIn.precision);
+  try { return await runFinetune(cfgIn, values, ctx); } finally { restore(); release(); }
 }
 
 async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContext): Promise<FinetuneResult> {
@@ -234,8 +236,8 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
   mkdirSync(cfg.out, { recursive: true });
   if (cfg.resume) { trainer.loadState(cfg.out, ctx.log); ctx.log(`resumed at step ${trainer.step}`); }
   const resolved = resolvedConfig(FINETUNE_SCHEMA, { ...values, steps: cfg.steps, epochs: undefined, backend: ctx.backend.name.startsWith('native') ? 'native' : 'js', threads: ctx.backend.threads }, {
-    backend: ctx.backend.name, threads: ctx.backend.threads, versions: versions(), created: new Date().toISOString(),
-    model: model.config, trainable_params: trainable, total_params: total,
+    backend: ctx.backend.name, threads: ctx.backend.threads, matmul: ctx.backend.matmulMode.kernel,
+    versions: versions(), created: new Date().toISOString(), model: model.config, trainable_params: trainable, total_params: total,
   });
   writeFileAtomic(join(cfg.out, 'config.resolved.json'), JSON.stringify(resolved, null, 2) + '\n');
   const r = await trainer.run({ resumed: cfg.resume, stopAt: cfg.stopAfter !== undefined ? trainer.step + cfg.stopAfter : undefined });

@@ -1,4 +1,6 @@
 import { RUN_FIELDS } from '../config/common.ts';
+import { PRECISION_FIELD } from './precision.ts';
+import type { Precision } from '../backend/backend.ts';
 import { optimizerFields } from './optim-fields.ts';
 import { defaultsOf, errorAt, type Schema } from '../config/schema.ts';
 import { DOCUMENT_MODES, type DocumentMode } from '../data/sft-format.ts';
@@ -41,6 +43,8 @@ export interface PretrainConfig {
    */
   tailSteps: number;
   tailText: number;
+  /** Matmul operand precision: fp32, or bf16 with fp32 accumulation (see Backend.setMatmulPrecision). */
+  precision: Precision;
 }
 
 export const PRETRAIN_SCHEMA: Schema = {
@@ -73,6 +77,7 @@ training windows run across line ends and documents either way.`,
     { key: 'save_every', type: 'int', min: 0, default: 250, aliases: ['save_steps'], section: 'run', help: 'save the model and the resumable state every N steps (0 = at the end only)' },
     { key: 'overwrite', type: 'bool', default: false, persist: false, section: 'run', help: 'replace the run already in --out (a directory that is not an fmn run is never touched)' },
   { key: 'resume', type: 'bool', default: false, persist: false, section: 'run', help: 'continue from the training state saved in --out' },
+    PRECISION_FIELD,
     ...RUN_FIELDS,
   ],
   check(v, at) {

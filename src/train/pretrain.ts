@@ -19,6 +19,7 @@ import { heldOutBatches, PackedLoader, type Batch } from './batch.ts';
 import { versions } from '../util/version.ts';
 import type { RunContext } from '../backend/context.ts';
 import { PRETRAIN_SCHEMA, type PretrainConfig } from './pretrain-config.ts';
+import { usePrecision } from './precision.ts';
 import { claimRunDir } from './run-dir.ts';
 import { Trainer } from './trainer.ts';
 
@@ -72,7 +73,8 @@ export function holdOut(docs: readonly string[], every: number): { train: string
 export async function pretrain(cfg: PretrainConfig, ctx: RunContext): Promise<PretrainResult> {
   const values = validateTyped(PRETRAIN_SCHEMA, cfg);
   const release = claimRunDir(cfg.out, { resume: cfg.resume, overwrite: cfg.overwrite }, ctx.log);
-  try { return await runPretrain(cfg, values, ctx); } finally { release(); }
+  const restore = usePrecision(ctx, cfg.precision);
+  try { return await runPretrain(cfg, values, ctx); } finally { restore(); release(); }
 }
 
 async function runPretrain(cfg: PretrainConfig, values: Values, ctx: RunContext): Promise<PretrainResult> {
@@ -123,7 +125,8 @@ async function runPretrain(cfg: PretrainConfig, values: Values, ctx: RunContext)
   }
   mkdirSync(cfg.out, { recursive: true });
   const resolved = resolvedConfig(PRETRAIN_SCHEMA, { ...values, backend: ctx.backend.name.startsWith('native') ? 'native' : 'js', threads: ctx.backend.threads }, {
-    backend: ctx.backend.name, threads: ctx.backend.threads, versions: versions(), created: new Date().toISOString(), model: config,
+    backend: ctx.backend.name, threads: ctx.backend.threads, matmul: ctx.backend.matmulMode.kernel,
+    versions: versions(), created: new Date().toISOString(), model: config,
   });
   writeFileAtomic(join(cfg.out, 'config.resolved.json'), JSON.stringify(resolved, null, 2) + '\n');
   const r = await trainer.run({ resumed: cfg.resume });

@@ -1,18 +1,27 @@
-import type { Backend } from '../backend.ts';
-import { matmul } from './matmul.ts';
+import type { Backend, Buf, MatmulMode, Precision } from '../backend.ts';
+import { matmul, matmulBf16 } from './matmul.ts';
 import { layernormForward, layernormBackward, rmsnormForward, rmsnormBackward } from './norm.ts';
 import { geluForward, geluBackward, siluForward, siluBackward, softmaxForward, softmaxBackward } from './activation.ts';
 import { attentionForward, attentionBackward } from './attention.ts';
 import { crossEntropyForward, crossEntropyBackward } from './loss.ts';
 import { adamwUpdate } from './adamw.ts';
 
+const FP32: MatmulMode = { precision: 'fp32', kernel: 'fp32', label: 'precision fp32' };
+const BF16: MatmulMode = { precision: 'bf16', kernel: 'js-bf16', label: 'precision bf16 (js: operands rounded to bf16, fp32 accumulation)' };
+
 /** The reference backend: plain loops, the spec every other backend is tested against. */
 export function createJsBackend(): Backend {
+  let mode = FP32;
   return {
     name: 'js',
     threads: 1,
     setThreads() { /* single-threaded by design */ },
-    matmul,
+    get matmulMode() { return mode; },
+    setMatmulPrecision(p: Precision) { mode = p === 'bf16' ? BF16 : FP32; return mode; },
+    matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean) {
+      if (mode === BF16) matmulBf16(C, A, B, M, N, K, transA, transB, accumulate);
+      else matmul(C, A, B, M, N, K, transA, transB, accumulate);
+    },
     layernormForward, layernormBackward, rmsnormForward, rmsnormBackward,
     geluForward, geluBackward, siluForward, siluBackward, softmaxForward, softmaxBackward,
     attentionForward, attentionBackward,

@@ -1,4 +1,5 @@
 import type { Buf } from '../backend.ts';
+import { roundToBf16 } from './bf16.ts';
 
 /**
  * Reference matmul: C (M,N) (+)= op(A) (M,K) · op(B) (K,N).
@@ -32,4 +33,16 @@ export function matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number,
       }
     }
   }
+}
+
+/**
+ * The bf16 mixed-precision matmul's spec: the same product on operands rounded to bf16 (round
+ * to nearest even, denormals to zero, as VCVTNEPS2BF16), accumulated in C's precision. Float64
+ * operands (the gradient checks) are left exact.
+ */
+export function matmulBf16(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number,
+  transA: boolean, transB: boolean, accumulate: boolean): void {
+  const a = A instanceof Float32Array ? roundToBf16(A.subarray(0, M * K)) : A;   // (M,K) or (K,M)
+  const b = B instanceof Float32Array ? roundToBf16(B.subarray(0, K * N)) : B;   // (K,N) or (N,K)
+  matmul(C, a, b, M, N, K, transA, transB, accumulate);
 }

@@ -4,12 +4,19 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendError } from '../../errors.ts';
-import type { Backend } from '../backend.ts';
+import type { Backend, MatmulMode, Precision } from '../backend.ts';
 import { createJsBackend } from '../js/index.ts';
 
 /** The addon's exports (native/binding.cc): Backend methods on Float32Array only, plus extras. */
-export interface NativeAddon extends Omit<Backend, 'name' | 'threads' | 'setThreads'> {
+export interface NativeAddon extends Omit<Backend, 'name' | 'threads' | 'setThreads' | 'matmulMode' | 'setMatmulPrecision'> {
   setThreads(n: number): number;
+  /**
+   * matmul's precision, process-wide; `force` picks a bf16 path (tests; RangeError when this CPU
+   * cannot run it). Returns the path now used: fp32, amx or avx512bf16.
+   */
+  setMatmulPrecision(p: Precision, force?: 'amx' | 'avx512bf16'): 'fp32' | 'amx' | 'avx512bf16';
+  /** The bf16 path this CPU offers (FMN_BF16=amx|avx512bf16|off narrows it) and why; which paths can run. */
+  bf16Info(): { path: 'amx' | 'avx512bf16' | 'none'; note: string; amx: boolean; avx512bf16: boolean };
   getThreads(): number;
   simdLevel(): string;
   /** Runs `jobs` pool jobs of varying task counts; returns how many tasks did not run exactly once. */
@@ -47,7 +54,22 @@ export function loadNativeAddon(): NativeAddon {
   return cached;
 }
 
-type KernelName = Exclude<keyof Backend, 'name' | 'threads' | 'setThreads'>;
+type KernelName = Exclude<keyof Backend, 'name' | 'threads' | 'setThreads' | 'matmulMode' | 'setMatmulPrecision'>;
+
+// The addon's matmul precision is process-wide, so its mode is too.
+let mode: MatmulMode = { precision: 'fp32', kernel: 'fp32', label: 'precision fp32' };
+
+function setPrecision(addon: NativeAddon, p: Precision): MatmulMode {
+  const used = addon.setMatmulPrecision(p);
+  if (p === 'fp32') mode = { precision: 'fp32', kernel: 'fp32', label: 'precision fp32' };
+  else {
+    const { note } = addon.bf16Info();
+    mode = used === 'fp32'
+      ? { precision: 'bf16', kernel: 'fp32', label: `precision bf16 asked, but ${note}` }
+      : { precision: 'bf16', kernel: used, label: `precision bf16 (${note})` };
+  }
+  return mode;
+}
 
 /**
  * Every kernel and which of its arguments are float buffers: a call whose buffers are all
@@ -78,6 +100,8 @@ export function loadNativeBackend(): Backend {
     name: `native-${addon.simdLevel()}`,
     get threads() { return addon.getThreads(); },
     setThreads(n: number) { addon.setThreads(Math.max(1, Math.floor(n))); },
+    get matmulMode() { return mode; },
+    setMatmulPrecision(p: Precision) { return setPrecision(addon, p); },
     ...kernels,
   };
 }

@@ -1,0 +1,70 @@
+// bf16 mixed-precision sgemm on AVX512-BF16 (Zen 4, Cooper Lake, Sapphire Rapids): 14×32
+// register tile of fp32 accumulators; each vdpbf16ps adds two k steps (a bf16 pair of op(A),
+// broadcast, times the pair-interleaved B panel). Chosen at run time (sgemm.cc) only on a CPU
+// that reports AVX512-BF16.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "sgemm_args.h"
+
+#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,fma,avx2")
+
+namespace fmn {
+namespace bf16avx512 {
+
+#include "sgemm_bf16_driver.h"
+
+struct Kernel {
+  static constexpr int MR = 14, NR = 32, KP = 2;
+  // KC·NR·2 = 32 KiB B micro-panel (L1), the fp32 kernel's bytes; MC·KC·2 = 168 KiB A block (L2).
+  static constexpr int KC = 512, MC = 168, NC = 2048;
+
+  static void begin() {}
+  static void end() {}
+
+  // A panel pair-interleaved like B: ap[p][r] words = (op(A)[r][2p], op(A)[r][2p+1]).
+  static void packA(const GemmArgs& g, int i0, int mr, int p0, int kc, int kcp, uint16_t* ap) {
+    packPairs<MR>(g.A + (long)i0 * g.rsA + (long)p0 * g.csA, g.rsA, g.csA, mr, kc, kcp, ap);
+  }
+
+  // C (MR×NR at c, row stride ldc) (+)= Σ_p a[p][0..MR) ⊙ b[p][0..NR), two k per step
+  static void micro(int kcp, const uint16_t* a16, const uint16_t* b16, float* c, long ldc, bool overwrite) {
+    const uint32_t* a = reinterpret_cast<const uint32_t*>(a16);
+    const uint32_t* b = reinterpret_cast<const uint32_t*>(b16);
+    __m512 acc[MR][2];
+#pragma GCC unroll 14
+    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (int p = 0; p < kcp / 2; ++p, a += MR, b += NR) {
+      const __m512bh b0 = (__m512bh)_mm512_load_si512(b), b1 = (__m512bh)_mm512_load_si512(b + 16);
+#pragma GCC unroll 14
+      for (int r = 0; r < MR; ++r) {
+        const __m512bh ar = (__m512bh)_mm512_set1_epi32((int)a[r]);
+        acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
+        acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
+      }
+    }
+#pragma GCC unroll 14
+    for (int r = 0; r < MR; ++r) {
+      float* cr = c + r * ldc;
+      if (overwrite) {
+        _mm512_storeu_ps(cr, acc[r][0]);
+        _mm512_storeu_ps(cr + 16, acc[r][1]);
+      } else {
+        _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][0]));
+        _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc[r][1]));
+      }
+    }
+  }
+};
+
+void range(const GemmArgs& g, int i0, int i1, int j0, int j1) { gemmRangeBf16<Kernel>(g, i0, i1, j0, j1); }
+
+}  // namespace bf16avx512
+
+const GemmVariant kGemmBf16Avx512 = {"avx512bf16", bf16avx512::Kernel::MR, bf16avx512::Kernel::NR, bf16avx512::range};
+
+}  // namespace fmn

@@ -1,0 +1,215 @@
+// The bf16 mixed-precision GEMM loop nest: the fp32 driver's blocking (sgemm_driver.h), but the
+// A and B panels are converted to bf16 (round to nearest even, as VCVTNEPS2BF16: denormals
+// flushed to zero) while they are packed, and the micro-kernel accumulates in fp32 and writes
+// fp32 C. Templated on a micro-kernel `KT` with
+//   KT::MR, KT::NR            register / tile block (rows of op(A) × columns of op(B))
+//   KT::KP                    depth granularity: kc is zero-padded to kcp, a multiple of KP
+//   KT::MC, KT::KC, KT::NC    cache blocks (KC a multiple of KP)
+//   KT::packA(g, i0, mr, p0, kc, kcp, ap)   one MR-row panel of op(A), MR·kcp bf16
+//   KT::micro(kcp, a, b, c, ldc, overwrite) C tile (+)= a-panel · b-panel, full tile only
+//   KT::begin(), KT::end()    per-call setup (AMX: tile configuration / release)
+// B panels are always pair-interleaved: bp[p][j][2] = (op(B)[2p][j], op(B)[2p+1][j]), NR
+// columns, as both vdpbf16ps and the AMX B tile read them.
+// Included inside a per-ISA namespace after `#pragma GCC target` naming avx512bf16.
+// Needs <immintrin.h>, <algorithm>, <cstdint>, <cstring>, <vector>, sgemm_args.h first.
+
+// n floats at x (clamped to [0, 16]), zero past n, as fp32 lanes; nothing past n is read.
+static inline __m512 load16(const float* x, int n) {
+  if (n <= 0) return _mm512_setzero_ps();
+  const __mmask16 m = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+  return _mm512_maskz_loadu_ps(m, x);
+}
+
+// Along k: n (≤ 32) floats contiguous in k, zero past n → 16 pair words (x[2q], x[2q+1]).
+static inline __m512i pairsAlongK(const float* x, int n) {
+  // VCVTNE2PS2BF16: lanes 0-15 from its second operand, 16-31 from its first
+  return (__m512i)_mm512_cvtne2ps_pbh(load16(x + 16, n - 16), load16(x, n));
+}
+
+// Across: x and y contiguous over t (n ≤ 16 valid, y may be null = zeros) → 16 pair words (x[t], y[t]).
+static inline __m512i pairsAcross(const float* x, const float* y, int n) {
+  const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(y ? load16(y, n) : _mm512_setzero_ps(), load16(x, n));   // x0..x15 y0..y15
+  const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                       23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  return _mm512_permutexvar_epi16(idx, both);                                                            // x0 y0 x1 y1 …
+}
+
+// 16 words at w to dst[0], dst[stride], …, the first n of them.
+static inline void scatterWords(__m512i w, uint32_t* dst, long stride, int n) {
+  alignas(64) uint32_t tmp[16];
+  _mm512_store_si512(tmp, w);
+  for (int t = 0; t < n; ++t) dst[t * stride] = tmp[t];
+}
+
+// 16×16 transpose of 32-bit words in registers: r[i][j] → r[j][i]. Four butterfly stages; the
+// stage for bit b swaps bit b of the row index with bit b of the column index.
+static inline void transpose16(__m512i r[16]) {
+#pragma GCC unroll 4
+  for (int b = 1; b < 16; b <<= 1) {
+    alignas(64) int lo[16], hi[16];
+    for (int j = 0; j < 16; ++j) {
+      lo[j] = (j & b) ? 16 + (j - b) : j;      // row i (bit b clear): a[j], or b[j − b]
+      hi[j] = (j & b) ? 16 + j : j + b;        // row i|b:            a[j + b], or b[j]
+    }
+    const __m512i ilo = _mm512_load_si512(lo), ihi = _mm512_load_si512(hi);
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) {
+      if (i & b) continue;
+      const __m512i x = r[i], y = r[i | b];
+      r[i] = _mm512_permutex2var_epi32(x, ilo, y);
+      r[i | b] = _mm512_permutex2var_epi32(x, ihi, y);
+    }
+  }
+}
+
+// Pair-interleaved panel of R lanes: out[p][t] (words) = (X(t, 2p), X(t, 2p+1)) for lanes t < len
+// (zero for t ≥ len and for 2p ≥ kc), where X(t, k) = X[t·rsT + k·csK] and p < kcp/2.
+template <int R>
+static void packPairs(const float* X, long rsT, long csK, int len, int kc, int kcp, uint16_t* out16) {
+  uint32_t* out = reinterpret_cast<uint32_t*>(out16);
+  const int np = kcp / 2;
+  if (rsT == 1) {
+    // lanes contiguous (op(B) rows, or a transposed op(A)): interleave rows 2p and 2p+1
+    for (int p = 0; p < np; ++p) {
+      const int k = 2 * p;
+      const float* x = k < kc ? X + k * csK : nullptr;
+      const float* y = k + 1 < kc ? X + (k + 1) * csK : nullptr;
+      for (int t0 = 0; t0 < R; t0 += 16) {
+        const int n = std::min(16, R - t0);
+        const int valid = std::max(0, std::min(n, len - t0));
+        const __m512i w = x && valid > 0 ? pairsAcross(x + t0, y ? y + t0 : nullptr, valid) : _mm512_setzero_si512();
+        const __mmask16 m = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+        _mm512_mask_storeu_epi32(out + (long)p * R + t0, m, w);
+      }
+    }
+  } else if (csK == 1) {
+    // k contiguous (op(A) rows, or a transposed op(B)): convert 16 lanes × 16 pairs along k,
+    // transpose in registers, store one row of 16 lanes per pair
+    for (int t0 = 0; t0 < R; t0 += 16) {
+      const int n = std::min(16, R - t0), valid = std::max(0, std::min(n, len - t0));
+      const __mmask16 m = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+      for (int p0 = 0; p0 < np; p0 += 16) {
+        __m512i r[16];
+        for (int q = 0; q < 16; ++q)
+          r[q] = q < valid ? pairsAlongK(X + (long)(t0 + q) * rsT + 2 * p0, kc - 2 * p0) : _mm512_setzero_si512();
+        transpose16(r);
+        for (int pp = 0; pp < std::min(16, np - p0); ++pp) _mm512_mask_storeu_epi32(out + (long)(p0 + pp) * R + t0, m, r[pp]);
+      }
+    }
+  } else {
+    // any strides (not produced by sgemm's orientations; kept for completeness)
+    alignas(64) float pair[32];
+    for (int t = 0; t < R; ++t)
+      for (int p0 = 0; p0 < np; p0 += 16) {
+        const int n = std::min(16, np - p0);
+        for (int q = 0; q < 32; ++q) {
+          const int k = 2 * p0 + q;
+          pair[q] = t < len && k < kc ? X[t * rsT + (long)k * csK] : 0.f;
+        }
+        scatterWords(pairsAlongK(pair, 32), out + (long)p0 * R + t, R, n);
+      }
+  }
+}
+
+// Row-major panel of R rows: out[t][k] (bf16) = X(t, k), zero past len rows and past kc.
+template <int R>
+static void packRows(const float* X, long rsT, long csK, int len, int kc, int kcp, uint16_t* out) {
+  if (csK == 1) {
+    for (int t = 0; t < R; ++t) {
+      uint16_t* o = out + (long)t * kcp;
+      if (t >= len) { std::memset(o, 0, kcp * sizeof(uint16_t)); continue; }
+      const float* x = X + t * rsT;
+      for (int k0 = 0; k0 < kcp; k0 += 32) _mm512_storeu_si512(o + k0, pairsAlongK(x + k0, kc - k0));
+    }
+  } else {
+    // rows are strided, k is not contiguous: build the pairs across 16 rows for 16 pairs,
+    // transpose in registers, store 16 pairs (32 bf16) per row
+    uint32_t* o32 = reinterpret_cast<uint32_t*>(out);
+    const long rowWords = kcp / 2;
+    for (int t0 = 0; t0 < R; t0 += 16) {
+      const int n = std::min(16, R - t0), valid = std::max(0, std::min(n, len - t0));
+      for (int p0 = 0; p0 < rowWords; p0 += 16) {
+        __m512i r[16];
+        for (int pp = 0; pp < 16; ++pp) {
+          const int k = 2 * (p0 + pp);
+          r[pp] = _mm512_setzero_si512();
+          if (k >= kc || valid == 0) continue;
+          if (rsT == 1) {
+            r[pp] = pairsAcross(X + (long)k * csK + t0, k + 1 < kc ? X + (long)(k + 1) * csK + t0 : nullptr, valid);
+          } else {
+            alignas(64) float x[16] = {}, y[16] = {};
+            for (int t = 0; t < valid; ++t) {
+              x[t] = X[(t0 + t) * rsT + (long)k * csK];
+              y[t] = k + 1 < kc ? X[(t0 + t) * rsT + (long)(k + 1) * csK] : 0.f;
+            }
+            r[pp] = pairsAcross(x, y, 16);
+          }
+        }
+        transpose16(r);
+        const int w = std::min<long>(16, rowWords - p0);
+        const __mmask16 m = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+        for (int q = 0; q < n; ++q) _mm512_mask_storeu_epi32(o32 + (long)(t0 + q) * rowWords + p0, m, r[q]);
+      }
+    }
+  }
+}
+
+// 64-byte aligned bf16 scratch that lives as long as the thread and only grows.
+static uint16_t* scratch16(std::vector<uint16_t>& v, long n) {
+  if ((long)v.size() < n + 32) v.resize(n + 32);
+  auto p = reinterpret_cast<uintptr_t>(v.data());
+  return reinterpret_cast<uint16_t*>((p + 63) & ~uintptr_t(63));
+}
+
+template <class KT>
+static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
+  constexpr int MR = KT::MR, NR = KT::NR, KP = KT::KP;
+  static_assert(KT::KC % KP == 0, "KC must be a multiple of KP");
+  if (i1 <= i0 || j1 <= j0) return;
+  // K = 0: op(A)·op(B) is the zero matrix
+  if (g.K == 0) {
+    if (!g.accumulate)
+      for (int i = i0; i < i1; ++i) std::memset(g.C + i * g.ldc + j0, 0, (j1 - j0) * sizeof(float));
+    return;
+  }
+  thread_local std::vector<uint16_t> abuf, bbuf;
+  constexpr int MCr = (KT::MC + MR - 1) / MR * MR, NCr = (KT::NC + NR - 1) / NR * NR;
+  uint16_t* ap = scratch16(abuf, (long)MCr * KT::KC);
+  uint16_t* bp = scratch16(bbuf, (long)KT::KC * NCr);
+  alignas(64) float edge[MR * NR];
+  KT::begin();
+
+  for (int jc = j0; jc < j1; jc += KT::NC) {                    // 5th loop: NC columns
+    const int nc = std::min(KT::NC, j1 - jc);
+    for (int pc = 0; pc < g.K; pc += KT::KC) {                  // 4th loop: KC depth
+      const int kc = std::min(KT::KC, g.K - pc), kcp = (kc + KP - 1) / KP * KP;
+      const bool overwrite = !g.accumulate && pc == 0;
+      for (int jp = 0; jp < nc; jp += NR)                       // B: (kcp/2, NR, 2) panels
+        packPairs<NR>(g.B + (long)pc * g.rsB + (long)(jc + jp) * g.csB, g.csB, g.rsB, std::min(NR, nc - jp),
+                      kc, kcp, bp + (long)jp * kcp);
+      for (int ic = i0; ic < i1; ic += KT::MC) {                // 3rd loop: MC rows
+        const int mc = std::min(KT::MC, i1 - ic);
+        for (int ip = 0; ip < mc; ip += MR) KT::packA(g, ic + ip, std::min(MR, mc - ip), pc, kc, kcp, ap + (long)ip * kcp);
+        for (int jr = 0; jr < nc; jr += NR) {                   // 2nd loop: NR columns
+          const int nr = std::min(NR, nc - jr);
+          const uint16_t* b = bp + (long)jr * kcp;
+          for (int ir = 0; ir < mc; ir += MR) {                 // 1st loop: MR rows
+            const int mr = std::min(MR, mc - ir);
+            const uint16_t* a = ap + (long)ir * kcp;
+            float* c = g.C + (long)(ic + ir) * g.ldc + jc + jr;
+            if (mr == MR && nr == NR) {
+              KT::micro(kcp, a, b, c, g.ldc, overwrite);
+            } else {
+              // ragged tile: compute the full tile aside, then write the valid part
+              KT::micro(kcp, a, b, edge, NR, true);
+              for (int r = 0; r < mr; ++r)
+                for (int j = 0; j < nr; ++j)
+                  c[r * g.ldc + j] = overwrite ? edge[r * NR + j] : c[r * g.ldc + j] + edge[r * NR + j];
+            }
+          }
+        }
+      }
+    }
+  }
+  KT::end();
+}
