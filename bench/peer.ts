@@ -2,7 +2,7 @@
  * Peer benchmark: training / inference throughput (tokens/s) of forgetmenot's native backend
  * against PyTorch on the CPU, on the same GPT-2-style model, batch and step.
  *
- *   npm run bench:peer                          table (configs tiny,small; modes full,lora,infer; threads 1,2)
+ *   npm run bench:peer                          table (configs tiny,small,sft; modes full,lora,infer; threads 1,2)
  *   npm run bench:peer -- --json                {"rows": [{config, mode, threads, ours_tok_s, peer_tok_s, ratio, ...}]}
  *   npm run bench:peer -- --configs gpt2s --modes full,lora --threads 1 --steps 5
  *   npm run bench:peer -- --no-peer             ours only (no PyTorch)
@@ -12,6 +12,10 @@
  * Other flags: --warmup N (untimed steps before timing, default 3, like the peer),
  * --python PATH (default $FMN_PEER_PYTHON or /usr/bin/python3),
  * --peer-script PATH (default $FMN_PEER_SCRIPT, else shared/peers/torch_gpt.py in or next to the repo).
+ *
+ * `sft` is the lab's fine-tuning step (bench/sft.ts; full and lora only): the nano model, 16 SFT
+ * rows of ~40 tokens padded per batch, completion-only loss, clipping — the peer is
+ * scripts/torch_sft_peer.py on the very same batches; tok/s counts padded tokens over the timed steps.
  *
  * Each row runs ours, then the peer (one process at a time), back to back, so both see the same
  * machine load. Figures are medians over the timed steps. Our threads 2 is compared with the
@@ -26,6 +30,7 @@ import {
   type Backend, type GPTConfig, type Tensor,
 } from '../src/index.ts';
 import { PRECISIONS, type Precision } from '../src/backend/backend.ts';
+import { runOursSft, runPeerSft, SFT_BATCH, SFT_VOCAB, sftBatches, type SftBatches } from './sft.ts';
 
 type Mode = 'full' | 'lora' | 'infer';
 
@@ -36,6 +41,9 @@ const CONFIGS: Record<string, { V: number; d: number; L: number; H: number; T: n
   gpt2s: { V: 8192, d: 768, L: 12, H: 12, T: 256, B: 4, steps: 8 },
   // ours only (the peer has no such config; its row reports peer_error): the lab's pretraining shape
   nano: { V: 1024, d: 128, L: 4, H: 4, T: 256, B: 8, steps: 20 },
+  // the lab's fine-tuning step (bench/sft.ts): nano, 16 SFT rows of ~40 tokens padded per batch,
+  // completion-only loss, clipping; the peer is scripts/torch_sft_peer.py on the same batches
+  sft: { V: SFT_VOCAB, d: 128, L: 4, H: 4, T: 40, B: SFT_BATCH, steps: 30 },
 };
 const MODES: Mode[] = ['full', 'lora', 'infer'];
 const LR = 1e-4;
@@ -89,7 +97,7 @@ const posInt = (name: string, v: string | undefined): number | undefined => {
 
 const json = flag('--json');
 const noPeer = flag('--no-peer');
-const configs = list(opt('--configs'), ['tiny', 'small']);
+const configs = list(opt('--configs'), ['tiny', 'small', 'sft']);
 const modes = list(opt('--modes'), MODES) as Mode[];
 const threadsList = list(opt('--threads'), ['1', '2']).map((t) => posInt('--threads', t)!);
 const precisions = list(opt('--precision'), ['fp32']) as Precision[];
@@ -218,23 +226,40 @@ function runPeer(name: string, mode: Mode, threads: string, steps: number | unde
 
 const backend = selectBackend({ kind: 'native' });
 const rows: Row[] = [];
+const sftPeerScript = resolve(repoRoot, 'scripts/torch_sft_peer.py');
+let sftData: SftBatches | null = null;
+/** An SFT step's side as a Side: FLOPs per token by the peer's convention at the batches' mean padded length. */
+function sftSide(s: { tok_s: number; step_s_median: number; trainable: number }, mode: Mode, data: SftBatches): Side {
+  const c = CONFIGS.sft, Tm = data.batches.reduce((a, b) => a + b.T, 0) / data.batches.length;
+  const nParams = data.vocab * c.d + 256 * c.d + c.L * (12 * c.d * c.d + 13 * c.d) + 2 * c.d;
+  const nMm = 12 * c.L * c.d * c.d + c.d * data.vocab, attnFwd = 4 * c.L * c.d * Tm;
+  const flops = mode === 'full' ? 6 * nParams + 3 * attnFwd : 4 * nMm + 6 * s.trainable + 3 * attnFwd;
+  return { tok_s: s.tok_s, step_s_median: s.step_s_median, step_s_min: s.step_s_median, step_s_max: s.step_s_median, flops_per_token: flops, gflops: flops * s.tok_s / 1e9, params: nParams, trainable: s.trainable };
+}
 for (const name of configs) {
   for (const mode of modes) {
+    if (name === 'sft' && mode === 'infer') continue;   // a fine-tuning step only
     for (const threads of threadsList) {
       const steps = stepsOverride ?? CONFIGS[name].steps;
       backend.setThreads(threads);
+      if (name === 'sft') sftData ??= sftBatches(warmup + steps);
       const ours = new Map<Precision, { side: Side; matmul: string }>();
       for (const precision of precisions) {
         const mm = backend.setMatmulPrecision(precision);
         log(`${name} ${mode} ${threads}T: ours, ${mm.label} …`);
-        ours.set(precision, { side: runOurs(backend, name, mode, steps), matmul: mm.kernel });
+        const side = name === 'sft' ? sftSide(await runOursSft(backend, mode as 'lora' | 'full', sftData!, warmup, steps), mode, sftData!) : runOurs(backend, name, mode, steps);
+        ours.set(precision, { side, matmul: mm.kernel });
         backend.setMatmulPrecision('fp32');
       }
       const peerThreads = threads === 2 ? '2p' : String(threads);
       let peer: PeerResult | PeerFailure | null = null;
       if (!noPeer) {
         log(`${name} ${mode} ${threads}T: peer (threads ${peerThreads}) …`);
-        peer = runPeer(name, mode, peerThreads, stepsOverride);
+        if (name === 'sft') {
+          const r = runPeerSft(python, sftPeerScript, mode as 'lora' | 'full', peerThreads, sftData!, warmup, steps);
+          const s = r.ok ? sftSide(r.side, mode, sftData!) : null;
+          peer = r.ok ? { ok: true, tok_s: s!.tok_s, step_s: s!.step_s_median, gflops: s!.gflops, trainable: s!.trainable } : r;
+        } else peer = runPeer(name, mode, peerThreads, stepsOverride);
         if (!peer.ok) log(`  peer failed: ${peer.error}`);
       }
       const p = peer !== null && peer.ok ? peer : null;

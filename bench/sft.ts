@@ -1,0 +1,98 @@
+/**
+ * bench:peer's `sft` row: a fine-tuning step as the lab takes it — the lab's nano model (GPT-2
+ * layout, d 128, 4 layers, vocabulary 1,024), 16 prompt/completion rows of the verb corpus per
+ * batch (~40 tokens each, grouped by length and padded to the batch's longest row), the loss on
+ * the completion tokens only, gradient clipping and AdamW — LoRA (r 8, α 16 on the lab's default
+ * targets `c_attn`, `c_proj`: the packed q/k/v, attention and MLP output projections) or every weight. Ours runs through the
+ * Trainer that `fmn finetune` uses; the peer (scripts/torch_sft_peer.py) trains on the very same
+ * batches, written to a JSON file. Tokens/s = padded tokens over the timed steps / their time.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Backend } from '../src/backend/backend.ts';
+import { generateSft } from '../src/corpus/sft.ts';
+import { encodeSft, sftText } from '../src/data/sft-format.ts';
+import { LORA_DEFAULTS } from '../src/lora/config.ts';
+import { adapterParameters, applyLora } from '../src/lora/inject.ts';
+import { GPT } from '../src/model/gpt.ts';
+import { nano } from '../src/model/presets.ts';
+import { crossEntropy } from '../src/tensor/ops/loss.ts';
+import { DEFAULT_SPECIALS, PAD } from '../src/tokenizer/special.ts';
+import { trainBpe } from '../src/tokenizer/train.ts';
+import type { Batch, BatchSource } from '../src/train/batch.ts';
+import { SftLoader } from '../src/train/sft-loader.ts';
+import { Trainer } from '../src/train/trainer.ts';
+import { Rng } from '../src/util/rng.ts';
+
+export const SFT_VOCAB = 1024;
+export const SFT_BATCH = 16;
+
+export interface SftBatches { vocab: number; batches: Batch[] }
+
+/** The lab's SFT batches: `n` of them, in the order the fine-tuner would serve them. */
+export function sftBatches(n: number): SftBatches {
+  const rows = generateSft({ seed: 11, rows: 600 });
+  const tok = trainBpe(rows.map((r) => sftText(r.prompt, r.completion)), { vocabSize: SFT_VOCAB, specials: DEFAULT_SPECIALS });
+  const seqs = rows.map((r, line) => {
+    const e = encodeSft(tok, r.prompt, r.completion);
+    return { ids: Int32Array.from(e.ids), mask: Uint8Array.from(e.lossMask), line };
+  });
+  const loader = new SftLoader(seqs, SFT_BATCH, tok.specialId(PAD), 3);
+  return { vocab: tok.vocabSize, batches: Array.from({ length: n }, () => { const b = loader.next(); return { ...b, ids: b.ids.slice(), targets: b.targets.slice() }; }) };
+}
+
+class Replay implements BatchSource {
+  #i = 0;
+  constructor(readonly batches: Batch[]) {}
+  next(): Batch { return this.batches[this.#i++ % this.batches.length]!; }
+  state(): unknown { return this.#i; }
+  restore(s: unknown): void { this.#i = s as number; }
+}
+
+export interface SftSide { tok_s: number; step_s_median: number; trainable: number }
+
+/** Our step on `data` (warmup batches first, then `steps` timed ones), through the Trainer. */
+export async function runOursSft(backend: Backend, mode: 'lora' | 'full', data: SftBatches, warmup: number, steps: number): Promise<SftSide> {
+  const model = new GPT(backend, nano(data.vocab));
+  model.initWeights(new Rng(0));
+  const params = mode === 'lora' ? adapterParameters(applyLora(model, { ...LORA_DEFAULTS }, new Rng(1))) : model.namedParameters();
+  const trainer = new Trainer(params, new Replay(data.batches), {
+    steps: warmup + steps, maxLr: 1e-4, minLr: 1e-4, warmup: 0, clip: 1, gradAccum: 1,
+    adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, logEvery: 0, evalEvery: 0, checkpointEvery: 0,
+  }, { loss: (b) => ({ loss: crossEntropy(model.forward(b.ids, b.B, b.T), b.targets), tokens: b.ids.length }) }, null);
+  await trainer.run({ stopAt: warmup });
+  const times: number[] = [];
+  let tokens = 0;
+  for (let s = warmup; s < warmup + steps; s++) {
+    const b = data.batches[s % data.batches.length]!;
+    const t0 = performance.now();
+    await trainer.run({ stopAt: s + 1 });
+    times.push((performance.now() - t0) / 1e3);
+    tokens += b.B * b.T;
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  return { tok_s: tokens / times.reduce((a, b) => a + b, 0), step_s_median: sorted[sorted.length >> 1]!, trainable: params.reduce((a, [, p]) => a + p.size, 0) };
+}
+
+/** The peer on the same batches; null with the reason when it cannot run. */
+export function runPeerSft(python: string, script: string, mode: 'lora' | 'full', threads: string, data: SftBatches, warmup: number, steps: number):
+  { ok: true; side: SftSide } | { ok: false; error: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'fmn-sft-peer-'));
+  try {
+    const c = nano(data.vocab);
+    const file = join(dir, 'batches.json');
+    writeFileSync(file, JSON.stringify({
+      model: { vocab: data.vocab, d: c.nEmbd, layers: c.nLayer, heads: c.nHead, ctx: c.nCtx, mlp: c.intermediateSize },
+      batches: data.batches.map((b) => ({ B: b.B, T: b.T, ids: Array.from(b.ids), targets: Array.from(b.targets) })),
+    }));
+    const r = spawnSync(python, [script, '--batches', file, '--mode', mode, '--threads', threads, '--warmup', String(warmup), '--steps', String(steps)],
+      { encoding: 'utf8', timeout: 30 * 60 * 1000, maxBuffer: 16 << 20 });
+    if (r.error) return { ok: false, error: `${python}: ${r.error.message}` };
+    const last = (s: string) => s.trim().split('\n').filter((l) => l.trim() !== '').pop() ?? '';
+    if (r.status !== 0) return { ok: false, error: `peer exited with ${r.status ?? r.signal}: ${last(r.stderr) || '(no output)'}` };
+    const j = JSON.parse(last(r.stdout)) as { tokens_per_s: number; step_s_median: number; trainable: number };
+    return { ok: true, side: { tok_s: j.tokens_per_s, step_s_median: j.step_s_median, trainable: j.trainable } };
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}
