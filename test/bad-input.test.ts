@@ -47,6 +47,25 @@ describe('bad input → exit 2, named, nothing touched', () => {
     expect(readFileSync(f, 'utf8')).toBe('not a directory');
   });
 
+  it('--out that is a non-empty directory of something else, for every command that writes: refused, left as it was', () => {
+    const foreign = join(dir, 'my-notes');
+    mkdirSync(foreign, { recursive: true });
+    writeFileSync(join(foreign, 'notes.txt'), 'mine');
+    const before = snapshot(foreign);
+    const refused = /is not empty and is not (a corpus|a tokenizer directory|a lab directory|an fmn run|a model directory) \(notes\.txt\); choose another --out/;
+    expectUserError(fmn('corpus', '--out', foreign, '--tokens', '200', '--sft-rows', '5'), foreign, refused);
+    expectUserError(fmn('tokenizer', 'train', '--text', join(dir, 'sft.jsonl'), '--vocab', '270', '--out', foreign), foreign, refused);
+    expectUserError(fmn('lab', '--fast', '--out', foreign), foreign, refused);
+    expectUserError(fmn('pretrain', '--text', join(dir, 'sft.jsonl'), '--out', foreign), foreign, refused);
+    expectUserError(fmn('finetune', '--base', join(dir, 'base'), '--data', join(dir, 'sft.jsonl'), '--out', foreign), foreign, refused);
+    expect(snapshot(foreign)).toEqual(before);
+    expect(readFileSync(join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
+    // a corpus directory is regenerated in place
+    const c = join(dir, 'corpus-again');
+    expect(fmn('corpus', '--out', c, '--tokens', '300', '--sft-rows', '5').status).toBe(0);
+    expect(fmn('corpus', '--out', c, '--tokens', '300', '--sft-rows', '5').status).toBe(0);
+  });
+
   it('text that is not UTF-8 names the file and line; an empty or missing file names the file', () => {
     const latin = join(dir, 'latin1.txt');
     writeFileSync(latin, Buffer.concat([Buffer.from('line one\nline two\ncaf'), Buffer.from([0xe9]), Buffer.from(' au lait\n')]));

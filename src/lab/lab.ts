@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { RunContext } from '../backend/context.ts';
 import { resolvedConfig, fromTyped } from '../config/schema.ts';
@@ -20,7 +20,7 @@ import { saveTokenizer } from '../tokenizer/hf-json.ts';
 import { trainBpe } from '../tokenizer/train.ts';
 import { pretrain, PRETRAIN_RECIPE_DEFAULTS } from '../train/pretrain.ts';
 import { usePrecision } from '../train/precision.ts';
-import { lockDir } from '../train/run-dir.ts';
+import { claimOutputDir } from '../train/run-dir.ts';
 import { meanStderr } from '../util/stats.ts';
 import { versions } from '../util/version.ts';
 import { armNumbers, contrast } from './aggregate.ts';
@@ -44,7 +44,8 @@ interface ArmPlan { name: string; description: string; kind: ArmKind; method: 'l
 export async function runLab(c: LabConfig, ctx: RunContext): Promise<LabSummary> {
   const t0 = performance.now();
   const out = c.out;
-  const release = lockDir(out, ctx.log);
+  // a lab directory is rerun in place (its parts are regenerated); anything else is refused
+  const release = claimOutputDir(out, { kind: 'a lab directory', owns: (d) => ['summary.json', 'config.resolved.json', join('corpus', 'manifest.json')].some((f) => existsSync(join(d, f))) }, ctx.log);
   const restore = usePrecision(ctx, c.precision);
   try { return await labIn(c, ctx, t0); } finally { restore(); release(); }
 }

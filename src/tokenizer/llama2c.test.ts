@@ -210,6 +210,18 @@ describe('llama2.c checkpoints on the command line', () => {
     expect(e.stderr).toMatch(/mc: n 2 {2}acc [\d.]+ ± [\d.]+ {2}acc_norm [\d.]+\n {4}vs baseline: acc [\d.]+ → [\d.]+, [+-][\d.]+ \[/);
     const m = fmn('merge', '--base', bin, '--adapter', run, '--out', join(tmp, 'merged'), '--json');
     expect(m.code, m.stderr).toBe(0);
+    // --out: an existing model needs --overwrite, an input is never an output, a foreign directory is refused
+    const again = fmn('merge', '--base', bin, '--adapter', run, '--out', join(tmp, 'merged'));
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/merged, field "--out": already holds a model directory; replace it with --overwrite/);
+    expect(fmn('merge', '--base', bin, '--adapter', run, '--out', join(tmp, 'merged'), '--overwrite').code).toBe(0);
+    const intoRun = fmn('merge', '--base', bin, '--adapter', run, '--out', run);
+    expect(intoRun.code).toBe(2);
+    expect(intoRun.stderr).toMatch(/is also an input of this command; choose another --out/);
+    expect(readFileSync(join(run, 'adapter_config.json'), 'utf8')).toContain('LORA');
+    const convAgain = fmn('convert', '--llama2c', bin, '--out', dir);
+    expect(convAgain.code).toBe(2);
+    expect(convAgain.stderr).toMatch(/already holds a model directory/);
     const merged = fmn('generate', '--model', join(tmp, 'merged'), '--prompt', 'He goed to the store.', '--max-tokens', '4', '--json');
     expect(merged.code, merged.stderr).toBe(0);
     // full fine-tuning learns the row; the tuned directory keeps the tokenizer (tokenizer_config.json: eos </s>)

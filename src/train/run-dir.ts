@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CheckpointError, ConfigError } from '../errors.ts';
 import { crashPoint, fsyncDir, pidAlive, removeStaleTemps, writeFileSynced } from '../util/fs.ts';
 
@@ -42,6 +42,32 @@ export function claimRunDir(dir: string, o: { resume: boolean; overwrite: boolea
     }
     if (o.resume && !existsSync(join(dir, CHECKPOINTS))) throw new CheckpointError('no training state to resume from', { file: dir, field: '--resume' });
     if (o.overwrite && !o.resume) for (const n of others) rmSync(join(dir, n), { recursive: true, force: true });
+  } catch (e) { release(); throw e; }
+  return release;
+}
+
+/**
+ * Takes `dir` for a command that writes a directory of one kind (a model, a corpus, a tokenizer,
+ * a lab): one writer (the lock); `dir` is absent, empty, or already of that kind (`owns`) — a
+ * non-empty directory of anything else is refused, so nothing of the user's is mixed with or
+ * overwritten by our files. With `overwrite` given (false or true), a directory of the kind is
+ * replaced only when it is true; without it (a kind that is regenerated whole, like a corpus),
+ * it is written over. `inputs` may not be `dir` itself (merging into the base). Returns the release.
+ */
+export function claimOutputDir(dir: string, o: { kind: string; owns: (dir: string) => boolean; overwrite?: boolean; inputs?: (string | undefined)[] }, log: (l: string) => void): () => void {
+  for (const i of o.inputs ?? []) {
+    if (i !== undefined && resolve(i) === resolve(dir)) throw new ConfigError('is also an input of this command; choose another --out', { file: dir, field: '--out' });
+  }
+  const release = lockDir(dir, log);
+  try {
+    const others = readdirSync(dir).filter((n) => n !== LOCK);
+    if (others.length > 0 && !o.owns(dir)) {
+      throw new ConfigError(`is not empty and is not ${o.kind} (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}); choose another --out`, { file: dir, field: '--out' });
+    }
+    if (others.length > 0 && o.overwrite === false) {
+      throw new ConfigError(`already holds ${o.kind}; replace it with --overwrite, or choose another --out`, { file: dir, field: '--out' });
+    }
+    if (others.length > 0 && o.overwrite === true) for (const n of others) rmSync(join(dir, n), { recursive: true, force: true });
   } catch (e) { release(); throw e; }
   return release;
 }

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { RUN_FIELDS } from '../../config/common.ts';
-import type { Schema } from '../../config/schema.ts';
+import type { Schema, Values } from '../../config/schema.ts';
+import { claimOutputDir } from '../../train/run-dir.ts';
 import { ConfigError } from '../../errors.ts';
 import { llama2cTokenizerCandidates } from '../../lora/load.ts';
 import { saveModel } from '../../model/checkpoint.ts';
@@ -24,6 +26,7 @@ computes the same logits as the .bin (RoPE's interleaved pairs are permuted as H
     { key: 'tokenizer', type: 'string', metavar: 'FILE', help: 'its tokenizer: llama2.c tokenizer.bin or a tokenizer.json (default: found beside the .bin)' },
     { key: 'out', type: 'string', required: true, metavar: 'MODEL', help: 'the model directory to write' },
     { key: 'dtype', type: 'enum', choices: ['f32', 'bf16', 'f16'], default: 'f32', help: 'how the weights are stored (bf16 / f16: round to nearest even, as torch\'s .to())' },
+    { key: 'overwrite', type: 'bool', default: false, help: 'replace the model directory already in --out (a directory of anything else is never written into)' },
     ...RUN_FIELDS.filter((f) => f.key !== 'quiet' && f.key !== 'threads'),
   ],
 };
@@ -34,20 +37,26 @@ export const command: Command = {
     if (r === null) return 0;
     const v = r.values;
     const bin = v.llama2c as string, out = v.out as string;
-    const model = loadLlama2c(bin, contextOf(v).backend);
-    const V = model.config.vocabSize;
-    const tf = (v.tokenizer as string | undefined) ?? llama2cTokenizerCandidates(bin, V).find((f) => existsSync(f));
-    if (v.tokenizer !== undefined && !existsSync(tf!)) throw new ConfigError('no such file', { file: tf, field: '--tokenizer' });
-    const tok = tf === undefined ? null : tf.endsWith('.bin') ? loadLlama2cTokenizer(tf) : loadTokenizer(tf);
-    if (tok !== null && tok.vocabSize > V) {
-      throw new ConfigError(`the tokenizer has ${tok.vocabSize} tokens, more than the model's vocabulary of ${V}`, { file: tf, field: '--tokenizer' });
-    }
-    saveModel(model, out, { dtype: v.dtype as 'f32' | 'bf16' | 'f16' });
-    if (tok !== null) saveTokenizer(tok, out);
-    const c = model.config;
-    log(`convert: llama ${c.nLayer} layers, d ${c.nEmbd}, ${c.nHead} heads (${c.nKvHead} kv), vocab ${V}, context ${c.nCtx} → ${out}` +
-      (tf === undefined ? ' (no tokenizer found beside the .bin: the directory has none; add tokenizer.json before using it)' : ` with tokenizer ${tf}`));
-    printJson(v, { out, model_type: c.modelType, vocab_size: V, tokenizer: tf ?? null });
-    return 0;
+    const release = claimOutputDir(out, { kind: 'a model directory', owns: (d) => existsSync(join(d, 'config.json')), overwrite: v.overwrite as boolean, inputs: [bin, v.tokenizer as string | undefined] }, log);
+    try { return convert(v, bin, out); } finally { release(); }
   },
 };
+
+/** Reads the checkpoint and its tokenizer, writes the directory. */
+function convert(v: Values, bin: string, out: string): number {
+  const model = loadLlama2c(bin, contextOf(v).backend);
+  const V = model.config.vocabSize;
+  const tf = (v.tokenizer as string | undefined) ?? llama2cTokenizerCandidates(bin, V).find((f) => existsSync(f));
+  if (v.tokenizer !== undefined && !existsSync(tf!)) throw new ConfigError('no such file', { file: tf, field: '--tokenizer' });
+  const tok = tf === undefined ? null : tf.endsWith('.bin') ? loadLlama2cTokenizer(tf) : loadTokenizer(tf);
+  if (tok !== null && tok.vocabSize > V) {
+    throw new ConfigError(`the tokenizer has ${tok.vocabSize} tokens, more than the model's vocabulary of ${V}`, { file: tf, field: '--tokenizer' });
+  }
+  saveModel(model, out, { dtype: v.dtype as 'f32' | 'bf16' | 'f16' });
+  if (tok !== null) saveTokenizer(tok, out);
+  const c = model.config;
+  log(`convert: llama ${c.nLayer} layers, d ${c.nEmbd}, ${c.nHead} heads (${c.nKvHead} kv), vocab ${V}, context ${c.nCtx} → ${out}` +
+    (tf === undefined ? ' (no tokenizer found beside the .bin: the directory has none; add tokenizer.json before using it)' : ` with tokenizer ${tf}`));
+  printJson(v, { out, model_type: c.modelType, vocab_size: V, tokenizer: tf ?? null });
+  return 0;
+}

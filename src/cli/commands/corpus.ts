@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkCorpus } from '../../corpus/check.ts';
+import { claimOutputDir } from '../../train/run-dir.ts';
 import { CORPUS_SCHEMA } from '../../corpus/corpus-config.ts';
 import { writeCorpus, type CorpusOptions } from '../../corpus/corpus.ts';
 import { toTyped } from '../../config/schema.ts';
@@ -17,7 +20,10 @@ export const command: Command = {
       return 0;
     }
     const out = v.out as string;
-    const manifest = writeCorpus(out, toTyped<CorpusOptions>(CORPUS_SCHEMA, v));
+    // a corpus is regenerated whole: an earlier one is written over, anything else is refused
+    const release = claimOutputDir(out, { kind: 'a corpus', owns: (d) => existsSync(join(d, 'manifest.json')) }, log);
+    let manifest: ReturnType<typeof writeCorpus>;
+    try { manifest = writeCorpus(out, toTyped<CorpusOptions>(CORPUS_SCHEMA, v)); } finally { release(); }
     const p = manifest.counts.pretrain;
     const n = (split: string) => Object.entries(manifest.counts.probes[split]).map(([g, c]) => `${g} ${Object.values(c).reduce((a, b) => a + b, 0)}`).join(', ');
     log(`corpus: ${out}: pretrain ${p.lines} lines (~${p.approxTokens} tokens, echo ${p.echoLines}), `

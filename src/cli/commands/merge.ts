@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { RUN_FIELDS } from '../../config/common.ts';
-import type { Schema } from '../../config/schema.ts';
+import type { Schema, Values } from '../../config/schema.ts';
+import { claimOutputDir } from '../../train/run-dir.ts';
 import { copyTokenizerSideFiles } from '../../data/chat.ts';
 import { loadProbes } from '../../data/probes.ts';
 import { loadForInference } from '../../lora/load.ts';
@@ -24,6 +27,7 @@ seeded random sequences), is reported, and above --tolerance it is an error and 
     { key: 'tolerance', type: 'number', min: 0, default: 1e-3, help: 'largest |Δlogit| allowed' },
     { key: 'dtype', type: 'enum', choices: ['f32', 'bf16', 'f16'], default: 'f32', help: 'how the merged weights are stored (bf16 / f16: round to nearest even, as torch\'s .to())' },
     { key: 'max_shard_mb', type: 'int', min: 1, metavar: 'MB', help: 'split the weights into shards of at most this size, with model.safetensors.index.json' },
+    { key: 'overwrite', type: 'bool', default: false, help: 'replace the model directory already in --out (a directory of anything else is never written into)' },
     ...RUN_FIELDS.filter((f) => f.key !== 'quiet'),
   ],
 };
@@ -33,20 +37,28 @@ export const command: Command = {
     const r = parseCommand(MERGE_SCHEMA, argv);
     if (r === null) return 0;
     const v = r.values;
-    const { model, tok, adapters } = loadForInference(v.base as string, v.adapter as string, contextOf(v));
-    const eot = sequenceTokens(tok).start;
-    const texts = (v.probes as string[]).flatMap((f) => loadProbes(f)).flatMap((it) =>
-      it.kind === 'pair' ? [it.good, ...it.bad] : it.kind === 'text' ? [it.text] : it.kind === 'generate' ? [it.prompt + it.expected] : [it.context, ...it.choices]);
-    const seqs = texts.length > 0 ? texts.map((t) => [eot, ...tok.encode(t, { allowSpecial: true })]) : randomSequences(model.config.vocabSize, 16, Math.min(32, model.config.nCtx));
-    const res = mergeAndVerify(model, adapters!, seqs, v.tolerance as number);
-    saveModel(model, v.out as string, {
-      dtype: v.dtype as 'f32' | 'bf16' | 'f16',
-      ...(v.max_shard_mb !== undefined && { maxShardBytes: (v.max_shard_mb as number) * 2 ** 20 }),
-    });
-    saveTokenizer(tok, v.out as string);
-    copyTokenizerSideFiles(v.base as string, v.out as string);
-    log(`merge: max |Δlogit| ${res.maxAbsDiff.toExponential(2)} (largest |logit| ${res.maxAbsLogit.toFixed(2)}) over ${seqs.length} sequences → ${v.out}`);
-    printJson(v, { out: v.out, max_abs_diff: res.maxAbsDiff, max_abs_logit: res.maxAbsLogit, sequences: seqs.length });
-    return 0;
+    const release = claimOutputDir(v.out as string, { kind: 'a model directory', owns: isModelDir, overwrite: v.overwrite as boolean, inputs: [v.base as string, v.adapter as string] }, log);
+    try { return merge(v); } finally { release(); }
   },
 };
+
+const isModelDir = (d: string) => existsSync(join(d, 'config.json'));
+
+/** Loads, merges, verifies against the adapter-on logits, writes. */
+function merge(v: Values): number {
+  const { model, tok, adapters } = loadForInference(v.base as string, v.adapter as string, contextOf(v));
+  const eot = sequenceTokens(tok).start;
+  const texts = (v.probes as string[]).flatMap((f) => loadProbes(f)).flatMap((it) =>
+    it.kind === 'pair' ? [it.good, ...it.bad] : it.kind === 'text' ? [it.text] : it.kind === 'generate' ? [it.prompt + it.expected] : [it.context, ...it.choices]);
+  const seqs = texts.length > 0 ? texts.map((t) => [eot, ...tok.encode(t, { allowSpecial: true })]) : randomSequences(model.config.vocabSize, 16, Math.min(32, model.config.nCtx));
+  const res = mergeAndVerify(model, adapters!, seqs, v.tolerance as number);
+  saveModel(model, v.out as string, {
+    dtype: v.dtype as 'f32' | 'bf16' | 'f16',
+    ...(v.max_shard_mb !== undefined && { maxShardBytes: (v.max_shard_mb as number) * 2 ** 20 }),
+  });
+  saveTokenizer(tok, v.out as string);
+  copyTokenizerSideFiles(v.base as string, v.out as string);
+  log(`merge: max |Δlogit| ${res.maxAbsDiff.toExponential(2)} (largest |logit| ${res.maxAbsLogit.toFixed(2)}) over ${seqs.length} sequences → ${v.out}`);
+  printJson(v, { out: v.out, max_abs_diff: res.maxAbsDiff, max_abs_logit: res.maxAbsLogit, sequences: seqs.length });
+  return 0;
+}

@@ -1,5 +1,8 @@
 import { readText } from '../../util/fs.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { outputFields } from '../../config/common.ts';
+import { claimOutputDir } from '../../train/run-dir.ts';
 import { coerce, type Schema } from '../../config/schema.ts';
 import { loadSft } from '../../data/sft-load.ts';
 import { ConfigError } from '../../errors.ts';
@@ -72,7 +75,10 @@ export const command: Command = {
     });
     const t0 = performance.now();
     const tok = trainBpe(texts, { vocabSize: v.vocab as number, minFrequency: v.min_frequency as number });
-    const file = saveTokenizer(tok, v.out as string);
+    // an earlier tokenizer in --out is replaced; a directory of anything else is refused
+    const release = claimOutputDir(v.out as string, { kind: 'a tokenizer directory', owns: (d) => existsSync(join(d, 'tokenizer.json')) }, log);
+    let file: string;
+    try { file = saveTokenizer(tok, v.out as string); } finally { release(); }
     let tokens = 0;
     for (const t of texts) tokens += tok.encode(t, { allowSpecial: true }).length;
     const bytes = texts.reduce((s, t) => s + Buffer.byteLength(t), 0);
