@@ -30,6 +30,8 @@ import {
   type Backend, type GPTConfig, type Tensor,
 } from '../src/index.ts';
 import { PRECISIONS, type Precision } from '../src/backend/backend.ts';
+import { configParams } from '../src/model/config.ts';
+import { nano } from '../src/model/presets.ts';
 import { runOursSft, runPeerSft, SFT_BATCH, SFT_VOCAB, sftBatches, type SftBatches } from './sft.ts';
 
 type Mode = 'full' | 'lora' | 'infer';
@@ -231,7 +233,7 @@ let sftData: SftBatches | null = null;
 /** An SFT step's side as a Side: FLOPs per token by the peer's convention at the batches' mean padded length. */
 function sftSide(s: { tok_s: number; step_s_median: number; trainable: number }, mode: Mode, data: SftBatches): Side {
   const c = CONFIGS.sft, Tm = data.batches.reduce((a, b) => a + b.T, 0) / data.batches.length;
-  const nParams = data.vocab * c.d + 256 * c.d + c.L * (12 * c.d * c.d + 13 * c.d) + 2 * c.d;
+  const nParams = configParams(nano(data.vocab));
   const nMm = 12 * c.L * c.d * c.d + c.d * data.vocab, attnFwd = 4 * c.L * c.d * Tm;
   const flops = mode === 'full' ? 6 * nParams + 3 * attnFwd : 4 * nMm + 6 * s.trainable + 3 * attnFwd;
   return { tok_s: s.tok_s, step_s_median: s.step_s_median, step_s_min: s.step_s_median, step_s_max: s.step_s_median, flops_per_token: flops, gflops: flops * s.tok_s / 1e9, params: nParams, trainable: s.trainable };

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/backend/backend.ts';
@@ -74,4 +74,16 @@ export function sharedDir(...parts: string[]): string | null {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const p = join(root, '..', 'shared', ...parts);
   return existsSync(p) ? p : null;
+}
+
+/** test/fixtures/tokenizers (made by scripts/tokenizer-fixtures.ts). */
+export const TOKENIZER_FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tokenizers');
+
+/** The tokenizer fixtures, parsed: the Llama-2-shaped tokenizer.json and its tokenizer_config.json, the legacy Metaspace one, and the 2,000 lines of mixed.txt. */
+export function tokenizerFixtures(): { llama2: any; llama2Config: any; legacy: any; mixed: string[] } {
+  const json = (p: string) => JSON.parse(readFileSync(join(TOKENIZER_FIXTURES, p), 'utf8'));
+  return {
+    llama2: json('llama2/tokenizer.json'), llama2Config: json('llama2/tokenizer_config.json'), legacy: json('metaspace-legacy/tokenizer.json'),
+    mixed: readFileSync(join(TOKENIZER_FIXTURES, 'mixed.txt'), 'utf8').trimEnd().split('\n'),
+  };
 }

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { tokenizerFixtures } from '../../test/util.ts';
 import { describe, expect, it } from 'vitest';
 import { fromHfJson } from '../tokenizer/hf-json.ts';
 import { EOT, SEP } from '../tokenizer/special.ts';
@@ -43,9 +42,7 @@ describe('SFT formatting', () => {
 });
 
 describe('SFT formatting with a Hugging Face model\'s tokenizer (no <|sep|>, no <|endoftext|>): TRL\'s rule', () => {
-  const FIX = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'tokenizers', 'llama2');
-  const json = JSON.parse(readFileSync(join(FIX, 'tokenizer.json'), 'utf8'));
-  const cfg = JSON.parse(readFileSync(join(FIX, 'tokenizer_config.json'), 'utf8'));
+  const { llama2: json, llama2Config: cfg } = tokenizerFixtures();
   const llama = fromHfJson(json, 'tokenizer.json', { json: cfg, file: 'tokenizer_config.json' });
   const rows = generateSft({ seed: 2, rows: 40 });
 

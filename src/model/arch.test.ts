@@ -16,7 +16,7 @@ import { configParams, fromHfConfig, linearShapes, toHfConfig, type GPTConfig } 
 import { GPT, rotaryOf } from './gpt.ts';
 import { readSafetensors, SafetensorsReader, toBf16, toF16 } from './safetensors.ts';
 import { rope } from '../tensor/ops/rope.ts';
-import { rotary } from '../nn/rotary.ts';
+import { rotary } from '../tensor/ops/rope.ts';
 import { erf, geluExact } from '../nn/gelu.ts';
 import { gradCheck, randTensor, testRng } from '../../test/util.ts';
 
@@ -310,11 +310,23 @@ describe('incremental decoding (KV cache) for every architecture', () => {
 
 describe('new ops', () => {
   const be = createJsBackend();
-  it('rotary with θ^(−2d/hs) over the whole head is the tensor op rope bit for bit (llama stays as it was)', () => {
-    const x = randTensor(be, [2, 5, 24], testRng(3), 'f32');
+  it('rotary with θ^(−2d/hs) over the whole head is HF\'s rotate_half formula, bit for bit, as rope and the llama config give it', () => {
+    const [B, T, nh, hs, offset] = [2, 5, 3, 8, 4];
+    const x = randTensor(be, [B, T, nh * hs], testRng(3), 'f32');
     for (const theta of [10000, 500000]) {
-      const a = rope(x, 3, theta, 4).data, b = rotary(x, 3, rotaryOf({ modelType: 'llama', nEmbd: 24, nHead: 3, ropeTheta: theta } as GPTConfig), 4).data;
-      expect(bits(a as Float32Array).equals(bits(b as Float32Array))).toBe(true);
+      // the formula, written out: y[d] = x[d]·cos − x[d+h]·sin, y[d+h] = x[d+h]·cos + x[d]·sin
+      const X = x.data, want = new Float32Array(X.length), half = hs / 2;
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let h = 0; h < nh; h++) {
+        const o = (b * T + t) * nh * hs + h * hs;
+        for (let d = 0; d < half; d++) {
+          const a = (offset + t) * Math.pow(theta, (-2 * d) / hs), c = Math.cos(a), s = Math.sin(a);
+          want[o + d] = X[o + d] * c - X[o + d + half] * s;
+          want[o + d + half] = X[o + d + half] * c + X[o + d] * s;
+        }
+      }
+      const viaConfig = rotary(x, nh, rotaryOf({ modelType: 'llama', nEmbd: nh * hs, nHead: nh, ropeTheta: theta } as GPTConfig), offset).data;
+      expect(bits(viaConfig as Float32Array).equals(bits(want))).toBe(true);
+      expect(bits(rope(x, nh, theta, offset).data as Float32Array).equals(bits(want))).toBe(true);
     }
   });
   it('partial rotary and exact GELU: gradients match finite differences (float64)', () => {

@@ -142,9 +142,12 @@ function planShards(sources: TensorSource[], bytesPer: number, max: number): Ten
   return shards;
 }
 
+/** Whether `dir` is a model directory (it holds config.json). */
+export const isModelDir = (dir: string): boolean => existsSync(join(dir, 'config.json'));
+
 export function readModelConfig(dir: string): GPTConfig {
   const file = join(dir, 'config.json');
-  if (!existsSync(file)) throw new ConfigError('not a model directory (no config.json)', { file: dir });
+  if (!isModelDir(dir)) throw new ConfigError('not a model directory (no config.json)', { file: dir });
   const j = parseJson(readText(file), (msg, e) => { throw new CheckpointError(msg, { file }, e && { cause: e.cause }); });
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new CheckpointError('config must be a JSON object', { file });
   return fromHfConfig(j as Record<string, unknown>, file);

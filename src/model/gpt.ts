@@ -3,7 +3,7 @@ import { Embedding, LayerNorm, Linear, RMSNorm, type LinearLike } from '../nn/la
 import { Module, Slot } from '../nn/module.ts';
 import { fillNormal } from '../nn/init.ts';
 import { geluExact } from '../nn/gelu.ts';
-import { ropeFrequencies, rotary, type Rotary } from '../nn/rotary.ts';
+import { ropeFrequencies, rotary, type Rotary } from '../tensor/ops/rope.ts';
 import { gelu, silu } from '../tensor/ops/activation.ts';
 import { causalSelfAttention, causalSelfAttentionPacked } from '../tensor/ops/attention.ts';
 import { add, mul } from '../tensor/ops/elementwise.ts';

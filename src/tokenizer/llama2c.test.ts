@@ -17,16 +17,13 @@ import { createJsBackend } from '../backend/js/index.ts';
 import { DataError } from '../errors.ts';
 import { loadModel } from '../model/checkpoint.ts';
 import { loadLlama2c } from '../model/llama2c.ts';
-import { sharedDir } from '../../test/util.ts';
+import { sharedDir, tokenizerFixtures } from '../../test/util.ts';
 import { fromHfJson, loadTokenizer } from './hf-json.ts';
 import { loadLlama2cTokenizer, readLlama2cTokenizer } from './llama2c.ts';
 
 type Json = any;
 const ROOT = join(import.meta.dirname, '..', '..');
-const FIX = join(ROOT, 'test', 'fixtures', 'tokenizers');
-const LLAMA2: Json = JSON.parse(readFileSync(join(FIX, 'llama2', 'tokenizer.json'), 'utf8'));
-const LLAMA2_CONFIG: Json = JSON.parse(readFileSync(join(FIX, 'llama2', 'tokenizer_config.json'), 'utf8'));
-const mixed = readFileSync(join(FIX, 'mixed.txt'), 'utf8').trimEnd().split('\n');
+const { llama2: LLAMA2, llama2Config: LLAMA2_CONFIG, mixed } = tokenizerFixtures();
 const tmp = mkdtempSync(join(tmpdir(), 'fmn-l2ctok-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -23,15 +23,11 @@ import { buildCorpus } from '../corpus/corpus.ts';
 import { fromHfJson, toHfJson } from './hf-json.ts';
 import { GPT4_PATTERN } from './pretokenize.ts';
 import { trainBpe } from './train.ts';
+import { tokenizerFixtures } from '../../test/util.ts';
 
 type Json = any;
 
-const FIX = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'tokenizers');
-const readJson = (p: string): Json => JSON.parse(readFileSync(join(FIX, p), 'utf8'));
-const LLAMA2 = readJson('llama2/tokenizer.json');
-const LLAMA2_CONFIG = readJson('llama2/tokenizer_config.json');
-const LEGACY = readJson('metaspace-legacy/tokenizer.json');
-const mixed = readFileSync(join(FIX, 'mixed.txt'), 'utf8').trimEnd().split('\n');
+const { llama2: LLAMA2, llama2Config: LLAMA2_CONFIG, legacy: LEGACY, mixed } = tokenizerFixtures();
 
 const EDGE = [
   '', ' ', '  ', '\n', '\t', '\r\n', 'a\r\nb', '\n\nx\n\n', '\u00a0', '▁', '▁▁ x', ' ▁a', '<s>', '</s></s>', '<unk>', ' <s> ', 'x<s>', '<s>x', 'a <s> b',

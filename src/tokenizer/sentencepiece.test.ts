@@ -13,15 +13,12 @@ import { DataError, isUserError } from '../errors.ts';
 import { NO_BYTE_LEVEL, Tokenizer, type AddedToken } from './bpe.ts';
 import { fromHfJson, loadTokenizer, saveTokenizer, toHfJson } from './hf-json.ts';
 import { byteOfToken, byteToken, metaspacePieces, normalizeText, runDecoders, type DecoderStep, type SentencePieceConfig } from './sentencepiece.ts';
+import { TOKENIZER_FIXTURES, tokenizerFixtures } from '../../test/util.ts';
 
 type Json = any;
 
-const FIX = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'tokenizers');
-const readJson = (p: string): Json => JSON.parse(readFileSync(join(FIX, p), 'utf8'));
-const LLAMA2 = readJson('llama2/tokenizer.json');
-const LLAMA2_CONFIG = readJson('llama2/tokenizer_config.json');
-const LEGACY = readJson('metaspace-legacy/tokenizer.json');
-const lines = readFileSync(join(FIX, 'mixed.txt'), 'utf8').trimEnd().split('\n');
+const FIX = TOKENIZER_FIXTURES;
+const { llama2: LLAMA2, llama2Config: LLAMA2_CONFIG, legacy: LEGACY, mixed: lines } = tokenizerFixtures();
 
 const llama = loadTokenizer(join(FIX, 'llama2'));
 const legacy = loadTokenizer(join(FIX, 'metaspace-legacy'));

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { RUN_FIELDS } from '../../config/common.ts';
 import type { Schema, Values } from '../../config/schema.ts';
 import { claimOutputDir } from '../../train/run-dir.ts';
 import { ConfigError } from '../../errors.ts';
 import { llama2cTokenizerCandidates } from '../../lora/load.ts';
-import { saveModel } from '../../model/checkpoint.ts';
+import { isModelDir, saveModel } from '../../model/checkpoint.ts';
 import { loadLlama2c } from '../../model/llama2c.ts';
 import { loadTokenizer, saveTokenizer } from '../../tokenizer/hf-json.ts';
 import { loadLlama2cTokenizer } from '../../tokenizer/llama2c.ts';
@@ -37,7 +36,7 @@ export const command: Command = {
     if (r === null) return 0;
     const v = r.values;
     const bin = v.llama2c as string, out = v.out as string;
-    const release = claimOutputDir(out, { kind: 'a model directory', owns: (d) => existsSync(join(d, 'config.json')), overwrite: v.overwrite as boolean, inputs: [bin, v.tokenizer as string | undefined] }, log);
+    const release = claimOutputDir(out, { kind: 'a model directory', owns: isModelDir, overwrite: v.overwrite as boolean, inputs: [bin, v.tokenizer as string | undefined] }, log);
     try { return convert(v, bin, out); } finally { release(); }
   },
 };

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { RUN_FIELDS } from '../../config/common.ts';
 import type { Schema, Values } from '../../config/schema.ts';
 import { claimOutputDir } from '../../train/run-dir.ts';
@@ -7,7 +5,7 @@ import { copyTokenizerSideFiles } from '../../data/chat.ts';
 import { loadProbes } from '../../data/probes.ts';
 import { loadForInference } from '../../lora/load.ts';
 import { mergeAndVerify, randomSequences } from '../../lora/merge.ts';
-import { saveModel } from '../../model/checkpoint.ts';
+import { isModelDir, saveModel } from '../../model/checkpoint.ts';
 import { saveTokenizer } from '../../tokenizer/hf-json.ts';
 import { sequenceTokens } from '../../data/sft-format.ts';
 import type { Command } from '../command.ts';
@@ -41,8 +39,6 @@ export const command: Command = {
     try { return merge(v); } finally { release(); }
   },
 };
-
-const isModelDir = (d: string) => existsSync(join(d, 'config.json'));
 
 /** Loads, merges, verifies against the adapter-on logits, writes. */
 function merge(v: Values): number {
