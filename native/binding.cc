@@ -318,6 +318,18 @@ Napi::Value PeakGflops(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fmn::peakGflops(a.number(0, "seconds")));
 }
 
+// gemmInfo() → {kc, mc, nc, l1d, l2} (bench only)
+Napi::Value GemmInfoJs(const Napi::CallbackInfo& info) {
+  const fmn::GemmInfo g = fmn::gemmInfo();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("kc", g.kc);
+  o.Set("mc", g.mc);
+  o.Set("nc", g.nc);
+  o.Set("l1d", (double)g.l1d);
+  o.Set("l2", (double)g.l2);
+  return o;
+}
+
 // openblasLoad(path) → boolean (bench only)
 Napi::Value OpenblasLoad(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "openblasLoad: path must be a string");
@@ -362,6 +374,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("setMatmulPrecision", SetMatmulPrecision);
   fn("bf16Info", Bf16Info);
   fn("peakGflops", PeakGflops);
+  fn("gemmInfo", GemmInfoJs);
   fn("openblasLoad", OpenblasLoad);
   fn("openblasSgemm", OpenblasSgemm);
   return exports;

@@ -80,23 +80,38 @@ FMN_CLONES void addInto(float* dst, const float* src, long n) {
   for (long i = 0; i < n; ++i) dst[i] += src[i];
 }
 
-// Rows split into tasks; task t accumulates parameter grads into part(t, …), then all are added.
+// Rows of a chunk whose parameter gradients are summed on their own (see backwardRows).
+constexpr long kReduceRows = 64;
+
+// The rows are cut into chunks of kReduceRows — a partition fixed by N alone, never by the
+// thread count — and chunk k accumulates its parameter grads into part(k, …) from zero; the
+// parts are then added into the outputs in chunk order. So the sums, and every weight trained
+// from them, are the same bits at any number of threads (the other kernels split only work
+// that does not reduce across rows).
 template <class RowFn>
 void backwardRows(long N, long C, int nparams, float* const* outs, RowFn row) {
-  const int nt = poolThreads();
-  const int tasks = (nt == 1 || N * C < (1L << 15)) ? 1 : (int)std::min<long>(nt, N);
-  if (tasks == 1) {
+  const long chunks = (N + kReduceRows - 1) / kReduceRows;
+  if (chunks <= 1) {
     row(0, N, outs);
     return;
   }
-  std::vector<float> scratch((size_t)tasks * nparams * C, 0.f);
-  poolRun(tasks, [&](int t) {
+  std::vector<float> scratch((size_t)chunks * nparams * C, 0.f);
+  const int nt = poolThreads();
+  const int tasks = (nt == 1 || N * C < (1L << 15)) ? 1 : (int)std::min<long>(nt, chunks);
+  auto run = [&](long k) {
     float* parts[2];
-    for (int p = 0; p < nparams; ++p) parts[p] = scratch.data() + ((size_t)t * nparams + p) * C;
-    row(N * t / tasks, N * (t + 1) / tasks, parts);
-  });
-  for (int t = 0; t < tasks; ++t)
-    for (int p = 0; p < nparams; ++p) addInto(outs[p], scratch.data() + ((size_t)t * nparams + p) * C, C);
+    for (int p = 0; p < nparams; ++p) parts[p] = scratch.data() + ((size_t)k * nparams + p) * C;
+    row(k * kReduceRows, std::min(N, (k + 1) * kReduceRows), parts);
+  };
+  if (tasks == 1) {
+    for (long k = 0; k < chunks; ++k) run(k);
+  } else {
+    poolRun(tasks, [&](int t) {
+      for (long k = chunks * t / tasks; k < chunks * (t + 1) / tasks; ++k) run(k);
+    });
+  }
+  for (long k = 0; k < chunks; ++k)
+    for (int p = 0; p < nparams; ++p) addInto(outs[p], scratch.data() + ((size_t)k * nparams + p) * C, C);
 }
 
 }  // namespace

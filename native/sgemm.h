@@ -27,4 +27,11 @@ bool bf16PathUsable(const char* path);
 // but the CPU has no bf16 path); nullptr, changing nothing, when `force` cannot run here.
 const char* setMatmulPrecision(bool bf16, const char* force);
 
+// The cache blocks of the chosen fp32 variant and the cache sizes behind them (bench output).
+struct GemmInfo {
+  int kc, mc, nc;
+  long l1d, l2;
+};
+GemmInfo gemmInfo();
+
 }  // namespace fmn

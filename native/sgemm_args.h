@@ -15,6 +15,17 @@ struct GemmArgs {
   bool accumulate;
 };
 
+// Cache blocks of the loop nest (sgemm_driver.h): A block MC×KC, B micro-panel KC×NR, NC columns.
+struct Blocks {
+  int kc, mc, nc;
+};
+
+// The blocks for a MR×NR micro-kernel on `bytes`-wide packed elements, from this CPU's cache
+// sizes (sysconf: L1d, L2), computed once per call site; FMN_GEMM_BLOCKS=KC,MC,NC overrides
+// them (tuning). They change speed only, never a result: every element of C is one chain of
+// fused multiply-adds in k order, however k is cut (see sgemm_driver.h).
+Blocks gemmBlocks(int MR, int NR, int bytes);
+
 // One variant: tile sizes (for splitting work between threads) and the blocked routine that
 // computes the sub-block C[i0:i1, j0:j1] on the calling thread.
 struct GemmVariant {

@@ -16,13 +16,22 @@ namespace avx2 {
 #include "sgemm_driver.h"
 
 struct Kernel {
+  static constexpr bool kFastPack = false;
   static constexpr int MR = 6, NR = 16;
-  static constexpr int KC = 256, MC = 6 * 40, NC = 2048;
 
+  // as the AVX-512 kernel: C = the sum (overwrite) or C + the sum, accumulated from C
   static void micro(int kc, const float* a, const float* b, float* c, long ldc, bool overwrite) {
     __m256 acc[MR][2];
+    if (overwrite) {
 #pragma GCC unroll 6
-    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+      for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    } else {
+#pragma GCC unroll 6
+      for (int r = 0; r < MR; ++r) {
+        acc[r][0] = _mm256_loadu_ps(c + r * ldc);
+        acc[r][1] = _mm256_loadu_ps(c + r * ldc + 8);
+      }
+    }
     for (int k = 0; k < kc; ++k, a += MR, b += NR) {
       const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
@@ -34,19 +43,16 @@ struct Kernel {
     }
 #pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
-      float* cr = c + r * ldc;
-      if (overwrite) {
-        _mm256_storeu_ps(cr, acc[r][0]);
-        _mm256_storeu_ps(cr + 8, acc[r][1]);
-      } else {
-        _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][0]));
-        _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc[r][1]));
-      }
+      _mm256_storeu_ps(c + r * ldc, acc[r][0]);
+      _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
     }
   }
 };
 
-void range(const GemmArgs& g, int i0, int i1, int j0, int j1) { gemmRange<Kernel>(g, i0, i1, j0, j1); }
+void range(const GemmArgs& g, int i0, int i1, int j0, int j1) {
+  static const Blocks bl = gemmBlocks(Kernel::MR, Kernel::NR, 4);
+  gemmRange<Kernel>(g, i0, i1, j0, j1, bl);
+}
 
 }  // namespace avx2
 

@@ -41,26 +41,7 @@ static inline void scatterWords(__m512i w, uint32_t* dst, long stride, int n) {
   for (int t = 0; t < n; ++t) dst[t * stride] = tmp[t];
 }
 
-// 16×16 transpose of 32-bit words in registers: r[i][j] → r[j][i]. Four butterfly stages; the
-// stage for bit b swaps bit b of the row index with bit b of the column index.
-static inline void transpose16(__m512i r[16]) {
-#pragma GCC unroll 4
-  for (int b = 1; b < 16; b <<= 1) {
-    alignas(64) int lo[16], hi[16];
-    for (int j = 0; j < 16; ++j) {
-      lo[j] = (j & b) ? 16 + (j - b) : j;      // row i (bit b clear): a[j], or b[j − b]
-      hi[j] = (j & b) ? 16 + j : j + b;        // row i|b:            a[j + b], or b[j]
-    }
-    const __m512i ilo = _mm512_load_si512(lo), ihi = _mm512_load_si512(hi);
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; ++i) {
-      if (i & b) continue;
-      const __m512i x = r[i], y = r[i | b];
-      r[i] = _mm512_permutex2var_epi32(x, ilo, y);
-      r[i | b] = _mm512_permutex2var_epi32(x, ihi, y);
-    }
-  }
-}
+#include "transpose16.h"
 
 // Pair-interleaved panel of R lanes: out[p][t] (words) = (X(t, 2p), X(t, 2p+1)) for lanes t < len
 // (zero for t ≥ len and for 2p ≥ kc), where X(t, k) = X[t·rsT + k·csK] and p < kcp/2.

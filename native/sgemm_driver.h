@@ -1,18 +1,35 @@
 // The blocked GEMM loop nest (BLIS / Goto), templated on a micro-kernel `KT` with
 //   KT::MR, KT::NR            register tile (rows of op(A) × columns of op(B))
-//   KT::MC, KT::KC, KT::NC    cache blocks: A block (MC×KC) in L2, B micro-panel (KC×NR) in L1
-//   KT::micro(kc, a, b, c, ldc, overwrite)   C tile (+)= a-panel · b-panel, full tile only.
+//   KT::micro(kc, a, b, c, ldc, overwrite)   C tile = a-panel · b-panel (overwrite), or
+//                             C tile + a-panel · b-panel accumulated in C's own registers
+//                             (loaded first, then one FMA per k): full tile only.
+// and the cache blocks `Blocks` (A block MC×KC in L2, B micro-panel KC×NR in L1) chosen at run
+// time from the cache sizes. Because the micro-kernel continues C's chain rather than adding a
+// separate partial sum, C[i][j] is fma(a[i][K-1], b[K-1][j], … fma(a[i][0], b[0][j], c0)) for
+// any KC: the blocking (and so the CPU's cache sizes) never changes a result's bits.
 // Included inside a per-ISA namespace after `#pragma GCC target`, so everything here is
 // compiled once per instruction set (no shared inline functions across variants).
 // Needs <algorithm>, <cstring>, <vector> and sgemm_args.h included first.
 
 // Pack rows i0..i0+mc of op(A), depth p0..p0+kc, into MR-row panels: ap[panel][k][r].
-// Rows past mc are zero so the micro-kernel always runs a full tile.
-template <int MR>
+// Rows past mc are zero so the micro-kernel always runs a full tile. A kernel with
+// kFastPack packs both cases itself (KT::packARows: in-register transposes; KT::packACols).
+template <class KT>
 static void packA(const GemmArgs& g, int i0, int mc, int p0, int kc, float* ap) {
+  constexpr int MR = KT::MR;
   for (int ip = 0; ip < mc; ip += MR, ap += (long)MR * kc) {
     const int mr = std::min(MR, mc - ip);
     const float* a = g.A + (i0 + ip) * g.rsA + p0 * g.csA;
+    if constexpr (KT::kFastPack) {
+      if (g.csA == 1) {
+        KT::packARows(a, g.rsA, mr, kc, ap);
+        continue;
+      }
+      if (g.rsA == 1) {
+        KT::packACols(a, g.csA, mr, kc, ap);
+        continue;
+      }
+    }
     if (g.rsA == 1 && mr == MR) {
       // transA: a column of op(A) is contiguous
       for (int k = 0; k < kc; ++k)
@@ -28,11 +45,19 @@ static void packA(const GemmArgs& g, int i0, int mc, int p0, int kc, float* ap) 
 }
 
 // Pack columns j0..j0+nc of op(B), depth p0..p0+kc, into NR-column panels: bp[panel][k][j].
-template <int NR>
+// A kernel with kFastPack packs the transposed case (columns along k) itself (KT::packBCols).
+template <class KT>
 static void packB(const GemmArgs& g, int j0, int nc, int p0, int kc, float* bp) {
+  constexpr int NR = KT::NR;
   for (int jp = 0; jp < nc; jp += NR, bp += (long)NR * kc) {
     const int nr = std::min(NR, nc - jp);
     const float* b = g.B + (long)p0 * g.rsB + (j0 + jp) * g.csB;
+    if constexpr (KT::kFastPack) {
+      if (g.rsB == 1 && g.csB != 1) {
+        KT::packBCols(b, g.csB, nr, kc, bp);
+        continue;
+      }
+    }
     if (g.csB == 1 && nr == NR) {
       // B (K,N): a row of the panel is contiguous
       for (int k = 0; k < kc; ++k) std::memcpy(bp + k * NR, b + k * g.rsB, NR * sizeof(float));
@@ -54,8 +79,12 @@ static float* scratch(std::vector<float>& v, long n) {
 }
 
 template <class KT>
-static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1) {
+static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const Blocks& bl) {
   constexpr int MR = KT::MR, NR = KT::NR;
+  const int MC = bl.mc, NC = bl.nc;
+  // the depth in passes of at most bl.kc, evened out (K 512 at bl.kc 384: two of 256, not 384 + 128)
+  const int passes = std::max(1, (g.K + bl.kc - 1) / bl.kc);
+  const int KC = std::min(bl.kc, ((g.K + passes - 1) / passes + 7) / 8 * 8);
   if (i1 <= i0 || j1 <= j0) return;
   // K = 0: op(A)·op(B) is the zero matrix
   if (g.K == 0) {
@@ -64,19 +93,19 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1) {
     return;
   }
   thread_local std::vector<float> abuf, bbuf;
-  float* ap = scratch(abuf, (long)KT::MC * KT::KC);
-  float* bp = scratch(bbuf, (long)KT::KC * ((KT::NC + NR - 1) / NR * NR));
+  float* ap = scratch(abuf, (long)MC * KC);
+  float* bp = scratch(bbuf, (long)KC * ((NC + NR - 1) / NR * NR));
   alignas(64) float edge[MR * NR];
 
-  for (int jc = j0; jc < j1; jc += KT::NC) {                    // 5th loop: NC columns
-    const int nc = std::min(KT::NC, j1 - jc);
-    for (int pc = 0; pc < g.K; pc += KT::KC) {                  // 4th loop: KC depth
-      const int kc = std::min(KT::KC, g.K - pc);
+  for (int jc = j0; jc < j1; jc += NC) {                       // 5th loop: NC columns
+    const int nc = std::min(NC, j1 - jc);
+    for (int pc = 0; pc < g.K; pc += KC) {                      // 4th loop: KC depth
+      const int kc = std::min(KC, g.K - pc);
       const bool overwrite = !g.accumulate && pc == 0;
-      packB<NR>(g, jc, nc, pc, kc, bp);
-      for (int ic = i0; ic < i1; ic += KT::MC) {                // 3rd loop: MC rows
-        const int mc = std::min(KT::MC, i1 - ic);
-        packA<MR>(g, ic, mc, pc, kc, ap);
+      packB<KT>(g, jc, nc, pc, kc, bp);
+      for (int ic = i0; ic < i1; ic += MC) {                    // 3rd loop: MC rows
+        const int mc = std::min(MC, i1 - ic);
+        packA<KT>(g, ic, mc, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += NR) {                   // 2nd loop: NR columns
           const int nr = std::min(NR, nc - jr);
           const float* b = bp + (long)jr * kc;
@@ -84,14 +113,22 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1) {
             const int mr = std::min(MR, mc - ir);
             const float* a = ap + (long)ir * kc;
             float* c = g.C + (long)(ic + ir) * g.ldc + jc + jr;
+            // the next tile's C rows, on their way to L1 while this one computes (its chain starts from C)
+            if (!overwrite && ir + MR < mc)
+              for (int r = 0; r < MR; ++r) {
+                __builtin_prefetch(c + (MR + r) * g.ldc, 1, 3);
+                __builtin_prefetch(c + (MR + r) * g.ldc + NR - 1, 1, 3);
+              }
             if (mr == MR && nr == NR) {
               KT::micro(kc, a, b, c, g.ldc, overwrite);
             } else {
-              // ragged tile: compute the full tile aside, then write the valid part
-              KT::micro(kc, a, b, edge, NR, true);
-              for (int r = 0; r < mr; ++r)
-                for (int j = 0; j < nr; ++j)
-                  c[r * g.ldc + j] = overwrite ? edge[r * NR + j] : c[r * g.ldc + j] + edge[r * NR + j];
+              // ragged tile: the full tile aside (the valid part of C copied in), then the valid part back
+              if (!overwrite) {
+                std::memset(edge, 0, sizeof edge);
+                for (int r = 0; r < mr; ++r) std::memcpy(edge + r * NR, c + r * g.ldc, nr * sizeof(float));
+              }
+              KT::micro(kc, a, b, edge, NR, overwrite);
+              for (int r = 0; r < mr; ++r) std::memcpy(c + r * g.ldc, edge + r * NR, nr * sizeof(float));
             }
           }
         }

@@ -12,20 +12,26 @@ namespace scalar {
 #include "sgemm_driver.h"
 
 struct Kernel {
+  static constexpr bool kFastPack = false;
   static constexpr int MR = 4, NR = 8;
-  static constexpr int KC = 256, MC = 128, NC = 1024;
 
+  // C = the sum (overwrite) or C + the sum, accumulated from C
   static void micro(int kc, const float* a, const float* b, float* c, long ldc, bool overwrite) {
-    float acc[MR][NR] = {};
+    float acc[MR][NR];
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < NR; ++j) acc[r][j] = overwrite ? 0.f : c[r * ldc + j];
     for (int k = 0; k < kc; ++k, a += MR, b += NR)
       for (int r = 0; r < MR; ++r)
         for (int j = 0; j < NR; ++j) acc[r][j] += a[r] * b[j];
     for (int r = 0; r < MR; ++r)
-      for (int j = 0; j < NR; ++j) c[r * ldc + j] = overwrite ? acc[r][j] : c[r * ldc + j] + acc[r][j];
+      for (int j = 0; j < NR; ++j) c[r * ldc + j] = acc[r][j];
   }
 };
 
-void range(const GemmArgs& g, int i0, int i1, int j0, int j1) { gemmRange<Kernel>(g, i0, i1, j0, j1); }
+void range(const GemmArgs& g, int i0, int i1, int j0, int j1) {
+  static const Blocks bl = gemmBlocks(Kernel::MR, Kernel::NR, 4);
+  gemmRange<Kernel>(g, i0, i1, j0, j1, bl);
+}
 
 }  // namespace scalar
 

@@ -23,6 +23,8 @@ export interface NativeAddon extends Omit<Backend, 'name' | 'threads' | 'setThre
   poolSelfTest(jobs: number): number;
   /** Single-core FP32 FMA rate (GFLOP/s), measured for about `seconds`. */
   peakGflops(seconds: number): number;
+  /** The fp32 AVX-512 GEMM's cache blocks and the cache sizes they came from (bench). */
+  gemmInfo(): { kc: number; mc: number; nc: number; l1d: number; l2: number };
   /** Bench only: dlopen an OpenBLAS shared library; false when it cannot be opened. */
   openblasLoad(path: string): boolean;
   /** Bench only: cblas_sgemm with the same arguments as matmul, plus its thread count. */
