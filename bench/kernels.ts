@@ -5,9 +5,11 @@
  * the bf16 mixed-precision matmul's (--precision bf16), on every bf16 path this CPU can run.
  *
  *   npm run bench:kernels            table
- *   npm run bench:kernels -- --json  {"peak_gflops", "sgemm": [{m,k,n,op,threads,gflops,bf16_gflops,bf16_paths}], "bf16", ...}
+ *   npm run bench:kernels -- --json  {"peak_gflops", "sgemm": [{m,k,n,op,threads,gflops,bf16_gflops,bf16_paths}], "bf16", "gemm_blocks", ...}
+ *   npm run bench:kernels -- --rounds 5
  *
- * Every figure is the median of several timed repetitions after warm-up calls.
+ * Every figure is the median over --rounds passes (default 3) of the median of several timed
+ * repetitions after warm-up calls; within a pass, ours and OpenBLAS run back to back per row.
  */
 import { existsSync } from 'node:fs';
 import { loadNativeAddon, loadNativeBackend } from '../src/backend/native/index.ts';
@@ -73,28 +75,39 @@ const peak = median([0, 1, 2].map(() => addon.peakGflops(0.3)));
 // 2. OpenBLAS, if installed
 const openblasPath = OPENBLAS_PATHS.find((p) => existsSync(p) && addon.openblasLoad(p)) ?? null;
 
-// 3. sgemm shapes
+// 3. sgemm shapes: `rounds` passes over every row, ours and OpenBLAS back to back within each,
+// and each figure the median over the rounds (a burst of load on the machine then touches one
+// round of one row, not the row)
+const argRounds = process.argv.indexOf('--rounds');
+const ROUNDS = argRounds >= 0 ? Math.max(1, Number(process.argv[argRounds + 1]) || 1) : 3;
 const rows: Row[] = [];
 const blasRows: Row[] = [];
-for (const [m, k, n] of SHAPES) {
-  const { A, B, C } = operands(m, k, n);
-  const flops = 2 * m * n * k;
-  for (const op of OPS) {
-    const tA = op === 'tn', tB = op === 'nt';
-    for (const threads of THREADS) {
-      backend.setThreads(threads);
-      const t = timeIt(() => backend.matmul(C, A, B, m, n, k, tA, tB, false));
-      const row: Row = { m, k, n, op, threads, gflops: flops / t / 1e9, bf16_gflops: null, bf16_paths: {} };
-      for (const path of bf16Paths) {
-        addon.setMatmulPrecision('bf16', path);
-        row.bf16_paths![path] = flops / timeIt(() => backend.matmul(C, A, B, m, n, k, tA, tB, false)) / 1e9;
-        addon.setMatmulPrecision('fp32');
-      }
-      if (bf16.path !== 'none') row.bf16_gflops = row.bf16_paths![bf16.path] ?? null;
-      rows.push(row);
-      if (openblasPath) {
-        const tb = timeIt(() => addon.openblasSgemm(C, A, B, m, n, k, tA, tB, false, threads));
-        blasRows.push({ m, k, n, op, threads, gflops: flops / tb / 1e9 });
+const samples = new Map<number, { ours: number[]; blas: number[]; bf: Record<string, number[]> }>();
+for (let round = 0; round < ROUNDS; round++) {
+  let at = 0;
+  for (const [m, k, n] of SHAPES) {
+    const { A, B, C } = operands(m, k, n);
+    const flops = 2 * m * n * k;
+    for (const op of OPS) {
+      const tA = op === 'tn', tB = op === 'nt';
+      for (const threads of THREADS) {
+        const s = samples.get(at) ?? { ours: [], blas: [], bf: {} };
+        samples.set(at++, s);
+        backend.setThreads(threads);
+        s.ours.push(flops / timeIt(() => backend.matmul(C, A, B, m, n, k, tA, tB, false)) / 1e9);
+        for (const path of bf16Paths) {
+          addon.setMatmulPrecision('bf16', path);
+          (s.bf[path] ??= []).push(flops / timeIt(() => backend.matmul(C, A, B, m, n, k, tA, tB, false)) / 1e9);
+          addon.setMatmulPrecision('fp32');
+        }
+        if (openblasPath) s.blas.push(flops / timeIt(() => addon.openblasSgemm(C, A, B, m, n, k, tA, tB, false, threads)) / 1e9);
+        if (round === ROUNDS - 1) {
+          const row: Row = { m, k, n, op, threads, gflops: median(s.ours), bf16_gflops: null, bf16_paths: {} };
+          for (const path of bf16Paths) row.bf16_paths![path] = median(s.bf[path]!);
+          if (bf16.path !== 'none') row.bf16_gflops = row.bf16_paths![bf16.path] ?? null;
+          rows.push(row);
+          if (openblasPath) blasRows.push({ m, k, n, op, threads, gflops: median(s.blas) });
+        }
       }
     }
   }
@@ -113,6 +126,8 @@ if (json) {
     sgemm: rows,
     openblas: openblasPath ? blasRows : null,
     openblas_path: openblasPath,
+    rounds: ROUNDS,
+    gemm_blocks: addon.gemmInfo(),
     backend: backend.name,
     bf16: { path: bf16.path, note: bf16.note, paths: bf16Paths },
     call_overhead_us_64: call64 * 1e6,
@@ -122,6 +137,8 @@ if (json) {
   const pct = (g: number, threads: number) => `${((100 * g) / (peak * threads)).toFixed(0)}%`;
   console.log(`backend ${backend.name}; measured single-core FP32 FMA peak ${peak.toFixed(1)} GFLOP/s`);
   console.log(`OpenBLAS: ${openblasPath ?? 'not installed (optional)'}`);
+  const gi = addon.gemmInfo();
+  console.log(`fp32 GEMM blocks (from L1d ${gi.l1d} B, L2 ${gi.l2} B): KC ${gi.kc}, MC ${gi.mc}, NC ${gi.nc}; medians over ${ROUNDS} rounds`);
   console.log(`bf16: ${bf16.path === 'none' ? bf16.note : `${bf16.note}; columns for ${bf16Paths.join(', ')}`}`);
   console.log('');
   const bfHead = bf16Paths.flatMap((p) => [p === 'amx' ? 'AMX' : 'BF16dp', '×fp32']);
