@@ -151,7 +151,11 @@ export function evaluateProbes(model: GPT, tok: Tokenizer, items: readonly Probe
     return s;
   });
 
-  // 4. per group and per role
+  return summarize(scored);
+}
+
+/** An evaluation from its items' scores: per group and per role. */
+function summarize(scored: ItemScore[]): EvalResult {
   const probes: Record<string, ProbeResult> = {};
   for (const name of new Set(scored.map((s) => s.probe))) probes[name] = aggregate(scored.filter((s) => s.probe === name));
   const roles: EvalResult['roles'] = {};
@@ -160,6 +164,14 @@ export function evaluateProbes(model: GPT, tok: Tokenizer, items: readonly Probe
     if (of.length > 0) roles[role] = aggregate(of);
   }
   return { probes, roles, items: scored };
+}
+
+/**
+ * The evaluation of a subset of its items, as evaluateProbes would give it on that subset alone
+ * (every item is scored on its own: likelihoods of one item never depend on another's).
+ */
+export function subsetResult(r: EvalResult, keep: (i: ItemScore) => boolean): EvalResult {
+  return summarize(r.items.filter(keep));
 }
 
 /** lm-eval's word count: pieces of the text split on runs of whitespace. */

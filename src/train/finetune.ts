@@ -6,7 +6,7 @@ import { copyTokenizerSideFiles, loadChatTemplate } from '../data/chat.ts';
 import { encodeSftFile } from '../data/sft-data.ts';
 import { encodeDocuments, sequenceTokens } from '../data/sft-format.ts';
 import { ConfigError, DataError } from '../errors.ts';
-import { evaluateProbes, type EvalResult } from '../eval/evaluate.ts';
+import { evaluateProbes, subsetResult, type EvalResult } from '../eval/evaluate.ts';
 import { hasAny, loadProbeSplit, needRole, probeFilesOf } from '../eval/probe-files.ts';
 import { drift as driftOf, verdict, type Verdict } from '../eval/verdict.ts';
 import { baseParameters, saveModel } from '../model/checkpoint.ts';
@@ -120,8 +120,11 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
   const monitorItems = devItems.filter((i) => i.kind !== 'generate');
   probeFilesOf(cfg.probes, 'test');                     // the test files exist; they are read after training
   if (cfg.gate) needRole(devItems, 'control', 'dev', '--gate');
-  const monitored = monitorItems.some((i) => i.role !== undefined);
-  if (devItems.length > 0 && !monitored) ctx.log('finetune: the dev probes have no item with a role (task, control, adoption): in-training evaluation is skipped');
+  const withRoles = monitorItems.some((i) => i.role !== undefined);
+  if (devItems.length > 0 && !withRoles) ctx.log('finetune: the dev probes have no item with a role (task, control, adoption): in-training evaluation is skipped');
+  // --eval-every 0 with the final evaluation on: the dev probes are scored once, at the end (the
+  // final report), not also at step 0 and the last step
+  const monitored = withRoles && (cfg.evalEvery > 0 || cfg.gate || !cfg.finalEval);
   if (cfg.evalEvery > 0 && devItems.length === 0) ctx.log('finetune: --eval-every reads the dev probes (--dev-task, --dev-control, …) and none were given');
 
   const rng = new Rng(cfg.seed);
@@ -151,7 +154,11 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
     if (adapters) setLoraTraining(adapters, true);
     return r;
   };
-  const baseDev = monitored ? evalOn(monitorItems) : null;
+  // the base on every dev item once, when the final report will need it too (the in-training
+  // view is its likelihood items: generation is scored at the end only)
+  const finalDev = cfg.finalEval && devItems.length > 0;
+  const baseDevAll = monitored && finalDev ? evalOn(devItems) : null;
+  const baseDev = baseDevAll ? subsetResult(baseDevAll, (i) => i.kind !== 'generate') : monitored ? evalOn(monitorItems) : null;
   const basePpl = baseDev ? headline(baseDev).control_ppl : undefined;
   const evals: EvalPoint[] = [];
   if (baseDev) evals.push({ step: 0, ...headline(baseDev), ...(basePpl !== undefined ? { drift: 0 } : {}) });
@@ -268,7 +275,8 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
       const b = loadForInference(cfg.base, undefined, { ...ctx, log: () => {} });
       return evaluateProbes(b.model, b.tok, items);
     };
-    if (devItems.length > 0) result.dev = report(devItems, baseOf(devItems));
+    // the base before training: LoRA's adapters start at B = 0 and full fine-tuning at the base's weights, so the step-0 evaluation is the base's
+    if (devItems.length > 0) result.dev = report(devItems, baseDevAll ?? baseOf(devItems));
     if (hasAny(cfg.probes, 'test')) { const test = loadProbeSplit(cfg.probes, 'test'); result.test = report(test, baseOf(test)); }
     for (const [split, s] of [['dev', result.dev], ['test', result.test]] as const) {
       if (s === undefined) continue;
