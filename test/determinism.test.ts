@@ -61,7 +61,8 @@ describe('GEMM bits do not depend on blocking, SIMD width or threads', () => {
   if (native !== null) { it.skip(`skipped: no native addon (${native})`, () => {}); return; }
   it('FMN_GEMM_BLOCKS (other caches), FMN_SIMD=avx2 and 2 threads give the same bits as the defaults', () => {
     const base = gemmHash({});
-    for (const env of [{ FMN_GEMM_BLOCKS: '64,28,64' }, { FMN_GEMM_BLOCKS: '200,70,96' }, { FMN_GEMM_BLOCKS: '1000,1400,4096' }, { T: '2' }, { FMN_SIMD: 'avx2' }, { FMN_SIMD: 'avx2', FMN_GEMM_BLOCKS: '96,36,48' }]) {
+    const envs: Record<string, string>[] = [{ FMN_GEMM_BLOCKS: '64,28,64' }, { FMN_GEMM_BLOCKS: '200,70,96' }, { FMN_GEMM_BLOCKS: '1000,1400,4096' }, { T: '2' }, { FMN_SIMD: 'avx2' }, { FMN_SIMD: 'avx2', FMN_GEMM_BLOCKS: '96,36,48' }];
+    for (const env of envs) {
       const r = gemmHash(env);
       expect(r.hash, `${JSON.stringify(env)}: ${r.line} vs ${base.line}`).toBe(base.hash);
     }

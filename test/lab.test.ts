@@ -9,8 +9,9 @@ import { LAB_FAST, type LabConfig } from '../src/lab/lab-config.ts';
 import type { LabSummary } from '../src/report/summary.ts';
 import { loadForInference } from '../src/lora/load.ts';
 
-// The CI-sized lab end to end: every arm and seed runs, selection reads the dev split only, the
-// report and summary.json agree, and every run directory is one `fmn eval` accepts.
+// The CI-sized lab end to end: every arm and seed runs (as cells of the lab's sweep, two at a
+// time), selection reads the dev split only, the report and summary.json agree, and every run
+// directory is one `fmn eval` accepts.
 describe('fmn lab --fast', () => {
   const out = mkdtempSync(join(tmpdir(), 'fmn-lab-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -57,6 +58,26 @@ describe('fmn lab --fast', () => {
     expect(summary.contrasts.filter((c) => c.factor === 'mitigation')).toHaveLength(6);
     expect(summary.story.length).toBeGreaterThan(2);
   }, 900_000);
+
+  it('every fine-tune is a cell of the lab\'s sweep (DIR/runs): one row each in sweep.jsonl, the dev numbers selection read', () => {
+    const runs = join(out, 'runs');
+    const plan = JSON.parse(readFileSync(join(runs, 'sweep.json'), 'utf8')) as { cells: { name: string; values: Record<string, unknown> }[] };
+    const rows = readFileSync(join(runs, 'sweep.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { name: string; split: string; dev: { task_acc: number }; run_dir: string });
+    expect(rows.map((r) => r.name)).toEqual(plan.cells.map((c) => c.name));
+    // the calibration's runs are its first cells; a run asked for twice is one cell
+    expect(plan.cells.slice(0, summary.calibration.rows.length).map((c) => c.name))
+      .toEqual(summary.calibration.rows.map((r) => `${r.method}-${r.recipe}-lr${r.lr}-s${summary.seeds[0]}`));
+    expect(new Set(plan.cells.map((c) => c.name)).size).toBe(plan.cells.length);
+    // the cells read the dev probes only; their rows say so and carry what selection read
+    for (const c of plan.cells) expect(JSON.stringify(c.values)).not.toContain('/probes/test/');
+    const byName = new Map(rows.map((r) => [r.name, r]));
+    for (const r of rows) expect(r.split).toBe('dev');
+    for (const cal of summary.calibration.rows) expect(byName.get(`${cal.method}-${cal.recipe}-lr${cal.lr}-s${summary.seeds[0]}`)!.dev.task_acc).toBe(cal.dev_task_acc);
+    for (const a of summary.arms) {
+      expect(a.run_dir.startsWith(join('runs', 'cells'))).toBe(true);
+      for (const s of a.seeds) expect(byName.get(`${a.method}-${a.recipe}-lr${a.lr}-s${s.seed}`)!.dev.task_acc).toBe(s.dev.task_acc);
+    }
+  });
 
   it('summary.json on disk is the returned summary; the report leads with the verdict and the factorial table', () => {
     const disk = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));

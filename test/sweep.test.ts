@@ -2,7 +2,8 @@
  * fmn sweep as a user runs it: a 12-cell grid on a tiny base, locally with --workers 2, killed
  * with SIGKILL and resumed without recomputing finished cells; the frontier report; and the same
  * sweep through Redis with 3 workers, one SIGKILLed mid-cell: every cell finishes once and
- * sweep.jsonl equals the local run's numbers. Redis is Debian's redis-server on a loopback port
+ * sweep.jsonl equals the local run's numbers; the lab's own search through the same queue gives
+ * the local lab's summary. Redis is Debian's redis-server on a loopback port
  * (the Redis part skips, saying so, where redis-server is not installed).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -161,6 +162,19 @@ describe.skipIf(!REDIS)('fmn sweep over Redis (BullMQ)', () => {
     expect(JSON.parse(counts.stdout)).toEqual({ completed: 12, failed: 0, waiting: 0, active: 0 });
     expect(logs.slice(1).join('')).toMatch(/taken over/);                        // the killed worker's cell continued elsewhere
     expect(metrics(rowsOf(join(store, 'queued')))).toEqual(metrics(rowsOf(join(store, 'local'))));
+  }, 600_000);
+
+  it('the lab\'s own search through the same queue (the two workers left): the same summary as the lab run locally', () => {
+    const url = `redis://127.0.0.1:${port}`;
+    const tiny = ['--fast', '--quiet', '--pretrain-steps', '40', '--finetune-steps', '6', '--finetune-eval-every', '3', '--no-geometry', '--corpus-tokens', '20000', '--corpus-sft-rows', '80'];
+    const local = fmn('lab', ...tiny, '--out', join(store, 'lab-local'));
+    expect(local.status, local.stderr.slice(-2000)).toBe(0);
+    const queued = fmn('lab', ...tiny, '--out', join(store, 'lab-queued'), '--queue', url, '--storage', store);
+    expect(queued.status, queued.stderr.slice(-2000)).toBe(0);
+    expect(queued.stderr).toMatch(/through the queue redis:/);
+    const numbers = (dir: string) => JSON.parse(readFileSync(join(store, dir, 'summary.json'), 'utf8'), (k, v) => (/seconds|created|tokens_per_s/.test(k) ? undefined : v));
+    expect(numbers('lab-queued')).toEqual(numbers('lab-local'));
+    expect(rowsOf(join(store, 'lab-queued', 'runs')).length).toBe(rowsOf(join(store, 'lab-local', 'runs')).length);
   }, 600_000);
 });
 

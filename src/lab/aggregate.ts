@@ -10,7 +10,7 @@ import { meanSd, meanStderr, pairedDiff, quantileSorted } from '../util/stats.ts
 import type { RunResult } from './runs.ts';
 
 const num = (x: number | undefined): number => x ?? NaN;
-const driftOf = (base: EvalResult, r: EvalResult) => num(r.roles.control?.ppl) / num(base.roles.control?.ppl) - 1;
+const driftOf = (base: Pick<EvalResult, 'roles'>, r: Pick<EvalResult, 'roles'>) => num(r.roles.control?.ppl) / num(base.roles.control?.ppl) - 1;
 
 /** One seed's row: test numbers, with the dev numbers selection read. */
 export function seedRow(run: RunResult, base: { dev: EvalResult; test: EvalResult }, outDir: (p: string) => string): SeedResult {

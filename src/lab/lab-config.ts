@@ -24,6 +24,12 @@ export interface LabConfig {
   tokenizer: { vocab: number };
   pretrain: { preset: string; steps: number; batch: number; seqLen: number; lr: number; warmup: number; tailSteps: number; tailText: number; seed: number };
   finetune: { steps: number; batch: number; warmup: number; evalEvery: number; seed: number };
+  /** Fine-tunes run at once on this machine (the sweep's child processes; the cores split between them). */
+  workers: number;
+  /** redis://HOST:PORT: the fine-tunes go through this BullMQ queue to `fmn worker` processes instead. */
+  queue?: string;
+  /** With `queue`: the directory every worker mounts (the lab's directory must lie inside it). */
+  storage?: string;
   /** Matmul precision of every training and evaluation run in the lab. */
   precision: Precision;
   /** Fine-tuning seeds of every arm the verdict reads (seed, seed + 1, …). */
@@ -103,10 +109,15 @@ arrangements). Writes DIR/report.html, DIR/report.md and DIR/summary.json.`,
     { key: 'finetune.warmup', type: 'int', min: 0, default: fast(20, 5), defaultText: '20', section: 'fine-tuning', help: 'warmup steps' },
     { key: 'finetune.eval_every', type: 'int', min: 0, default: fast(50, 30), defaultText: '50', section: 'fine-tuning', help: 'in-training evaluation on the dev probes every N steps' },
     { key: 'finetune.seed', type: 'int', min: 0, default: 1234, section: 'fine-tuning', help: 'the first fine-tuning seed' },
+    { key: 'workers', type: 'int', min: 1, max: 64, default: 2, section: 'execution', help: 'fine-tunes run at once (child processes, as fmn sweep runs its cells; the threads split between them; the numbers do not depend on it)' },
+    { key: 'queue', type: 'string', metavar: 'URL', section: 'execution', help: 'redis://HOST:PORT: run the fine-tunes through a BullMQ queue on `fmn worker` processes (as fmn sweep --queue)' },
+    { key: 'storage', type: 'string', metavar: 'DIR', section: 'execution', help: 'with --queue: the directory every worker mounts; --out must lie inside it' },
     PRECISION_FIELD,
     ...RUN_FIELDS,
   ],
   check(v, at) {
+    if (v.storage !== undefined && v.queue === undefined) throw errorAt(at('storage'), 'needs --queue');
+    if (v.queue !== undefined && v.storage === undefined) throw errorAt(at('queue'), 'needs --storage (the directory every worker mounts)');
     if ((v['pretrain.seq_len'] as number) > 256) throw errorAt(at('pretrain.seq_len'), 'must be ≤ 256, the presets\' context');
   },
 };

@@ -25,13 +25,13 @@ import { meanStderr } from '../util/stats.ts';
 import { versions } from '../util/version.ts';
 import { armNumbers, contrast } from './aggregate.ts';
 import { LAB_SCHEMA, type LabConfig } from './lab-config.ts';
-import { LabRuns, recipeOf, type LabData, type RunResult, type RunSpec, type TestData, type TrainedRun } from './runs.ts';
+import { LabRuns, labSweepDir, recipeOf, runName, type LabData, type RunResult, type RunSpec, type TestData, type TrainedRun } from './runs.ts';
 import { analyzeArm, geometryParagraph } from './geometry.ts';
 import { RECIPE_TEXT, story } from './story.ts';
 
 const RECIPES: readonly Mitigation[] = ['none', 'replay', 'replay-pretrain', 'anchor'];
 const METHODS = ['lora', 'full'] as const;
-const pick = (r: EvalResult, role: 'task' | 'control' | 'adoption', key: 'acc' | 'gen_em' | 'ppl'): number => r.roles[role]?.[key] ?? NaN;
+const pick = (r: Pick<EvalResult, 'roles'>, role: 'task' | 'control' | 'adoption', key: 'acc' | 'gen_em' | 'ppl'): number => r.roles[role]?.[key] ?? NaN;
 
 interface ArmPlan { name: string; description: string; kind: ArmKind; method: 'lora' | 'full'; lr: number; recipe: Mitigation; seeds: number[] }
 
@@ -81,7 +81,10 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
   const baseDev = evaluateProbes(base.model, base.tok, dev);
   ctx.log(`lab: 3/7 base (dev): task acc ${pick(baseDev, 'task', 'acc').toFixed(3)}, control PPL ${pick(baseDev, 'control', 'ppl').toFixed(4)}`);
   const data: LabData = { out, corpusDir, baseDir, dev, devFiles: groups.filter((g) => g !== 'generalization').map((g) => probeFile(corpusDir, 'dev', g)) };
-  const runs = new LabRuns(c, data, ctx);
+  // every fine-tune is a cell of the lab's sweep (DIR/runs): started anew with the lab
+  rmSync(labSweepDir(out), { recursive: true, force: true });
+  const runs = new LabRuns(c, data, ctx, { workers: c.workers, queue: c.queue, storage: c.storage });
+  ctx.log(`lab:   runs: cells of the sweep ${labSweepDir(out)}, ${c.queue !== undefined ? `through the queue ${c.queue}` : `${c.workers} at a time`}, ${runs.threadsPerRun} thread${runs.threadsPerRun > 1 ? 's' : ''} each`);
   const seeds = (n: number) => Array.from({ length: n }, (_, k) => c.finetune.seed + k);
   const devDrift = (r: TrainedRun) => pick(r.dev, 'control', 'ppl') / pick(baseDev, 'control', 'ppl') - 1;
   const runLog = (what: string, r: TrainedRun) => ctx.log(`lab:   ${what}: dev task ${pick(r.dev, 'task', 'acc').toFixed(3)}, dev drift ${(100 * devDrift(r)).toFixed(2)}% (${r.seconds.toFixed(0)} s)`);
@@ -90,14 +93,10 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
   ctx.log(`lab: 4/7 calibrating each method's learning rate on the dev split (LoRA ${c.calibration.lora.join(', ')}; full ${c.calibration.full.join(', ')})`);
   const calRows: CalibrationRow[] = [];
   const chosen = { lora: NaN, full: NaN };
+  const calSpecs = METHODS.flatMap((method) => c.calibration[method].flatMap((lr) => (['none', 'replay'] as const).map((recipe): RunSpec => ({ method, lr, recipe, seed: c.finetune.seed }))));
+  const calRuns = await runs.train(calSpecs, (r) => runLog(`calibration ${r.spec.method} lr ${r.spec.lr} ${r.spec.recipe}`, r));
   for (const method of METHODS) {
-    const cands: { spec: RunSpec; task: number; drift: number }[] = [];
-    for (const lr of c.calibration[method]) for (const recipe of ['none', 'replay'] as const) {
-      const spec: RunSpec = { method, lr, recipe, seed: c.finetune.seed };
-      const r = await runs.run(spec);
-      runLog(`calibration ${method} lr ${lr} ${recipe}`, r);
-      cands.push({ spec, task: pick(r.dev, 'task', 'acc'), drift: devDrift(r) });
-    }
+    const cands = calRuns.filter((r) => r.spec.method === method).map((r) => ({ spec: r.spec, task: pick(r.dev, 'task', 'acc'), drift: devDrift(r) }));
     // the rate whose best configuration learns most on dev while staying within the bound on dev;
     // when none stays within it, the rate that drifts least
     const within = cands.filter((x) => x.drift <= c.driftBound);
@@ -124,10 +123,11 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
   plans.push({ name: 'full-default', kind: 'reference', method: 'full', lr: 1e-5, recipe: 'none', seeds: seeds(c.referenceSeeds), description: 'full fine-tuning at the recipe\'s lr 1e-5' });
   plans.push({ name: 'full-aggressive', kind: 'aggressive', method: 'full', lr: c.aggressiveLr, recipe: 'none', seeds: seeds(c.seeds), description: `full fine-tuning at lr ${c.aggressiveLr}, unmitigated: the arm that shows forgetting` });
   ctx.log(`lab: 5/7 fine-tuning ${plans.length} arms (${c.seeds} seeds for the factorial and the aggressive arm, ${c.referenceSeeds} for the defaults)`);
+  const armRunsDev = await runs.train(plans.flatMap((p) => p.seeds.map((seed): RunSpec => ({ method: p.method, lr: p.lr, recipe: p.recipe, seed }))), (r) => runLog(runName(r.spec), r));
   const trained = new Map<string, TrainedRun[]>();
+  let at = 0;
   for (const p of plans) {
-    const rs: TrainedRun[] = [];
-    for (const seed of p.seeds) rs.push(await runs.run({ method: p.method, lr: p.lr, recipe: p.recipe, seed }));
+    const rs = armRunsDev.slice(at, at += p.seeds.length);
     trained.set(p.name, rs);
     ctx.log(`lab:   ${p.name}: dev task ${(rs.reduce((a, r) => a + pick(r.dev, 'task', 'acc'), 0) / rs.length).toFixed(3)} over ${rs.length} seed${rs.length > 1 ? 's' : ''} (${rs.reduce((a, r) => a + r.seconds, 0).toFixed(0)} s of runs)`);
   }
@@ -228,7 +228,7 @@ async function labIn(c: LabConfig, ctx: RunContext, t0: number): Promise<LabSumm
   }
   summary.wall_seconds = (performance.now() - t0) / 1000;
   writeFileAtomic(join(out, 'config.resolved.json'), JSON.stringify(resolvedConfig(LAB_SCHEMA, { ...fromTyped(LAB_SCHEMA, c), threads: ctx.backend.threads },
-    { backend: ctx.backend.name, threads: ctx.backend.threads, matmul: ctx.backend.matmulMode.kernel, versions: versions(), created: summary.created, runs: runs.count }), null, 2) + '\n');
+    { backend: ctx.backend.name, threads: ctx.backend.threads, threads_per_run: runs.threadsPerRun, matmul: ctx.backend.matmulMode.kernel, versions: versions(), created: summary.created, runs: runs.count }), null, 2) + '\n');
   await writeReport(out, summary);
   return summary;
 }

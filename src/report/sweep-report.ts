@@ -1,7 +1,7 @@
 /**
  * A sweep's report (`fmn report SWEEP_DIR`): the learning–forgetting frontier of every cell —
- * task gain against control drift, test split — with seeds as faint points around their
- * setting's mean, the Pareto frontier of each method, the bound, and the recipe's defaults
+ * task gain against control drift (on the rows' split: test, or dev when the cells had only dev
+ * probes, as the lab's) — with seeds as faint points around their setting's mean, the Pareto frontier of each method, the bound, and the recipe's defaults
  * marked; a table of the frontier settings and of every setting; and one pair of effect plots
  * per swept field. Pure but for writing the files.
  */
@@ -118,12 +118,12 @@ const methodColor = { field: 'method', type: 'nominal' as const, title: 'method'
 const spec = (title: string, subtitle: string, body: Record<string, unknown>): TopLevelSpec =>
   ({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: { text: title, subtitle }, width: W, height: H, config: CONFIG, ...body }) as TopLevelSpec;
 
-function frontierSpec(groups: SweepGroup[], bound: number): TopLevelSpec {
+function frontierSpec(groups: SweepGroup[], bound: number, split: string): TopLevelSpec {
   const cells = groups.flatMap((g) => g.rows.map((r) => ({ method: g.method, drift: r.drift, gain: r.task_gain, name: r.name })));
   const means = groups.map((g) => ({ method: g.method, drift: g.drift, gain: g.task_gain, label: g.label, lo: g.drift_lo, hi: g.drift_hi, glo: g.task_gain - g.task_gain_sd, ghi: g.task_gain + g.task_gain_sd, frontier: g.frontier, recipe: g.recipeDefault }));
   const spread = Math.max(bound, ...cells.map((c) => Math.abs(c.drift ?? 0)));
   const symlog = spread > 10 * bound;
-  const x = { field: 'drift', type: 'quantitative' as const, title: `control drift (test)${symlog ? ', symlog scale' : ''}`, axis: { format: '.0%' }, scale: symlog ? { type: 'symlog' as const, constant: bound / 2 } : { zero: false } };
+  const x = { field: 'drift', type: 'quantitative' as const, title: `control drift (${split})${symlog ? ', symlog scale' : ''}`, axis: { format: '.0%' }, scale: symlog ? { type: 'symlog' as const, constant: bound / 2 } : { zero: false } };
   const y = { field: 'gain', type: 'quantitative' as const, title: 'task gain (accuracy after − before)' };
   const front = means.filter((m) => m.frontier).sort((a, b) => a.drift - b.drift);
   return spec('The learning–forgetting frontier', `${cells.length} cells, ${groups.length} settings · bound ${+(bound * 100).toFixed(2)}% · lines: each method's Pareto frontier`, {
@@ -209,7 +209,7 @@ export async function writeSweepReport(dir: string, rows: readonly SweepRow[], a
     { name: 'sweep-frontier', title: 'The learning–forgetting frontier', caption: 'Task gain against control drift for every cell (faint) and every setting (large: mean over seeds; bars: the range of its drift intervals, ± 1 sd of the gain); lines join each method\'s Pareto frontier; the red rule is the drift bound; a black ring marks the recipe\'s defaults.', wide: true },
     ...effects.map((e) => ({ name: e.name, title: e.title, caption: `${e.title}: each method's mean over the other swept settings and the seeds.` })),
   ];
-  const specs = [{ name: 'sweep-frontier', spec: frontierSpec(groups, bound) }, ...effects];
+  const specs = [{ name: 'sweep-frontier', spec: frontierSpec(groups, bound, rows[0]?.split ?? 'test') }, ...effects];
   const plotDir = join(dir, 'plots');
   mkdirSync(plotDir, { recursive: true });
   const rendered: RenderedPlot[] = [];

@@ -8,6 +8,8 @@
  *   DIR/sweep.json          the plan: every cell's settings (a sweep resumes only its own plan)
  *   DIR/cells/NAME/cell.json   the cell's fmn finetune config
  *   DIR/cells/NAME/run/        the cell's run directory (adapter or model, metrics, checkpoints)
+ *   DIR/cells/NAME/finetune.json  what fmn finetune returned (its --json result: dev/test numbers by
+ *                              group, the in-training curve), written just before the row
  *   DIR/cells/NAME/result.json the cell's row, once it finished
  *   DIR/sweep.jsonl         one row per finished cell, in cell order
  */
@@ -35,6 +37,13 @@ const FMN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'fm
 
 export const cellDir = (dir: string, c: Cell) => join(dir, 'cells', c.name);
 const resultFile = (dir: string, c: Cell) => join(cellDir(dir, c), 'result.json');
+const finetuneFile = (dir: string, c: Cell) => join(cellDir(dir, c), 'finetune.json');
+
+/** What fmn finetune returned for a finished cell (its dev and test numbers by group, its in-training curve). */
+export function cellFinetune(dir: string, c: Cell): FinetuneResult {
+  const f = finetuneFile(dir, c);
+  return parseJson(readFileSync(f, 'utf8'), (m) => { throw new DataError(m, { file: f }); }) as FinetuneResult;
+}
 
 /** What the sweep directory holds of the plan: the rows of finished cells, and which were started. */
 export function cellStates(dir: string, plan: SweepPlan): { done: Map<number, SweepRow>; started: Set<number> } {
@@ -49,16 +58,21 @@ export function cellStates(dir: string, plan: SweepPlan): { done: Map<number, Sw
 
 /**
  * Takes DIR for this plan: writes sweep.json the first time; afterwards the plan must be the
- * same cells (resuming another config's sweep into DIR would mix them) unless `overwrite`.
+ * same cells (resuming another config's sweep into DIR would mix them) unless `overwrite` —
+ * or, with `extend` (a search that adds cells once it has read the first ones' rows, as the
+ * lab's calibration does), the cells DIR holds followed by new ones.
  */
-export function preparePlan(dir: string, plan: SweepPlan, overwrite: boolean): void {
+export function preparePlan(dir: string, plan: SweepPlan, overwrite: boolean, o: { extend?: boolean } = {}): void {
   const manifest = { format: 'forgetmenot-sweep/1', config: plan.file, axes: plan.axes, cells: plan.cells.map((c) => ({ index: c.index, name: c.name, axis: c.axis, values: c.values })) };
   const file = join(dir, 'sweep.json');
   if (existsSync(file) && !overwrite) {
     const old = parseJson(readFileSync(file, 'utf8'), (m) => { throw new DataError(m, { file }); }) as typeof manifest;
-    if (JSON.stringify(old.cells) !== JSON.stringify(manifest.cells)) {
+    const same = (n: number) => JSON.stringify(old.cells) === JSON.stringify(manifest.cells.slice(0, n));
+    if (same(manifest.cells.length)) return;
+    if (!(o.extend && Array.isArray(old.cells) && old.cells.length < manifest.cells.length && same(old.cells.length))) {
       throw new ConfigError('holds a sweep of other cells (its sweep.json differs from this config); choose another --out or start over with --overwrite', { file: dir, field: '--out' });
     }
+    writeFileAtomic(file, JSON.stringify(manifest, null, 2) + '\n');
     return;
   }
   if (existsSync(dir) && readdirSync(dir).some((n) => n !== LOCK && n !== 'sweep.json' && n !== 'cells' && n !== 'sweep.jsonl' && !n.startsWith('report') && n !== 'plots')) {
@@ -88,6 +102,8 @@ export interface CellRunOptions {
   onChild?: (kill: (sig: NodeJS.Signals) => void) => void;
   /** A stale lock in the run directory may be removed (a queue worker taking over a stalled cell). */
   takeOverLock?: boolean;
+  /** The child's backend (FMN_BACKEND), when not the default one (native if it loads). */
+  backend?: 'js' | 'native';
 }
 
 /** The outcome of running a cell: its row, or that it was interrupted (its state saved). */
@@ -110,7 +126,7 @@ export async function runCell(dir: string, c: Cell, o: CellRunOptions, ctx: RunC
   const t0 = performance.now();
   const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((res, rej) => {
     const child = spawn(process.execPath, [FMN, 'finetune', '--config', cfg, '--json', '--quiet', ...mode], {
-      env: { ...process.env, FMN_THREADS: String(o.threads), [PARENT_ENV]: String(process.pid) }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FMN_THREADS: String(o.threads), [PARENT_ENV]: String(process.pid), ...(o.backend ? { FMN_BACKEND: o.backend } : {}) }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '', err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
@@ -130,6 +146,7 @@ export async function runCell(dir: string, c: Cell, o: CellRunOptions, ctx: RunC
   if (code !== 0) throw new DataError(`fmn finetune exited ${code}; its messages are above (the cell's run: ${relative(process.cwd(), run)})`, { file: cfg });
   const r = parseJson(stdout.trim().split('\n').at(-1) ?? '', (m) => { throw new DataError(`fmn finetune printed no result: ${m}`, { file: cfg }); }) as FinetuneResult;
   const row = rowOf(dir, c, r, (performance.now() - t0) / 1000, ctx, o.threads);
+  writeFileAtomic(finetuneFile(dir, c), JSON.stringify(r, null, 2) + '\n');
   writeFileAtomic(done, JSON.stringify(row, null, 2) + '\n');
   return { row };
 }

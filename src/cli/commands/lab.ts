@@ -31,7 +31,7 @@ export const command: Command = {
     const ctx = contextOf(r.values);
     let s: LabSummary;
     try { s = await withSignals(ctx.stop, 'the lab', () => runLab(cfg, ctx)); } catch (e) {
-      if (e instanceof LabInterrupted) { log('lab: interrupted; the finished runs are on disk (the lab starts over when run again)'); return INTERRUPTED; }
+      if (e instanceof LabInterrupted) { log('lab: interrupted; the finished runs are on disk in its sweep, runs/ (the lab starts over when run again)'); return INTERRUPTED; }
       throw e;
     }
     log(['', ...labTable(s), '', ...s.story.map((l) => `· ${l}`), '',

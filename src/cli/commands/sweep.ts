@@ -44,7 +44,8 @@ export const command: Command = {
         signals++;
         stop.requested = true;
         if (signals === 1) log(`\n${sig}: the running cells save their state and stop (${sig} again to stop them at once); run the same command to continue`);
-        for (const kill of children) kill(signals === 1 ? 'SIGINT' : 'SIGKILL');
+        // the first reaches the running cells through the stop request; a second kills them
+        else for (const kill of children) kill('SIGKILL');
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
