@@ -19,6 +19,7 @@
         "native/softmax.cc",
         "native/loss.cc",
         "native/attention.cc",
+        "native/attention_avx512.cc",
         "native/adamw.cc",
         "native/peak.cc",
         "native/openblas.cc"

@@ -1,18 +1,35 @@
 // Causal self-attention with grouped-query heads, forward and backward, on strided q/k/v
-// views. Twin: src/backend/js/attention.ts. Per (b, h) the products are small GEMMs on the
-// strided views (the full T×T score block is computed, the mask applied after), and the
-// softmax runs row by row. Forward splits (b, h) between threads; backward splits (b, kv
-// group) so that the heads sharing dk/dv rows run on one thread.
+// views. Twin: src/backend/js/attention.ts. Per (b, h) the products run either as the AVX-512
+// kernels of attention_avx512.cc (lower triangle only, no packing; k and v transposed once per
+// head) or, on other CPUs, as small GEMMs on the strided views over the full T×T block, the
+// mask applied after — the same bits either way (test/determinism.test.ts). The softmax runs
+// row by row. Forward splits (b, h) between threads; backward splits (b, kv group) so that the
+// heads sharing dk/dv rows run on one thread.
 #include <cmath>
+#include <cstring>
 #include <vector>
 
+#include "attention_kernels.h"
 #include "kernels.h"
 #include "parallel.h"
+#include "sgemm.h"
 #include "sgemm_args.h"
 #include "vmath.h"
 
 namespace fmn {
 namespace {
+
+// The AVX-512 products when the GEMM runs its AVX-512 variant (FMN_SIMD=avx2 turns both off).
+bool useAvx512() {
+  static const bool use = std::strcmp(simdLevel(), "avx512") == 0;
+  return use;
+}
+
+// xT (hs, T) = x (T, hs) with row stride rs: one head's keys or values transposed.
+void transposeHead(float* xT, const float* x, long rs, long T, long hs) {
+  for (long j = 0; j < T; ++j)
+    for (long d = 0; d < hs; ++d) xT[d * T + j] = x[j * rs + d];
+}
 
 // C (M,N, row stride ldc) (+)= op(A) · op(B) with explicit strides.
 void gemm(float* C, long ldc, const float* A, long rsA, long csA, const float* B, long rsB, long csB,
@@ -59,8 +76,16 @@ void attentionForward(float* out, float* att, const float* q, const float* k, co
     const float* vh = v + b * T * s.kvStride + g * hs;
     float* a = att + (b * nh + h) * T * T;               // (T, T)
     float* o = out + b * T * C + h * hs;                 // (T, hs), row stride C
+    const bool fast = useAvx512();
     // scores = q kᵀ
-    gemm(a, T, qh, s.qStride, 1, kh, 1, s.kvStride, T, T, hs, false);
+    if (fast) {
+      thread_local std::vector<float> kT;
+      if ((long)kT.size() < hs * T) kT.resize(hs * T);
+      transposeHead(kT.data(), kh, s.kvStride, T, hs);
+      attn512::lowerRowsTimesT(a, T, qh, s.qStride, kT.data(), T, T, hs);
+    } else {
+      gemm(a, T, qh, s.qStride, 1, kh, 1, s.kvStride, T, T, hs, false);
+    }
     // att = causal softmax(scores · scale)
     for (long t = 0; t < T; ++t) {
       float* row = a + t * T;
@@ -68,7 +93,8 @@ void attentionForward(float* out, float* att, const float* q, const float* k, co
       causalSoftmaxRow(row, t, T);
     }
     // out = att v
-    gemm(o, C, a, T, 1, vh, s.kvStride, 1, T, hs, T, false);
+    if (fast) attn512::lowerTimes(o, C, a, T, vh, s.kvStride, T, hs, false);
+    else gemm(o, C, a, T, 1, vh, s.kvStride, 1, T, hs, T, false);
   });
 }
 
@@ -85,20 +111,35 @@ void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const
     const float* vg = v + b * T * s.kvStride + g * hs;
     float* dkg = dk + b * T * s.kvStride + g * hs;
     float* dvg = dv + b * T * s.kvStride + g * hs;
+    const bool fast = useAvx512();
+    thread_local std::vector<float> vT;
+    if (fast) {
+      if ((long)vT.size() < hs * T) vT.resize(hs * T);
+      transposeHead(vT.data(), vg, s.kvStride, T, hs);
+    }
     for (long h = g * group; h < (g + 1) * group; ++h) {
       const float* a = att + (b * nh + h) * T * T;         // (T, T)
       const float* qh = q + b * T * s.qStride + h * hs;    // (T, hs)
       float* dqh = dq + b * T * s.qStride + h * hs;
       const float* go = dout + b * T * C + h * hs;         // (T, hs), row stride C
-      // datt = dout vᵀ
-      gemm(ds, T, go, C, 1, vg, 1, s.kvStride, T, T, hs, false);
-      // dv += attᵀ dout
-      gemm(dvg, s.kvStride, a, 1, T, go, C, 1, T, hs, T, true);
+      // datt = dout vᵀ ;  dv += attᵀ dout
+      if (fast) {
+        attn512::lowerRowsTimesT(ds, T, go, C, vT.data(), T, T, hs);
+        attn512::lowerTransposedTimes(dvg, s.kvStride, a, T, go, C, T, hs);
+      } else {
+        gemm(ds, T, go, C, 1, vg, 1, s.kvStride, T, T, hs, false);
+        gemm(dvg, s.kvStride, a, 1, T, go, C, 1, T, hs, T, true);
+      }
       // dscores = att ⊙ (datt − Σ datt·att) · scale
       for (long t = 0; t < T; ++t) causalSoftmaxBwdRow(ds + t * T, a + t * T, t, T, scale);
       // dq += ds k ;  dk += dsᵀ q
-      gemm(dqh, s.qStride, ds, T, 1, kg, s.kvStride, 1, T, hs, T, true);
-      gemm(dkg, s.kvStride, ds, 1, T, qh, s.qStride, 1, T, hs, T, true);
+      if (fast) {
+        attn512::lowerTimes(dqh, s.qStride, ds, T, kg, s.kvStride, T, hs, true);
+        attn512::lowerTransposedTimes(dkg, s.kvStride, ds, T, qh, s.qStride, T, hs);
+      } else {
+        gemm(dqh, s.qStride, ds, T, 1, kg, s.kvStride, 1, T, hs, T, true);
+        gemm(dkg, s.kvStride, ds, 1, T, qh, s.qStride, 1, T, hs, T, true);
+      }
     }
   });
 }

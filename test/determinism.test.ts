@@ -2,7 +2,8 @@
  * Same seed ⇒ same bits, whatever the machine's cache sizes, instruction set or thread count:
  * - the GEMM's result does not depend on its cache blocking (FMN_GEMM_BLOCKS, which stands in for
  *   another CPU's cache sizes) nor on its SIMD width (AVX2 against AVX-512): each element of C is
- *   one chain of fused multiply-adds in k order, however k, M and N are cut;
+ *   one chain of fused multiply-adds in k order, however k, M and N are cut; causal attention's
+ *   AVX-512 kernels (lower triangle only) give the bits of the GEMM path FMN_SIMD=avx2 runs;
  * - a fine-tune gives byte-identical weights at 1 and 2 kernel threads (the norms' parameter
  *   gradients are reduced over a row partition fixed by the shape, not by the threads), which is
  *   what lets the lab run its fine-tunes several at a time without changing a number.
@@ -47,6 +48,17 @@ for (const [m, k, n] of [[37, 1000, 45], [200, 300, 129], [15, 77, 33], [130, 51
     }
   }
 }
+// causal attention, forward and backward (GQA, ragged T and head sizes): the AVX-512 kernels against the GEMM path
+for (const [B, T, nh, nkv, hs] of [[2, 37, 4, 2, 24], [1, 70, 2, 2, 80], [3, 5, 3, 1, 16], [1, 129, 2, 1, 64]]) {
+  const qs = nh * hs, kvs = nkv * hs;
+  const q = Float32Array.from({ length: B * T * qs }, rnd), k = Float32Array.from({ length: B * T * kvs }, rnd), v = Float32Array.from({ length: B * T * kvs }, rnd);
+  const out = new Float32Array(B * T * qs), att = new Float32Array(B * nh * T * T);
+  be.attentionForward(out, att, q, k, v, B, T, nh, nkv, hs, qs, kvs);
+  const dout = Float32Array.from({ length: B * T * qs }, rnd);
+  const dq = Float32Array.from({ length: B * T * qs }, rnd), dk = Float32Array.from({ length: B * T * kvs }, rnd), dv = Float32Array.from({ length: B * T * kvs }, rnd);
+  be.attentionBackward(dq, dk, dv, dout, att, q, k, v, B, T, nh, nkv, hs, qs, kvs);
+  for (const x of [out, att, dq, dk, dv]) h.update(Buffer.from(x.buffer));
+}
 console.log(h.digest('hex') + ' ' + be.name + ' ' + JSON.stringify(loadNativeAddon().gemmInfo()));
 `;
 
@@ -57,7 +69,7 @@ function gemmHash(env: Record<string, string>): { hash: string; line: string } {
   return { hash: line.split(' ')[0]!, line };
 }
 
-describe('GEMM bits do not depend on blocking, SIMD width or threads', () => {
+describe('GEMM and attention bits do not depend on blocking, SIMD width or threads', () => {
   if (native !== null) { it.skip(`skipped: no native addon (${native})`, () => {}); return; }
   it('FMN_GEMM_BLOCKS (other caches), FMN_SIMD=avx2 and 2 threads give the same bits as the defaults', () => {
     const base = gemmHash({});
