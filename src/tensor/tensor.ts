@@ -68,6 +68,18 @@ export class Tensor {
     return this.grad;
   }
 
+  /**
+   * The gradient buffer for a contribution that writes every element of it: `fresh` when t had
+   * no gradient yet — the buffer then holds whatever the pool left in it, and the caller must
+   * write it (C = …, a copy) rather than add to it; that saves zeroing it first. Otherwise the
+   * caller adds, as to ensureGrad().
+   */
+  gradSlot(): { buf: Buf; fresh: boolean } {
+    if (this.grad !== null) return { buf: this.grad, fresh: false };
+    this.grad = poolOf(this.backend).take(this.size, this.dtype === 'f64');
+    return { buf: this.grad, fresh: true };
+  }
+
   zeroGrad(): void { if (this.grad !== null) this.grad.fill(0); }
 
   /** Scalar value of a 1-element tensor. */

@@ -82,12 +82,14 @@ function binary(kind: Kind, a: Tensor, b: Tensor): Tensor {
   return record(out, [a, b], () => {
     const g = out.grad!;
     if (a.requiresGrad) {
-      const da = a.ensureGrad();
-      if (kind === 'add' || kind === 'sub') accumulate(da, ia, g, null, null, 1, n);
-      else if (kind === 'mul') accumulate(da, ia, g, B, ib, 1, n);
-      else for (let i = 0; i < n; i++) da[ia === null ? i : ia[i]] += g[i] / B[ib === null ? i : ib[i]];
+      // the first contribution to a's gradient, unbroadcast, is g itself: copied, not added to zeros
+      if ((kind === 'add' || kind === 'sub') && ia === null && a.grad === null) { a.gradSlot().buf.set(g); }
+      else if (kind === 'add' || kind === 'sub') accumulate(a.ensureGrad(), ia, g, null, null, 1, n);
+      else if (kind === 'mul') accumulate(a.ensureGrad(), ia, g, B, ib, 1, n);
+      else { const da = a.ensureGrad(); for (let i = 0; i < n; i++) da[ia === null ? i : ia[i]] += g[i] / B[ib === null ? i : ib[i]]; }
     }
     if (b.requiresGrad) {
+      if (kind === 'add' && ib === null && b.grad === null) { b.gradSlot().buf.set(g); return; }
       const db = b.ensureGrad();
       if (kind === 'add') accumulate(db, ib, g, null, null, 1, n);
       else if (kind === 'sub') accumulate(db, ib, g, null, null, -1, n);

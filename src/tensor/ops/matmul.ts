@@ -46,7 +46,7 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   }
   return record(out, [a, b], () => {
     const dC = out.grad!;
-    if (flat && a.requiresGrad) gemm(be, orient(false, !transB), a.ensureGrad(), dC, b.data, batch * M, K, N, ACC);   // dA += dC op(B)ᵀ, every row at once
+    if (flat && a.requiresGrad) { const da = a.gradSlot(); gemm(be, orient(false, !transB), da.buf, dC, b.data, batch * M, K, N, !da.fresh); }   // dA (+)= dC op(B)ᵀ, every row at once
     for (let i = 0; i < batch; i++) {
       const dc = dC.subarray(i * so, (i + 1) * so);
       if (a.requiresGrad && !flat) {
@@ -91,14 +91,18 @@ export function linearDims(x: Tensor, w: Tensor, bias: Tensor | null, op: string
 /** y (N, out) = x W + b, written into y (the forward of linear). */
 export function linearForward(y: Buf, x: Tensor, w: Tensor, bias: Tensor | null, N: number): void {
   const [inF, outF] = w.shape;
-  if (bias !== null) for (let i = 0; i < N; i++) y.set(bias.data, i * outF);
+  // the bias in every row: one copy, then the rows filled by doubling (log N copies, not N)
+  if (bias !== null && N > 0) {
+    y.set(bias.data, 0);
+    for (let have = 1; have < N; have *= 2) y.copyWithin(have * outF, 0, Math.min(have, N - have) * outF);
+  }
   gemm(x.backend, 'nn', y, x.data, w.data, N, outF, inF, bias !== null);               // y (N, out) (+)= x W
 }
 
 /** Accumulates the gradients of y = x W + b from dy: dx += dy Wᵀ, dW += xᵀ dy, db += Σ dy (frozen ones skipped). */
 export function linearBackward(dy: Buf, x: Tensor, w: Tensor, bias: Tensor | null, N: number, inF: number, outF: number): void {
   const be = x.backend;
-  if (x.requiresGrad) gemm(be, 'nt', x.ensureGrad(), dy, w.data, N, inF, outF, ACC);   // dx (N, in) += dy Wᵀ
+  if (x.requiresGrad) { const dx = x.gradSlot(); gemm(be, 'nt', dx.buf, dy, w.data, N, inF, outF, !dx.fresh); }   // dx (N, in) (+)= dy Wᵀ
   if (w.requiresGrad) gemm(be, 'tn', w.ensureGrad(), x.data, dy, inF, outF, N, ACC);   // dW (in, out) += xᵀ dy
   if (bias !== null && bias.requiresGrad) {
     const db = bias.ensureGrad();
