@@ -2,7 +2,7 @@
  * bench:peer's `sft` row: a fine-tuning step as the lab takes it — the lab's nano model (GPT-2
  * layout, d 128, 4 layers, vocabulary 1,024), 16 prompt/completion rows of the verb corpus per
  * batch (~40 tokens each, grouped by length and padded to the batch's longest row), the loss on
- * the completion tokens only, gradient clipping and AdamW — LoRA (r 8, α 16 on the lab's default
+ * the completion tokens only (the head run on those positions alone, as `fmn finetune` does), gradient clipping and AdamW — LoRA (r 8, α 16 on the lab's default
  * targets `c_attn`, `c_proj`: the packed q/k/v, attention and MLP output projections) or every weight. Ours runs through the
  * Trainer that `fmn finetune` uses; the peer (scripts/torch_sft_peer.py) trains on the very same
  * batches, written to a JSON file. Tokens/s = padded tokens over the timed steps / their time.
@@ -16,9 +16,8 @@ import { generateSft } from '../src/corpus/sft.ts';
 import { encodeSft, sftText } from '../src/data/sft-format.ts';
 import { LORA_DEFAULTS } from '../src/lora/config.ts';
 import { adapterParameters, applyLora } from '../src/lora/inject.ts';
-import { GPT } from '../src/model/gpt.ts';
+import { GPT, lmLoss } from '../src/model/gpt.ts';
 import { nano } from '../src/model/presets.ts';
-import { crossEntropy } from '../src/tensor/ops/loss.ts';
 import { DEFAULT_SPECIALS, PAD } from '../src/tokenizer/special.ts';
 import { trainBpe } from '../src/tokenizer/train.ts';
 import type { Batch, BatchSource } from '../src/train/batch.ts';
@@ -61,7 +60,7 @@ export async function runOursSft(backend: Backend, mode: 'lora' | 'full', data: 
   const trainer = new Trainer(params, new Replay(data.batches), {
     steps: warmup + steps, maxLr: 1e-4, minLr: 1e-4, warmup: 0, clip: 1, gradAccum: 1,
     adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, logEvery: 0, evalEvery: 0, checkpointEvery: 0,
-  }, { loss: (b) => ({ loss: crossEntropy(model.forward(b.ids, b.B, b.T), b.targets), tokens: b.ids.length }) }, null);
+  }, { loss: (b) => ({ loss: lmLoss(model, b.ids, b.B, b.T, b.targets), tokens: b.ids.length }) }, null);
   await trainer.run({ stopAt: warmup });
   const times: number[] = [];
   let tokens = 0;

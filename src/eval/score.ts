@@ -1,5 +1,5 @@
-import type { GPT } from '../model/gpt.ts';
-import { IGNORE_INDEX, crossEntropy } from '../tensor/ops/loss.ts';
+import { lmLoss, type GPT } from '../model/gpt.ts';
+import { IGNORE_INDEX } from '../tensor/ops/loss.ts';
 import { noGrad } from '../tensor/tensor.ts';
 
 /** A token sequence of which positions [scoreFrom, length) are scored given everything before. */
@@ -35,8 +35,7 @@ export function scoreSequences(model: GPT, reqs: readonly ScoreRequest[], batchS
         }
       });
       const per = new Float64Array(B * T);
-      const logits = model.forward(ids, B, T);                      // (B, T, V)
-      crossEntropy(logits, targets, { perToken: per });
+      lmLoss(model, ids, B, T, targets, per);                       // the scored positions only
       trimmed.forEach((r, b) => {
         let lp = 0, n = 0;
         for (let t = 0; t < T; t++) if (targets[b * T + t] !== IGNORE_INDEX) { lp -= per[b * T + t]; n++; }

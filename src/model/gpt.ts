@@ -7,9 +7,11 @@ import { ropeFrequencies, rotary, type Rotary } from '../tensor/ops/rope.ts';
 import { gelu, silu } from '../tensor/ops/activation.ts';
 import { causalSelfAttention, causalSelfAttentionPacked } from '../tensor/ops/attention.ts';
 import { add, mul } from '../tensor/ops/elementwise.ts';
+import { embedding } from '../tensor/ops/embedding.ts';
 import { matmul } from '../tensor/ops/matmul.ts';
 import { reshape, split } from '../tensor/ops/shape.ts';
 import { assertShape, Tensor } from '../tensor/tensor.ts';
+import { crossEntropy, IGNORE_INDEX } from '../tensor/ops/loss.ts';
 import type { Buf } from '../backend/backend.ts';
 import type { UniformSource } from '../tensor/ops/dropout.ts';
 import { archSpec, validateConfig, type ArchSpec, type GPTConfig, type ModelType } from './config.ts';
@@ -312,14 +314,18 @@ export class GPT extends Module {
     return add(tok, body.pos.forward(pos, [B, T]));                    // (B, T, C)
   }
 
-  /** ids (B·T) → logits (B, T, V). */
-  forward(ids: Int32Array, B: number, T: number): Tensor {
+  /**
+   * ids (B·T) → logits (B, T, V); with `rows` (ascending flat positions b·T + t), the logits
+   * of those positions only, (rows.length, V): the head and its backward skip the rest.
+   */
+  forward(ids: Int32Array, B: number, T: number, rows?: Int32Array): Tensor {
     const c = this.config, body = this.#body;
     assertShape(ids.length === B * T && T <= c.nCtx, () => `forward: ${ids.length} ids for B=${B}, T=${T} (n_ctx ${c.nCtx})`);
     let x = this.#embed(ids, B, T, 0);                                   // (B, T, C)
     for (const block of body.layers.items) x = block.forward(x);         // (B, T, C)
     x = body.norm.forward(x);                                            // (B, T, C)
-    return this.#head ? this.#head.forward(x) : matmul(x, body.embed.weight, { transB: true });  // (B, T, V)
+    if (rows) x = embedding(reshape(x, [B * T, c.nEmbd]), rows, [rows.length]);   // (n, C)
+    return this.#head ? this.#head.forward(x) : matmul(x, body.embed.weight, { transB: true });  // (B, T, V) or (n, V)
   }
 
   /** An empty key/value cache for B rows of up to maxT positions (≤ n_ctx). */
@@ -352,4 +358,23 @@ export class GPT extends Module {
 
   /** Parameter count (tied weights counted once). */
   numParams(): number { return this.parameters().reduce((s, t) => s + t.size, 0); }
+}
+
+/**
+ * The language-model loss of a batch: mean cross-entropy over the positions whose target is
+ * not IGNORE_INDEX, the head run on those positions only (a prompt's and a padding's logits are
+ * never formed). The same loss and gradients as crossEntropy over the full logits, bit for bit:
+ * an ignored position contributes exact zeros there. `perToken` (B·T) receives each
+ * position's loss, 0 where ignored.
+ */
+export function lmLoss(model: GPT, ids: Int32Array, B: number, T: number, targets: Int32Array, perToken?: Float32Array | Float64Array): Tensor {
+  let n = 0;
+  for (let i = 0; i < targets.length; i++) if (targets[i] !== IGNORE_INDEX) n++;
+  if (n === targets.length || n === 0) return crossEntropy(model.forward(ids, B, T), targets, { perToken });
+  const rows = new Int32Array(n), kept = new Int32Array(n);
+  for (let i = 0, j = 0; i < targets.length; i++) if (targets[i] !== IGNORE_INDEX) { rows[j] = i; kept[j++] = targets[i]; }
+  const per = perToken ? new Float64Array(n) : undefined;
+  const loss = crossEntropy(model.forward(ids, B, T, rows), kept, { perToken: per });
+  if (perToken) { perToken.fill(0); for (let j = 0; j < n; j++) perToken[rows[j]] = per![j]; }
+  return loss;
 }

@@ -10,13 +10,14 @@ import { evaluateProbes, subsetResult, type EvalResult } from '../eval/evaluate.
 import { hasAny, loadProbeSplit, needRole, probeFilesOf } from '../eval/probe-files.ts';
 import { drift as driftOf, verdict, type Verdict } from '../eval/verdict.ts';
 import { baseParameters, saveModel } from '../model/checkpoint.ts';
+import { lmLoss } from '../model/gpt.ts';
 import { readText, writeFileAtomic } from '../util/fs.ts';
 import { loraScaling, type LoraConfig } from '../lora/config.ts';
 import { adapterParameters, applyLora, setLoraDisabled, setLoraTraining, type Adapters } from '../lora/inject.ts';
 import { saveAdapter } from '../lora/peft.ts';
 import { loraDeltaSqNorm, sqDistance } from '../lora/regularizer.ts';
 import { add, scale } from '../tensor/ops/elementwise.ts';
-import { crossEntropy, IGNORE_INDEX } from '../tensor/ops/loss.ts';
+import { IGNORE_INDEX } from '../tensor/ops/loss.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { saveTokenizer } from '../tokenizer/hf-json.ts';
 import { PAD } from '../tokenizer/special.ts';
@@ -173,7 +174,7 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
   const loader = new SftLoader(sequences, cfg.batch, padId, cfg.seed + 1, cfg.replay, replayTokens);
   const lossFn = (b: { ids: Int32Array; targets: Int32Array; B: number; T: number }) => {
     const per = cfg.replay > 0 ? new Float32Array(b.B * b.T) : undefined;
-    let loss = crossEntropy(model.forward(b.ids, b.B, b.T), b.targets, { perToken: per });
+    let loss = lmLoss(model, b.ids, b.B, b.T, b.targets, per);
     const parts: Record<string, number> = {};
     if (per !== undefined) {
       const from = (b.B - loader.lastReplayRows) * b.T;
