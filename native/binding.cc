@@ -166,6 +166,14 @@ Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// addColumnSums(out, inp, N, C)
+Napi::Value AddColumnSums(const Napi::CallbackInfo& info) {
+  const Args a(info, "addColumnSums");
+  const long N = a.size(2, "N"), C = a.size(3, "C");
+  fmn::addColumnSums(a.f32(0, "out", (D)C), a.f32(1, "inp", (D)N * C), N, C);
+  return info.Env().Undefined();
+}
+
 // Attention sizes follow the buffers: (…, B, T, nh, nkv, hs, qStride, kvStride) from `first`.
 fmn::AttnShape attnShape(const Args& a, size_t first) {
   fmn::AttnShape s{a.size(first, "B"), a.size(first + 1, "T"), a.size(first + 2, "nh"),
@@ -362,6 +370,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("siluBackward", UnaryBackward<fmn::siluBackward>);
   fn("softmaxForward", SoftmaxForward);
   fn("softmaxBackward", SoftmaxBackward);
+  fn("addColumnSums", AddColumnSums);
   fn("attentionForward", AttentionForward);
   fn("attentionBackward", AttentionBackward);
   fn("crossEntropyForward", CrossEntropyForward);

@@ -22,6 +22,8 @@ void siluBackward(float* dinp, const float* inp, const float* dout, long n);
 
 void softmaxForward(float* out, const float* inp, long N, long C);
 void softmaxBackward(float* dinp, const float* out, const float* dout, long N, long C);
+// out (C) += the column sums of inp (N, C), each column in row order
+void addColumnSums(float* out, const float* inp, long N, long C);
 
 struct AttnShape {
   long B, T, nh, nkv, hs, qStride, kvStride;

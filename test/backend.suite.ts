@@ -351,6 +351,27 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
       }
     });
 
+    // ---------------------------------------------------------------- column sums
+    describe('addColumnSums', () => {
+      for (const [N, C] of [[0, 5], [1, 1], [3, 17], [37, 64], [129, 200], [2048, 384]] as const) {
+        it(`N=${N} C=${C}: each column one float32 chain in row order, at 1 and 2 threads`, () => {
+          const rng = testRng(N + 7 * C);
+          const inp = rand(rng, N * C), start = rand(rng, C);
+          // the spec: a float32 add per row, rows in order, from out's value
+          const want = start.slice();
+          for (let i = 0; i < N; i++) for (let j = 0; j < C; j++) want[j] = Math.fround(want[j] + inp[i * C + j]);
+          for (const threads of [1, 2]) {
+            const whole = new Float32Array(C + 2).fill(-12345), out = whole.subarray(1, C + 1);
+            out.set(start);
+            withThreads(threads, () => be.addColumnSums(out, inp, N, C));
+            expect(Array.from(out)).toEqual(Array.from(want));
+            expect(whole[0]).toBe(-12345);
+            expect(whole[C + 1]).toBe(-12345);
+          }
+        });
+      }
+    });
+
     // ---------------------------------------------------------------- attention
     describe('attention', () => {
       type Case = { label: string; B: number; T: number; nh: number; nkv: number; hs: number; packed: boolean };

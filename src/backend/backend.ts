@@ -76,6 +76,12 @@ export interface Backend {
   softmaxBackward(dinp: Buf, out: Buf, dout: Buf, N: number, C: number): void;
 
   /**
+   * out (C) += Σ_i inp[i, :] for inp (N, C) — a linear layer's bias gradient. Each column is
+   * summed in row order starting from out's value: the same bits on every backend and thread count.
+   */
+  addColumnSums(out: Buf, inp: Buf, N: number, C: number): void;
+
+  /**
    * Fused causal self-attention with grouped-query heads.
    * q[b,t,h,d] = q[(b·T + t)·qStride + h·hs + d]; k, v likewise with kvStride and kv head
    * g = floor(h / (nh / nkv)). out (B,T,nh·hs) contiguous; att (B,nh,T,T) the softmax

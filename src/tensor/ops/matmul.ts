@@ -104,8 +104,5 @@ export function linearBackward(dy: Buf, x: Tensor, w: Tensor, bias: Tensor | nul
   const be = x.backend;
   if (x.requiresGrad) { const dx = x.gradSlot(); gemm(be, 'nt', dx.buf, dy, w.data, N, inF, outF, !dx.fresh); }   // dx (N, in) (+)= dy Wᵀ
   if (w.requiresGrad) gemm(be, 'tn', w.ensureGrad(), x.data, dy, inF, outF, N, ACC);   // dW (in, out) += xᵀ dy
-  if (bias !== null && bias.requiresGrad) {
-    const db = bias.ensureGrad();
-    for (let i = 0; i < N; i++) { const r = i * outF; for (let j = 0; j < outF; j++) db[j] += dy[r + j]; }
-  }
+  if (bias !== null && bias.requiresGrad) be.addColumnSums(bias.ensureGrad(), dy, N, outF);   // db (out) += Σ_rows dy
 }
