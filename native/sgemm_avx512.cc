@@ -97,8 +97,98 @@ struct Kernel {
   }
 };
 
+// Skinny products (LoRA's rank-r factors: N or M ≤ 8), where the 14×32 tile would compute mostly
+// padding after packing all of the wide operand. Same chain per element as Kernel::micro —
+// C's value (or nothing when overwriting), then one FMA per k in k order — so the same bits.
+
+// C[i0:i1, j0:j0+n], n ≤ 8: R rows at a time, one 8-lane accumulator per row; op(A) read in
+// place (a broadcast per row and k), op(B)'s n columns packed as K rows of 8 (zero-padded).
+template <int R>
+static void skinnyNRows(const GemmArgs& g, int i, int j0, __mmask8 mask, const float* bp, bool overwrite) {
+  __m256 acc[R];
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+    acc[r] = overwrite ? _mm256_setzero_ps() : _mm256_maskz_loadu_ps(mask, g.C + (long)(i + r) * g.ldc + j0);
+  const float* a = g.A + (long)i * g.rsA;
+  for (int k = 0; k < g.K; ++k, a += g.csA) {
+    const __m256 b = _mm256_load_ps(bp + (long)k * 8);
+#pragma GCC unroll 24
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(a[r * g.rsA]), b, acc[r]);
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r) _mm256_mask_storeu_ps(g.C + (long)(i + r) * g.ldc + j0, mask, acc[r]);
+}
+
+static void skinnyN(const GemmArgs& g, int i0, int i1, int j0, int j1) {
+  const int n = j1 - j0;
+  thread_local std::vector<float> bbuf;
+  float* bp = scratch(bbuf, (long)g.K * 8);
+  for (int k = 0; k < g.K; ++k)
+    for (int j = 0; j < 8; ++j) bp[(long)k * 8 + j] = j < n ? g.B[(long)k * g.rsB + (long)(j0 + j) * g.csB] : 0.f;
+  const __mmask8 mask = (__mmask8)((1u << n) - 1);
+  const bool overwrite = !g.accumulate;
+  int i = i0;
+  for (; i + 24 <= i1; i += 24) skinnyNRows<24>(g, i, j0, mask, bp, overwrite);
+  for (; i + 8 <= i1; i += 8) skinnyNRows<8>(g, i, j0, mask, bp, overwrite);
+  for (; i + 2 <= i1; i += 2) skinnyNRows<2>(g, i, j0, mask, bp, overwrite);
+  for (; i < i1; ++i) skinnyNRows<1>(g, i, j0, mask, bp, overwrite);
+}
+
+// C[i0:i0+R, j0:j1], R ≤ 8 rows, op(B) row-major (csB = 1): 32 columns at a time in two
+// accumulators per row, op(B)'s rows read in place, a broadcast of op(A) per row and k.
+template <int R>
+static void skinnyMRows(const GemmArgs& g, int i0, int j0, int j1) {
+  const bool overwrite = !g.accumulate;
+  for (int j = j0; j < j1; j += 32) {
+    const int w = std::min(32, j1 - j);
+    const __mmask16 m0 = (__mmask16)(w >= 16 ? 0xFFFF : (1u << w) - 1);
+    const __mmask16 m1 = (__mmask16)(w >= 32 ? 0xFFFF : w > 16 ? (1u << (w - 16)) - 1 : 0);
+    __m512 acc[R][2];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      float* c = g.C + (long)(i0 + r) * g.ldc + j;
+      acc[r][0] = overwrite ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m0, c);
+      acc[r][1] = overwrite ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m1, c + 16);
+    }
+    const float* a = g.A + (long)i0 * g.rsA;
+    const float* b = g.B + j;
+    for (int k = 0; k < g.K; ++k, a += g.csA, b += g.rsB) {
+      const __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const __m512 ar = _mm512_set1_ps(a[r * g.rsA]);
+        acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+        acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      float* c = g.C + (long)(i0 + r) * g.ldc + j;
+      _mm512_mask_storeu_ps(c, m0, acc[r][0]);
+      _mm512_mask_storeu_ps(c + 16, m1, acc[r][1]);
+    }
+  }
+}
+
+static void skinnyM(const GemmArgs& g, int i0, int i1, int j0, int j1) {
+  switch (i1 - i0) {
+    case 1: return skinnyMRows<1>(g, i0, j0, j1);
+    case 2: return skinnyMRows<2>(g, i0, j0, j1);
+    case 3: return skinnyMRows<3>(g, i0, j0, j1);
+    case 4: return skinnyMRows<4>(g, i0, j0, j1);
+    case 5: return skinnyMRows<5>(g, i0, j0, j1);
+    case 6: return skinnyMRows<6>(g, i0, j0, j1);
+    case 7: return skinnyMRows<7>(g, i0, j0, j1);
+    default: return skinnyMRows<8>(g, i0, j0, j1);
+  }
+}
+
 void range(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   static const Blocks bl = gemmBlocks(Kernel::MR, Kernel::NR, 4);
+  if (g.K > 0 && i1 > i0 && j1 > j0) {
+    if (j1 - j0 <= 8) return skinnyN(g, i0, i1, j0, j1);
+    if (i1 - i0 <= 8 && g.csB == 1) return skinnyM(g, i0, i1, j0, j1);
+  }
   gemmRange<Kernel>(g, i0, i1, j0, j1, bl);
 }
 

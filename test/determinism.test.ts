@@ -38,7 +38,7 @@ be.setThreads(Number(process.env.T ?? 1));
 const h = (await import('node:crypto')).createHash('sha256');
 let s = 7;
 const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
-for (const [m, k, n] of [[37, 1000, 45], [200, 300, 129], [15, 77, 33], [130, 513, 70]]) {
+for (const [m, k, n] of [[37, 1000, 45], [200, 300, 129], [15, 77, 33], [130, 513, 70], [301, 700, 8], [513, 129, 3], [49, 40, 1], [8, 1000, 200], [5, 300, 37], [1, 50, 1], [3, 7, 70]]) {
   const A = Float32Array.from({ length: m * k }, rnd), B = Float32Array.from({ length: k * n }, rnd);
   for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]]) {
     for (const acc of [false, true]) {
