@@ -23,7 +23,26 @@ FMN_CLONES void adamwRange(float* p, const float* g, float* m, float* v, long i0
   }
 }
 
+FMN_CLONES void scaleRange(float* g, long i0, long i1, double s) {
+  for (long i = i0; i < i1; ++i) g[i] = (float)((double)g[i] * s);
+}
+
 }  // namespace
+
+// One chain of double adds in index order, continuing `start`: each square of a float is exact
+// in double, so the sum is the reference's to the bit (and not reordered: no SIMD, no threads).
+double sumSquares(const float* g, long n, double start) {
+  double s = start;
+  for (long i = 0; i < n; ++i) {
+    const double x = g[i];
+    s += x * x;
+  }
+  return s;
+}
+
+void scaleInPlace(float* g, long n, double s) {
+  parallelFor(n, 2, [&](long a, long b) { scaleRange(g, a, b, s); });
+}
 
 void adamwUpdate(float* param, const float* grad, float* m, float* v, long n, double lr, double beta1,
                  double beta2, double eps, double weightDecay, double t) {

@@ -174,6 +174,21 @@ Napi::Value AddColumnSums(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sumSquares(g, n, start) -> number
+Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  const Args a(info, "sumSquares");
+  const long n = a.size(1, "n");
+  return Napi::Number::New(info.Env(), fmn::sumSquares(a.f32(0, "g", n), n, a.number(2, "start")));
+}
+
+// scaleInPlace(g, n, s)
+Napi::Value ScaleInPlace(const Napi::CallbackInfo& info) {
+  const Args a(info, "scaleInPlace");
+  const long n = a.size(1, "n");
+  fmn::scaleInPlace(a.f32(0, "g", n), n, a.number(2, "s"));
+  return info.Env().Undefined();
+}
+
 // Attention sizes follow the buffers: (…, B, T, nh, nkv, hs, qStride, kvStride) from `first`.
 fmn::AttnShape attnShape(const Args& a, size_t first) {
   fmn::AttnShape s{a.size(first, "B"), a.size(first + 1, "T"), a.size(first + 2, "nh"),
@@ -376,6 +391,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("crossEntropyForward", CrossEntropyForward);
   fn("crossEntropyBackward", CrossEntropyBackward);
   fn("adamwUpdate", AdamwUpdate);
+  fn("sumSquares", SumSquares);
+  fn("scaleInPlace", ScaleInPlace);
   fn("setThreads", SetThreads);
   fn("getThreads", GetThreads);
   fn("poolSelfTest", PoolSelfTest);

@@ -22,6 +22,10 @@ void siluBackward(float* dinp, const float* inp, const float* dout, long n);
 
 void softmaxForward(float* out, const float* inp, long N, long C);
 void softmaxBackward(float* dinp, const float* out, const float* dout, long N, long C);
+// start + Σ g[i]² in double, one chain in index order (gradient clipping's norm)
+double sumSquares(const float* g, long n, double start);
+// g[i] = float(g[i] · s), s in double
+void scaleInPlace(float* g, long n, double s);
 // out (C) += the column sums of inp (N, C), each column in row order
 void addColumnSums(float* out, const float* inp, long N, long C);
 

@@ -458,6 +458,29 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
       }
     });
 
+    // ---------------------------------------------------------------- gradient clipping's pieces
+    describe('sumSquares / scaleInPlace', () => {
+      for (const n of [0, 1, 17, 100_003]) {
+        it(`n=${n}: the sum is one double chain in index order, continued from start; the scale rounds each product once`, () => {
+          const rng = testRng(n + 3);
+          const g = rand(rng, n, 3);
+          let want = 0.25;
+          for (let i = 0; i < n; i++) want += g[i] * g[i];
+          expect(be.sumSquares(g, n, 0.25)).toBe(want);
+          const s = 0.7310585786300049;
+          const wantScaled = Float32Array.from(g, (x) => x * s);
+          for (const threads of [1, 2]) {
+            const whole = new Float32Array(n + 2).fill(-12345), h = whole.subarray(1, n + 1);
+            h.set(g);
+            withThreads(threads, () => be.scaleInPlace(h, n, s));
+            expect(Array.from(h)).toEqual(Array.from(wantScaled));
+            expect(whole[0]).toBe(-12345);
+            expect(whole[n + 1]).toBe(-12345);
+          }
+        });
+      }
+    });
+
     // ---------------------------------------------------------------- dtype handling
     it('Float64Array inputs give exactly the js reference result', () => {
       const rng = testRng(5);

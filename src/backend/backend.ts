@@ -110,4 +110,12 @@ export interface Backend {
    */
   adamwUpdate(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number,
     beta2: number, eps: number, weightDecay: number, t: number): void;
+
+  /**
+   * start + Σ g[i]² over n elements, in double, one add per element in index order (so the
+   * same bits on every backend: each square of a float is exact in double) — gradient clipping's norm.
+   */
+  sumSquares(g: Buf, n: number, start: number): number;
+  /** g[i] = g[i] · s (s in double, the product rounded to g's type). */
+  scaleInPlace(g: Buf, n: number, s: number): void;
 }

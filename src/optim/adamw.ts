@@ -39,15 +39,11 @@ export class AdamW {
 /** Global L2 norm of all gradients; scales them down to `maxNorm` when above it. Returns the norm before clipping. */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   let ss = 0;
-  for (const p of params) {
-    const g = p.grad;
-    if (g === null) continue;
-    for (let i = 0; i < g.length; i++) ss += g[i] * g[i];
-  }
+  for (const p of params) if (p.grad !== null) ss = p.backend.sumSquares(p.grad, p.grad.length, ss);   // one chain over every gradient in order
   const norm = Math.sqrt(ss);
   if (maxNorm > 0 && norm > maxNorm) {
     const s = maxNorm / (norm + 1e-6);
-    for (const p of params) { const g = p.grad; if (g !== null) for (let i = 0; i < g.length; i++) g[i] *= s; }
+    for (const p of params) if (p.grad !== null) p.backend.scaleInPlace(p.grad, p.grad.length, s);
   }
   return norm;
 }

@@ -1,5 +1,17 @@
 import type { Buf } from '../backend.ts';
 
+/** start + Σ g[i]², one double add per element in index order. */
+export function sumSquares(g: Buf, n: number, start: number): number {
+  let s = start;
+  for (let i = 0; i < n; i++) s += g[i] * g[i];
+  return s;
+}
+
+/** g[i] = g[i] · s. */
+export function scaleInPlace(g: Buf, n: number, s: number): void {
+  for (let i = 0; i < n; i++) g[i] *= s;
+}
+
 /** AdamW, as torch.optim.AdamW: decoupled decay first, then the bias-corrected Adam step. */
 export function adamwUpdate(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number,
   beta2: number, eps: number, weightDecay: number, t: number): void {

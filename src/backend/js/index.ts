@@ -4,7 +4,7 @@ import { layernormForward, layernormBackward, rmsnormForward, rmsnormBackward } 
 import { geluForward, geluBackward, siluForward, siluBackward, softmaxForward, softmaxBackward } from './activation.ts';
 import { attentionForward, attentionBackward } from './attention.ts';
 import { crossEntropyForward, crossEntropyBackward } from './loss.ts';
-import { adamwUpdate } from './adamw.ts';
+import { adamwUpdate, scaleInPlace, sumSquares } from './adamw.ts';
 import { addColumnSums } from './reduce.ts';
 
 const FP32: MatmulMode = { precision: 'fp32', kernel: 'fp32', label: 'precision fp32' };
@@ -27,6 +27,6 @@ export function createJsBackend(): Backend {
     geluForward, geluBackward, siluForward, siluBackward, softmaxForward, softmaxBackward, addColumnSums,
     attentionForward, attentionBackward,
     crossEntropyForward, crossEntropyBackward,
-    adamwUpdate,
+    adamwUpdate, sumSquares, scaleInPlace,
   };
 }

@@ -86,7 +86,7 @@ const KERNELS: Record<KernelName, readonly number[]> = {
   softmaxForward: [0, 1], softmaxBackward: [0, 1, 2], addColumnSums: [0, 1],
   attentionForward: [0, 1, 2, 3, 4], attentionBackward: [0, 1, 2, 3, 4, 5, 6, 7],
   crossEntropyForward: [0, 1, 2], crossEntropyBackward: [0, 1, 3],
-  adamwUpdate: [0, 1, 2, 3],
+  adamwUpdate: [0, 1, 2, 3], sumSquares: [0], scaleInPlace: [0],
 };
 
 /** Loads the N-API addon (build/Release/fmn_native.node). Throws BackendError when absent. */
