@@ -17,7 +17,7 @@
         "native/norm.cc",
         "native/activation.cc",
         "native/softmax.cc",
-        "native/reduce.cc",
+        "native/elementwise.cc",
         "native/loss.cc",
         "native/attention.cc",
         "native/attention_avx512.cc",

@@ -166,6 +166,14 @@ Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// addBuffers(out, a, b, n)
+Napi::Value AddBuffers(const Napi::CallbackInfo& info) {
+  const Args a(info, "addBuffers");
+  const long n = a.size(3, "n");
+  fmn::addBuffers(a.f32(0, "out", n), a.f32(1, "a", n), a.f32(2, "b", n), n);
+  return info.Env().Undefined();
+}
+
 // addColumnSums(out, inp, N, C)
 Napi::Value AddColumnSums(const Napi::CallbackInfo& info) {
   const Args a(info, "addColumnSums");
@@ -385,6 +393,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("siluBackward", UnaryBackward<fmn::siluBackward>);
   fn("softmaxForward", SoftmaxForward);
   fn("softmaxBackward", SoftmaxBackward);
+  fn("addBuffers", AddBuffers);
   fn("addColumnSums", AddColumnSums);
   fn("attentionForward", AttentionForward);
   fn("attentionBackward", AttentionBackward);

@@ -26,6 +26,8 @@ void softmaxBackward(float* dinp, const float* out, const float* dout, long N, l
 double sumSquares(const float* g, long n, double start);
 // g[i] = float(g[i] · s), s in double
 void scaleInPlace(float* g, long n, double s);
+// out = a + b elementwise (out may be a or b)
+void addBuffers(float* out, const float* a, const float* b, long n);
 // out (C) += the column sums of inp (N, C), each column in row order
 void addColumnSums(float* out, const float* inp, long N, long C);
 

@@ -351,6 +351,27 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
       }
     });
 
+    // ---------------------------------------------------------------- elementwise add
+    describe('addBuffers', () => {
+      for (const n of [0, 1, 31, 70_001]) {
+        it(`n=${n}: out = a + b, also in place (out = a), at 1 and 2 threads`, () => {
+          const rng = testRng(n + 11);
+          const A = rand(rng, n), B = rand(rng, n);
+          const want = Float32Array.from(A, (x, i) => x + B[i]);
+          for (const threads of [1, 2]) {
+            const whole = new Float32Array(n + 2).fill(-12345), out = whole.subarray(1, n + 1);
+            withThreads(threads, () => be.addBuffers(out, A, B, n));
+            expect(Array.from(out)).toEqual(Array.from(want));
+            expect(whole[0]).toBe(-12345);
+            expect(whole[n + 1]).toBe(-12345);
+            const inPlace = A.slice();
+            withThreads(threads, () => be.addBuffers(inPlace, inPlace, B, n));
+            expect(Array.from(inPlace)).toEqual(Array.from(want));
+          }
+        });
+      }
+    });
+
     // ---------------------------------------------------------------- column sums
     describe('addColumnSums', () => {
       for (const [N, C] of [[0, 5], [1, 1], [3, 17], [37, 64], [129, 200], [2048, 384]] as const) {

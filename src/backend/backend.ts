@@ -75,6 +75,8 @@ export interface Backend {
   /** dinp += y ⊙ (g − Σ g·y), row-wise. */
   softmaxBackward(dinp: Buf, out: Buf, dout: Buf, N: number, C: number): void;
 
+  /** out = a + b over n elements (out may alias a or b). */
+  addBuffers(out: Buf, a: Buf, b: Buf, n: number): void;
   /**
    * out (C) += Σ_i inp[i, :] for inp (N, C) — a linear layer's bias gradient. Each column is
    * summed in row order starting from out's value: the same bits on every backend and thread count.

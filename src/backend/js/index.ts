@@ -5,7 +5,7 @@ import { geluForward, geluBackward, siluForward, siluBackward, softmaxForward, s
 import { attentionForward, attentionBackward } from './attention.ts';
 import { crossEntropyForward, crossEntropyBackward } from './loss.ts';
 import { adamwUpdate, scaleInPlace, sumSquares } from './adamw.ts';
-import { addColumnSums } from './reduce.ts';
+import { addBuffers, addColumnSums } from './elementwise.ts';
 
 const FP32: MatmulMode = { precision: 'fp32', kernel: 'fp32', label: 'precision fp32' };
 const BF16: MatmulMode = { precision: 'bf16', kernel: 'js-bf16', label: 'precision bf16 (js: operands rounded to bf16, fp32 accumulation)' };
@@ -24,7 +24,7 @@ export function createJsBackend(): Backend {
       else matmul(C, A, B, M, N, K, transA, transB, accumulate);
     },
     layernormForward, layernormBackward, rmsnormForward, rmsnormBackward,
-    geluForward, geluBackward, siluForward, siluBackward, softmaxForward, softmaxBackward, addColumnSums,
+    geluForward, geluBackward, siluForward, siluBackward, softmaxForward, softmaxBackward, addBuffers, addColumnSums,
     attentionForward, attentionBackward,
     crossEntropyForward, crossEntropyBackward,
     adamwUpdate, sumSquares, scaleInPlace,

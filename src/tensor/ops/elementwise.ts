@@ -78,20 +78,24 @@ function binary(kind: Kind, a: Tensor, b: Tensor): Tensor {
   const A = a.data, B = b.data, O = out.data;
   const ia = a.size === n ? null : broadcastIndex(a.shape, shape);
   const ib = b.size === n ? null : broadcastIndex(b.shape, shape);
-  forwardLoop(kind, O, A, B, ia, ib, n);
+  const be = a.backend;
+  if (kind === 'add' && ia === null && ib === null) be.addBuffers(O, A, B, n);
+  else forwardLoop(kind, O, A, B, ia, ib, n);
   return record(out, [a, b], () => {
     const g = out.grad!;
+    // g added into an unbroadcast operand's gradient: the backend's elementwise add
+    const addTo = (D: Buf, idx: Int32Array | null) => (idx === null ? be.addBuffers(D, D, g, n) : accumulate(D, idx, g, null, null, 1, n));
     if (a.requiresGrad) {
       // the first contribution to a's gradient, unbroadcast, is g itself: copied, not added to zeros
       if ((kind === 'add' || kind === 'sub') && ia === null && a.grad === null) { a.gradSlot().buf.set(g); }
-      else if (kind === 'add' || kind === 'sub') accumulate(a.ensureGrad(), ia, g, null, null, 1, n);
+      else if (kind === 'add' || kind === 'sub') addTo(a.ensureGrad(), ia);
       else if (kind === 'mul') accumulate(a.ensureGrad(), ia, g, B, ib, 1, n);
       else { const da = a.ensureGrad(); for (let i = 0; i < n; i++) da[ia === null ? i : ia[i]] += g[i] / B[ib === null ? i : ib[i]]; }
     }
     if (b.requiresGrad) {
       if (kind === 'add' && ib === null && b.grad === null) { b.gradSlot().buf.set(g); return; }
       const db = b.ensureGrad();
-      if (kind === 'add') accumulate(db, ib, g, null, null, 1, n);
+      if (kind === 'add') addTo(db, ib);
       else if (kind === 'sub') accumulate(db, ib, g, null, null, -1, n);
       else if (kind === 'mul') accumulate(db, ib, g, A, ia, 1, n);
       // d(x/y)/dy = −x/y² = −out/y
