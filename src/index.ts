@@ -20,7 +20,7 @@ export { readJsonl } from './data/jsonl.ts';
 export { Tokenizer, trainBpe, loadTokenizer, saveTokenizer, EOT, PAD, SEP } from './tokenizer/index.ts';
 
 // model
-export { GPT } from './model/gpt.ts';
+export { GPT, lmLoss } from './model/gpt.ts';
 export type { GPTConfig } from './model/config.ts';
 export { PRESETS, preset } from './model/presets.ts';
 export { loadModel, saveModel, stateDict } from './model/checkpoint.ts';
