@@ -2,8 +2,9 @@
  * bench:peer's `sft` row: a fine-tuning step as the lab takes it — the lab's nano model (GPT-2
  * layout, d 128, 4 layers, vocabulary 1,024), 16 prompt/completion rows of the verb corpus per
  * batch (~40 tokens each, grouped by length and padded to the batch's longest row), the loss on
- * the completion tokens only (the head run on those positions alone, as `fmn finetune` does), gradient clipping and AdamW — LoRA (r 8, α 16 on the lab's default
- * targets `c_attn`, `c_proj`: the packed q/k/v, attention and MLP output projections) or every weight. Ours runs through the
+ * the completion tokens only (the head run on those positions alone, as `fmn finetune` does),
+ * gradient clipping and AdamW — LoRA (r 8, α 16 on the lab's default targets `c_attn`, `c_proj`:
+ * the packed q/k/v, attention and MLP output projections) or every weight. Ours runs through the
  * Trainer that `fmn finetune` uses; the peer (scripts/torch_sft_peer.py) trains on the very same
  * batches, written to a JSON file. Tokens/s = padded tokens over the timed steps / their time.
  */
