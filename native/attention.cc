@@ -11,6 +11,7 @@
 
 #include "attention_kernels.h"
 #include "kernels.h"
+#include "lanes.h"
 #include "parallel.h"
 #include "sgemm.h"
 #include "sgemm_args.h"
@@ -43,12 +44,10 @@ FMN_CLONES void causalSoftmaxRow(float* a, long t, long T) {
   float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
   for (long j = 0; j <= t; ++j) mx = a[j] > mx ? a[j] : mx;
-  float sum = 0.f;
-#pragma omp simd reduction(+ : sum)
-  for (long j = 0; j <= t; ++j) {
+  const float sum = laneSum<float>(t + 1, [&](long j) {
     a[j] = expFast(a[j] - mx);
-    sum += a[j];
-  }
+    return a[j];
+  });
   const float inv = 1.0f / sum;
   for (long j = 0; j <= t; ++j) a[j] *= inv;
   for (long j = t + 1; j < T; ++j) a[j] = 0.f;
@@ -56,9 +55,7 @@ FMN_CLONES void causalSoftmaxRow(float* a, long t, long T) {
 
 // d softmax on row t: ds = att ⊙ (datt − Σ datt·att) · scale, zeros above the diagonal.
 FMN_CLONES void causalSoftmaxBwdRow(float* ds, const float* a, long t, long T, float scale) {
-  float dot = 0.f;
-#pragma omp simd reduction(+ : dot)
-  for (long j = 0; j <= t; ++j) dot += ds[j] * a[j];
+  const float dot = laneDot<float>(t + 1, [&](long j) { return ds[j]; }, [&](long j) { return a[j]; });
   for (long j = 0; j <= t; ++j) ds[j] = a[j] * (ds[j] - dot) * scale;
   for (long j = t + 1; j < T; ++j) ds[j] = 0.f;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "lanes.h"
 #include "parallel.h"
 
 namespace fmn {
@@ -14,19 +15,15 @@ namespace {
 FMN_CLONES void layernormRow(float* y, float* meanOut, float* rstdOut, const float* x, const float* w,
                              const float* b, long C, float eps) {
   // mean
-  double s = 0;
-#pragma omp simd reduction(+ : s)
-  for (long c = 0; c < C; ++c) s += x[c];
+  const double s = laneSum<double>(C, [&](long c) { return (double)x[c]; });
   const double m = s / C;
   // mean as hi + lo floats, so x − mean keeps its digits in float arithmetic
   const float mHi = (float)m, mLo = (float)(m - mHi);
   // biased variance, as PyTorch
-  double v = 0;
-#pragma omp simd reduction(+ : v)
-  for (long c = 0; c < C; ++c) {
+  const double v = laneSum<double>(C, [&](long c) {
     const float d = (x[c] - mHi) - mLo;
-    v += (double)d * d;
-  }
+    return (double)d * d;   // exact in double: no rounding for a contraction to change
+  });
   // rstd
   const float r = (float)(1.0 / std::sqrt(v / C + eps));
   for (long c = 0; c < C; ++c) y[c] = ((x[c] - mHi) - mLo) * r * w[c] + b[c];
@@ -37,13 +34,11 @@ FMN_CLONES void layernormRow(float* y, float* meanOut, float* rstdOut, const flo
 // dx += rstd (g − mean(g) − x̂ mean(g x̂)),  g = dout ⊙ w,  x̂ = (x − mean) rstd
 FMN_CLONES void layernormBwdRow(float* dx, float* dw, float* db, const float* dy, const float* x,
                                 const float* w, float m, float r, long C) {
-  double gSum = 0, gxSum = 0;
-#pragma omp simd reduction(+ : gSum, gxSum)
-  for (long c = 0; c < C; ++c) {
+  const double gSum = laneSum<double>(C, [&](long c) { return (double)(dy[c] * w[c]); });
+  const double gxSum = laneSum<double>(C, [&](long c) {
     const float xh = (x[c] - m) * r, g = dy[c] * w[c];
-    gSum += g;
-    gxSum += (double)g * xh;
-  }
+    return (double)g * xh;   // exact in double
+  });
   const float gMean = (float)(gSum / C), gxMean = (float)(gxSum / C);
   for (long c = 0; c < C; ++c) {
     const float xh = (x[c] - m) * r;
@@ -54,9 +49,7 @@ FMN_CLONES void layernormBwdRow(float* dx, float* dw, float* db, const float* dy
 }
 
 FMN_CLONES void rmsnormRow(float* y, float* rstdOut, const float* x, const float* w, long C, float eps) {
-  double ss = 0;
-#pragma omp simd reduction(+ : ss)
-  for (long c = 0; c < C; ++c) ss += (double)x[c] * x[c];
+  const double ss = laneSum<double>(C, [&](long c) { return (double)x[c] * x[c]; });   // squares exact in double
   const float r = (float)(1.0 / std::sqrt(ss / C + eps));
   for (long c = 0; c < C; ++c) y[c] = x[c] * r * w[c];
   *rstdOut = r;
@@ -65,9 +58,8 @@ FMN_CLONES void rmsnormRow(float* y, float* rstdOut, const float* x, const float
 // dx += rstd (g − x̂ mean(g x̂)),  g = dout ⊙ w,  x̂ = x rstd
 FMN_CLONES void rmsnormBwdRow(float* dx, float* dw, const float* dy, const float* x, const float* w,
                               float r, long C) {
-  double gx = 0;
-#pragma omp simd reduction(+ : gx)
-  for (long c = 0; c < C; ++c) gx += (double)dy[c] * w[c] * (x[c] * r);
+  const double gx = laneDot<double>(C, [&](long c) { return (double)dy[c] * w[c]; },
+                                    [&](long c) { return (double)(x[c] * r); });
   const float gxMean = (float)(gx / C);
   for (long c = 0; c < C; ++c) {
     const float xh = x[c] * r;

@@ -1,11 +1,13 @@
 // Static row partitioning over the pool, and the per-ISA clone attribute used by the
-// non-GEMM kernels (GCC builds one copy per instruction set and picks one at load time).
+// non-GEMM kernels (GCC builds one copy per instruction set and picks one at load time; the
+// clones compute the same bits: their sums go through lanes.h). -DFMN_NO_CLONES builds one
+// copy for the -march given, which test/isa.test.ts uses to compare the levels.
 #pragma once
 #include <algorithm>
 
 #include "pool.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(FMN_NO_CLONES)
 #define FMN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define FMN_CLONES

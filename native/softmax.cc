@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "kernels.h"
+#include "lanes.h"
 #include "parallel.h"
 #include "vmath.h"
 
@@ -12,13 +13,11 @@ FMN_CLONES float softmaxRow(float* y, const float* x, long C, float* rowMax) {
   float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
   for (long c = 0; c < C; ++c) mx = x[c] > mx ? x[c] : mx;
-  float sum = 0.f;
-#pragma omp simd reduction(+ : sum)
-  for (long c = 0; c < C; ++c) {
+  const float sum = laneSum<float>(C, [&](long c) {
     const float e = expFast(x[c] - mx);
     y[c] = e;
-    sum += e;
-  }
+    return e;
+  });
   const float inv = 1.0f / sum;
   for (long c = 0; c < C; ++c) y[c] *= inv;
   if (rowMax) *rowMax = mx;
@@ -29,9 +28,7 @@ namespace {
 
 // d softmax: dx += y ⊙ (g − Σ g·y)
 FMN_CLONES void softmaxBwdRow(float* dx, const float* y, const float* g, long C) {
-  float dot = 0.f;
-#pragma omp simd reduction(+ : dot)
-  for (long c = 0; c < C; ++c) dot += g[c] * y[c];
+  const float dot = laneDot<float>(C, [&](long c) { return g[c]; }, [&](long c) { return y[c]; });
   for (long c = 0; c < C; ++c) dx[c] += y[c] * (g[c] - dot);
 }
 
