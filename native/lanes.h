@@ -16,18 +16,36 @@ namespace fmn {
 
 constexpr long kSumLanes = 16;
 
+// sum[k] = Σ t[k] over j < n, each in the fixed order above, in one pass: term(j, t) sets the
+// K terms of index j.
+template <class Acc, int K, class Term>
+static inline void laneSums(long n, Acc (&sum)[K], Term term) {
+  Acc lane[K][kSumLanes];
+  for (int k = 0; k < K; ++k)
+    for (long l = 0; l < kSumLanes; ++l) lane[k][l] = 0;
+  Acc t[K];
+  long j = 0;
+  for (; j + kSumLanes <= n; j += kSumLanes)
+    for (long l = 0; l < kSumLanes; ++l) {
+      term(j + l, t);
+      for (int k = 0; k < K; ++k) lane[k][l] += t[k];
+    }
+  for (; j < n; ++j) {
+    term(j, t);
+    for (int k = 0; k < K; ++k) lane[k][0] += t[k];
+  }
+  for (int k = 0; k < K; ++k) {
+    sum[k] = 0;
+    for (long l = 0; l < kSumLanes; ++l) sum[k] += lane[k][l];
+  }
+}
+
 // Σ term(j), j < n, in the fixed order above.
 template <class Acc, class Term>
 static inline Acc laneSum(long n, Term term) {
-  Acc lane[kSumLanes];
-  for (long l = 0; l < kSumLanes; ++l) lane[l] = 0;
-  long j = 0;
-  for (; j + kSumLanes <= n; j += kSumLanes)
-    for (long l = 0; l < kSumLanes; ++l) lane[l] += term(j + l);
-  for (; j < n; ++j) lane[0] += term(j);
-  Acc s = 0;
-  for (long l = 0; l < kSumLanes; ++l) s += lane[l];
-  return s;
+  Acc s[1];
+  laneSums<Acc, 1>(n, s, [&](long j, Acc (&t)[1]) { t[0] = term(j); });
+  return s[0];
 }
 
 // Σ a(j)·b(j), j < n, each step a fused multiply-add, in the fixed order above.

@@ -34,12 +34,13 @@ FMN_CLONES void layernormRow(float* y, float* meanOut, float* rstdOut, const flo
 // dx += rstd (g − mean(g) − x̂ mean(g x̂)),  g = dout ⊙ w,  x̂ = (x − mean) rstd
 FMN_CLONES void layernormBwdRow(float* dx, float* dw, float* db, const float* dy, const float* x,
                                 const float* w, float m, float r, long C) {
-  const double gSum = laneSum<double>(C, [&](long c) { return (double)(dy[c] * w[c]); });
-  const double gxSum = laneSum<double>(C, [&](long c) {
+  double sums[2];   // Σ g, Σ g·x̂
+  laneSums<double, 2>(C, sums, [&](long c, double (&t)[2]) {
     const float xh = (x[c] - m) * r, g = dy[c] * w[c];
-    return (double)g * xh;   // exact in double
+    t[0] = g;
+    t[1] = (double)g * xh;   // exact in double
   });
-  const float gMean = (float)(gSum / C), gxMean = (float)(gxSum / C);
+  const float gMean = (float)(sums[0] / C), gxMean = (float)(sums[1] / C);
   for (long c = 0; c < C; ++c) {
     const float xh = (x[c] - m) * r;
     db[c] += dy[c];

@@ -13,7 +13,7 @@
  * Needs g++ on x86-64 (node-gyp's compiler; skipped, saying so, without it); the v4 build runs
  * only on a CPU with AVX-512 (skipped otherwise: the AVX2 path is then the one in use anyway).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +44,6 @@ describe('the non-GEMM kernels give the same bits at every instruction-set level
 
   /** Compiles the driver and the kernels for one level, the two levels at once (one per core). */
   async function build(levels: string[]): Promise<void> {
-    const { spawn } = await import('node:child_process');
     await Promise.all(levels.map((level) => new Promise<void>((resolve, reject) => {
       const args = ['-O3', '-std=c++17', '-fno-math-errno', '-fopenmp-simd', '-DFMN_NO_CLONES', `-march=x86-64-${level}`,
         ...sources, join(ROOT, 'test/native/isa_kernels.cc'), '-o', join(dir, `isa-${level}`), '-ldl', '-lpthread'];
@@ -66,8 +65,8 @@ describe('the non-GEMM kernels give the same bits at every instruction-set level
     // the v3 clones with the AVX2 GEMM and attention path: what an AVX2-only machine runs
     expect(v3avx2).toBe(v3);
     if (!avx512) return;
-    const v4 = run('v4');
-    const diff = lines.filter((l, i) => l !== v4.trim().split('\n')[i]);
+    const v4 = run('v4').trim().split('\n');
+    const diff = lines.filter((l, i) => l !== v4[i]);
     expect(diff, `kernels whose bits differ between x86-64-v3 and v4: ${diff.join(', ')}`).toEqual([]);
   }, 240_000);
 });
