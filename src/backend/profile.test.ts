@@ -25,4 +25,10 @@ describe('FMN_PROFILE', () => {
     expect(row.kernels.find((k) => k.kernel === 'geluForward')!.calls).toBe(1);
     expect(row.wall_ms).toBeGreaterThanOrEqual(row.kernel_ms);
   });
+
+  it('passes a kernel\'s return value through (gradient clipping reads sumSquares\' sum)', () => {
+    const be = profiled(createJsBackend(), '1');
+    const g = Float32Array.from([3, 4]);
+    expect(be.sumSquares(g, 2, 1)).toBe(26);
+  });
 });

@@ -55,7 +55,7 @@ export function profiled(be: Backend, spec = process.env.FMN_PROFILE): Backend {
     if (typeof f !== 'function' || key === 'setThreads' || key === 'setMatmulPrecision') continue;
     (wrapped as unknown as Record<string, unknown>)[key] = (...args: unknown[]) => {
       const t0 = performance.now();
-      (f as (...a: unknown[]) => void).apply(be, args);
+      const result = (f as (...a: unknown[]) => unknown).apply(be, args);   // sumSquares returns its sum
       const ms = performance.now() - t0;
       let name: string = key, flops = 0;
       if (key === 'matmul') {
@@ -67,6 +67,7 @@ export function profiled(be: Backend, spec = process.env.FMN_PROFILE): Backend {
       const e = p.kernels.get(name) ?? { calls: 0, ms: 0, flops: 0 };
       e.calls++; e.ms += ms; e.flops += flops;
       p.kernels.set(name, e);
+      return result;
     };
   }
   Object.defineProperty(wrapped, 'threads', { get: () => be.threads });
