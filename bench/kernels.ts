@@ -7,12 +7,14 @@
  *   npm run bench:kernels            table
  *   npm run bench:kernels -- --json  {"peak_gflops", "sgemm": [{m,k,n,op,threads,gflops,bf16_gflops,bf16_paths}], "bf16", "gemm_blocks", ...}
  *   npm run bench:kernels -- --rounds 5
+ *   npm run bench:kernels -- --openblas-core env   OpenBLAS as the environment sets it (default auto:
+ *                                    OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed; see peer-env.ts)
  *
  * Every figure is the median over --rounds passes (default 3) of the median of several timed
  * repetitions after warm-up calls; within a pass, ours and OpenBLAS run back to back per row.
  */
-import { existsSync } from 'node:fs';
 import { loadNativeAddon, loadNativeBackend } from '../src/backend/native/index.ts';
+import { chooseOpenblas } from './peer-env.ts';
 
 type Op = 'nn' | 'nt' | 'tn';
 interface Row {
@@ -26,13 +28,6 @@ const SHAPES: [number, number, number][] = [  // (M, K, N)
 ];
 const OPS: Op[] = ['nn', 'nt', 'tn'];
 const THREADS = [1, 2];
-const OPENBLAS_PATHS = [
-  '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0',
-  '/usr/lib/x86_64-linux-gnu/libopenblas.so.0',
-  '/usr/lib/x86_64-linux-gnu/libopenblas.so',
-  '/usr/lib64/libopenblas.so.0',
-  '/usr/lib/libopenblas.so.0',
-];
 
 const json = process.argv.includes('--json');
 const addon = loadNativeAddon();
@@ -72,8 +67,13 @@ function operands(m: number, k: number, n: number) {
 // 1. the machine's single-core FP32 FMA peak (median of 3 runs of ~0.3 s)
 const peak = median([0, 1, 2].map(() => addon.peakGflops(0.3)));
 
-// 2. OpenBLAS, if installed
-const openblasPath = OPENBLAS_PATHS.find((p) => existsSync(p) && addon.openblasLoad(p)) ?? null;
+// 2. OpenBLAS, if installed, on the kernels it picks for this CPU (peer-env.ts): the environment
+// it reads when it loads is set here first
+const coreArg = process.argv.indexOf('--openblas-core');
+const blas = chooseOpenblas(addon.simdLevel(), coreArg >= 0 ? process.argv[coreArg + 1] ?? 'auto' : 'auto');
+for (const [k, v] of Object.entries(blas.env)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+const openblasPath = blas.path !== null && addon.openblasLoad(blas.path) ? blas.path : null;
+const openblasCore = openblasPath ? addon.openblasCorename() : null;
 
 // 3. sgemm shapes: `rounds` passes over every row, ours and OpenBLAS back to back within each,
 // and each figure the median over the rounds (a burst of load on the machine then touches one
@@ -126,6 +126,9 @@ if (json) {
     sgemm: rows,
     openblas: openblasPath ? blasRows : null,
     openblas_path: openblasPath,
+    openblas_core: openblasCore,
+    openblas_core_default: blas.defaultCore,
+    openblas_note: blas.note,
     rounds: ROUNDS,
     gemm_blocks: addon.gemmInfo(),
     backend: backend.name,
@@ -136,7 +139,8 @@ if (json) {
 } else {
   const pct = (g: number, threads: number) => `${((100 * g) / (peak * threads)).toFixed(0)}%`;
   console.log(`backend ${backend.name}; measured single-core FP32 FMA peak ${peak.toFixed(1)} GFLOP/s`);
-  console.log(`OpenBLAS: ${openblasPath ?? 'not installed (optional)'}`);
+  console.log(`OpenBLAS: ${openblasPath ? `${openblasPath}, ${openblasCore ?? '?'} kernels` : 'not installed (optional)'}`);
+  if (blas.note !== null) console.log(`  ${blas.note}`);
   const gi = addon.gemmInfo();
   console.log(`fp32 GEMM blocks (from L1d ${gi.l1d} B, L2 ${gi.l2} B): KC ${gi.kc}, MC ${gi.mc}, NC ${gi.nc}; medians over ${ROUNDS} rounds`);
   console.log(`bf16: ${bf16.path === 'none' ? bf16.note : `${bf16.note}; columns for ${bf16Paths.join(', ')}`}`);

@@ -9,7 +9,12 @@
  *   npm run bench:peer -- --configs gpt2s --modes full,lora --precision fp32,bf16
  *                                               ours in each precision (one row each), the peer once (fp32)
  *
- * Other flags: --warmup N (untimed steps before timing, default 3, like the peer),
+ * Other flags: --warmup N (untimed steps before timing, default 3, like the peer; the sft row
+ * warms up on one pass over its timed batches, so every batch shape has been seen once),
+ * --rounds N (ours and the peer alternately N times per row; each figure the median, default 1),
+ * --openblas-core auto|env|NAME, --peer-malloc keep|default, --peer-isa auto|default (the peer's
+ * own settings, see peer-env.ts: by default OpenBLAS picks its kernels for the CPU, freed memory is
+ * kept, PyTorch runs its AVX-512 kernels where the CPU has them),
  * --python PATH (default $FMN_PEER_PYTHON or /usr/bin/python3),
  * --peer-script PATH (default $FMN_PEER_SCRIPT, else shared/peers/torch_gpt.py in or next to the repo).
  *
@@ -32,6 +37,7 @@ import {
 import { PRECISIONS, type Precision } from '../src/backend/backend.ts';
 import { configParams } from '../src/model/config.ts';
 import { nano } from '../src/model/presets.ts';
+import { childEnv, chooseOpenblas, peerIsaEnv, peerMallocEnv } from './peer-env.ts';
 import { runOursSft, runPeerSft, SFT_BATCH, SFT_VOCAB, sftBatches, type SftBatches } from './sft.ts';
 
 type Mode = 'full' | 'lora' | 'infer';
@@ -62,13 +68,17 @@ interface Row {
   ours_params: number; ours_trainable: number;
   peer_step_s: number | null; peer_gflops: number | null; peer_trainable: number | null;
   peer_threads: string | null; peer_error?: string;
+  /** The OpenBLAS kernels the peer's torch ran on (its own report). */
+  peer_blas_core: string | null;
+  /** Every round's tokens/s (the row's figures are their medians). */
+  rounds: { ours_tok_s: number[]; peer_tok_s: number[] };
 }
 
 /* ---------- arguments ---------- */
 
 function usage(msg: string): never {
   process.stderr.write(`bench:peer: ${msg}\n`);
-  process.stderr.write('usage: npm run bench:peer -- [--configs tiny,small,gpt2s] [--modes full,lora,infer] [--threads 1,2] [--steps N] [--warmup N] [--precision fp32,bf16] [--json] [--no-peer] [--python PATH] [--peer-script PATH]\n');
+  process.stderr.write('usage: npm run bench:peer -- [--configs tiny,small,gpt2s] [--modes full,lora,infer] [--threads 1,2] [--steps N] [--warmup N] [--rounds N] [--precision fp32,bf16] [--json] [--no-peer] [--python PATH] [--peer-script PATH] [--openblas-core auto|env|NAME] [--peer-malloc keep|default] [--peer-isa auto|default]\n');
   process.exit(2);
 }
 
@@ -105,7 +115,16 @@ const threadsList = list(opt('--threads'), ['1', '2']).map((t) => posInt('--thre
 const precisions = list(opt('--precision'), ['fp32']) as Precision[];
 const stepsOverride = posInt('--steps', opt('--steps'));
 const warmupArg = opt('--warmup');
-const warmup = warmupArg === '0' ? 0 : (posInt('--warmup', warmupArg) ?? 3);
+const warmupGiven = warmupArg === '0' ? 0 : posInt('--warmup', warmupArg);
+const warmup = warmupGiven ?? 3;
+/** The sft row's warm-up: one pass over its timed batches unless --warmup is given (see sftWarmup). */
+const sftWarmup = (steps: number): number => warmupGiven ?? steps;
+const rounds = posInt('--rounds', opt('--rounds')) ?? 1;
+const blasRequest = opt('--openblas-core') ?? 'auto';
+const mallocRequest = opt('--peer-malloc') ?? 'keep';
+const isaRequest = opt('--peer-isa') ?? 'auto';
+if (isaRequest !== 'auto' && isaRequest !== 'default') usage(`--peer-isa must be auto or default, got "${isaRequest}"`);
+if (mallocRequest !== 'keep' && mallocRequest !== 'default') usage(`--peer-malloc must be keep or default, got "${mallocRequest}"`);
 const python = opt('--python') ?? process.env.FMN_PEER_PYTHON ?? '/usr/bin/python3';
 const peerScriptArg = opt('--peer-script') ?? process.env.FMN_PEER_SCRIPT;
 if (argv.length > 0) usage(`unknown argument "${argv[0]}"`);
@@ -202,14 +221,14 @@ function runOurs(backend: Backend, name: string, mode: Mode, steps: number): Sid
 
 /* ---------- the peer ---------- */
 
-interface PeerResult { ok: true; tok_s: number; step_s: number; gflops: number; trainable: number }
+interface PeerResult { ok: true; tok_s: number; step_s: number; gflops: number; trainable: number; blas_core: string | null }
 interface PeerFailure { ok: false; error: string }
 
 function runPeer(name: string, mode: Mode, threads: string, steps: number | undefined): PeerResult | PeerFailure {
   if (peerScript === null) return { ok: false, error: 'peer script shared/peers/torch_gpt.py not found (give --peer-script PATH)' };
   const args = [peerScript, '--config', name, '--mode', mode, '--threads', threads, '--warmup', String(warmup)];
   if (steps !== undefined) args.push('--steps', String(steps));
-  const r = spawnSync(python, args, { encoding: 'utf8', timeout: 30 * 60 * 1000, maxBuffer: 16 << 20 });
+  const r = spawnSync(python, args, { encoding: 'utf8', timeout: 30 * 60 * 1000, maxBuffer: 16 << 20, env: childEnv(peerEnv) });
   if (r.error) return { ok: false, error: `${python}: ${r.error.message}` };
   const lastLine = (s: string): string => s.trim().split('\n').filter((l) => l.trim() !== '').pop() ?? '';
   if (r.status !== 0) {
@@ -218,7 +237,7 @@ function runPeer(name: string, mode: Mode, threads: string, steps: number | unde
   try {
     const j = JSON.parse(lastLine(r.stdout)) as Record<string, unknown>;
     if (typeof j.tokens_per_s !== 'number') throw new Error('no tokens_per_s');
-    return { ok: true, tok_s: j.tokens_per_s, step_s: Number(j.step_s_median), gflops: Number(j.gflops), trainable: Number(j.trainable) };
+    return { ok: true, tok_s: j.tokens_per_s, step_s: Number(j.step_s_median), gflops: Number(j.gflops), trainable: Number(j.trainable), blas_core: typeof j.blas_core === 'string' ? j.blas_core : null };
   } catch (e) {
     return { ok: false, error: `unreadable peer output (${(e as Error).message}): ${lastLine(r.stdout).slice(0, 200)}` };
   }
@@ -228,6 +247,14 @@ function runPeer(name: string, mode: Mode, threads: string, steps: number | unde
 
 const backend = selectBackend({ kind: 'native' });
 const rows: Row[] = [];
+// the peer's OpenBLAS kernels and allocator (peer-env.ts), decided once and reported
+const simd = backend.name.replace(/^native-/, '');
+const blas = noPeer ? null : chooseOpenblas(simd, blasRequest);
+const malloc = noPeer ? null : peerMallocEnv(mallocRequest);
+const isa = noPeer ? null : peerIsaEnv(simd, isaRequest);
+const peerEnv: Record<string, string | undefined> = { ...(blas?.env ?? {}), ...(malloc?.env ?? {}), ...(isa?.env ?? {}) };
+const peerNotes = [blas?.note, blas?.core ? `OpenBLAS runs its ${blas.core} kernels` : null, malloc?.note, isa?.note].filter((x): x is string => typeof x === 'string');
+for (const n of peerNotes) log(`peer: ${n}`);
 const sftPeerScript = resolve(repoRoot, 'scripts/torch_sft_peer.py');
 let sftData: SftBatches | null = null;
 /** An SFT step's side as a Side: FLOPs per token by the peer's convention at the batches' mean padded length. */
@@ -238,47 +265,69 @@ function sftSide(s: { tok_s: number; step_s_median: number; trainable: number },
   const flops = mode === 'full' ? 6 * nParams + 3 * attnFwd : 4 * nMm + 6 * s.trainable + 3 * attnFwd;
   return { tok_s: s.tok_s, step_s_median: s.step_s_median, step_s_min: s.step_s_median, step_s_max: s.step_s_median, flops_per_token: flops, gflops: flops * s.tok_s / 1e9, params: nParams, trainable: s.trainable };
 }
+/** The median of per-round figures (the upper one for an even count, as `median`). */
+const mid = (xs: number[]): number => median(xs);
+/** One side's figures over the rounds: each field the median of its values (a round is one whole measurement). */
+function medianSide(sides: Side[]): Side {
+  const m = (f: (s: Side) => number) => mid(sides.map(f));
+  return { ...sides[0]!, tok_s: m((s) => s.tok_s), step_s_median: m((s) => s.step_s_median), step_s_min: Math.min(...sides.map((s) => s.step_s_min)),
+    step_s_max: Math.max(...sides.map((s) => s.step_s_max)), gflops: m((s) => s.gflops) };
+}
 for (const name of configs) {
   for (const mode of modes) {
     if (name === 'sft' && mode === 'infer') continue;   // a fine-tuning step only
     for (const threads of threadsList) {
       const steps = stepsOverride ?? CONFIGS[name].steps;
-      backend.setThreads(threads);
-      if (name === 'sft') sftData ??= sftBatches(warmup + steps);
-      const ours = new Map<Precision, { side: Side; matmul: string }>();
-      for (const precision of precisions) {
-        const mm = backend.setMatmulPrecision(precision);
-        log(`${name} ${mode} ${threads}T: ours, ${mm.label} …`);
-        const side = name === 'sft' ? sftSide(await runOursSft(backend, mode as 'lora' | 'full', sftData!, warmup, steps), mode, sftData!) : runOurs(backend, name, mode, steps);
-        ours.set(precision, { side, matmul: mm.kernel });
-        backend.setMatmulPrecision('fp32');
-      }
+      if (name === 'sft') sftData ??= sftBatches(steps);
+      const oursRounds = new Map<Precision, { sides: Side[]; matmul: string }>();
+      const peerRounds: PeerResult[] = [];
+      let peerFailure: PeerFailure | null = null;
       const peerThreads = threads === 2 ? '2p' : String(threads);
-      let peer: PeerResult | PeerFailure | null = null;
-      if (!noPeer) {
-        log(`${name} ${mode} ${threads}T: peer (threads ${peerThreads}) …`);
-        if (name === 'sft') {
-          const r = runPeerSft(python, sftPeerScript, mode as 'lora' | 'full', peerThreads, sftData!, warmup, steps);
-          const s = r.ok ? sftSide(r.side, mode, sftData!) : null;
-          peer = r.ok ? { ok: true, tok_s: s!.tok_s, step_s: s!.step_s_median, gflops: s!.gflops, trainable: s!.trainable } : r;
-        } else peer = runPeer(name, mode, peerThreads, stepsOverride);
-        if (!peer.ok) log(`  peer failed: ${peer.error}`);
+      // rounds alternate ours and the peer, so a burst of load on the machine touches one round of one side
+      for (let round = 0; round < rounds; round++) {
+        const tag = rounds > 1 ? ` (round ${round + 1}/${rounds})` : '';
+        backend.setThreads(threads);
+        for (const precision of precisions) {
+          const mm = backend.setMatmulPrecision(precision);
+          log(`${name} ${mode} ${threads}T: ours, ${mm.label}${tag} …`);
+          const side = name === 'sft' ? sftSide(await runOursSft(backend, mode as 'lora' | 'full', sftData!, sftWarmup(steps), steps), mode, sftData!) : runOurs(backend, name, mode, steps);
+          const r = oursRounds.get(precision) ?? { sides: [], matmul: mm.kernel };
+          r.sides.push(side);
+          oursRounds.set(precision, r);
+          backend.setMatmulPrecision('fp32');
+        }
+        if (!noPeer && peerFailure === null) {
+          log(`${name} ${mode} ${threads}T: peer (threads ${peerThreads})${tag} …`);
+          let peer: PeerResult | PeerFailure;
+          if (name === 'sft') {
+            const r = runPeerSft(python, sftPeerScript, mode as 'lora' | 'full', peerThreads, sftData!, sftWarmup(steps), steps, peerEnv);
+            const s = r.ok ? sftSide(r.side, mode, sftData!) : null;
+            peer = r.ok ? { ok: true, tok_s: s!.tok_s, step_s: s!.step_s_median, gflops: s!.gflops, trainable: s!.trainable, blas_core: r.side.blas_core ?? null } : r;
+          } else peer = runPeer(name, mode, peerThreads, stepsOverride);
+          if (peer.ok) peerRounds.push(peer);
+          else { peerFailure = peer; log(`  peer failed: ${peer.error}`); }
+        }
       }
-      const p = peer !== null && peer.ok ? peer : null;
-      const fp32 = ours.get('fp32')?.side ?? null;
-      for (const [precision, { side: o, matmul }] of ours) {
+      const p: PeerResult | null = peerRounds.length > 0 ? {
+        ok: true, tok_s: mid(peerRounds.map((r) => r.tok_s)), step_s: mid(peerRounds.map((r) => r.step_s)), gflops: mid(peerRounds.map((r) => r.gflops)),
+        trainable: peerRounds[0]!.trainable, blas_core: peerRounds[0]!.blas_core,
+      } : null;
+      const fp32 = oursRounds.has('fp32') ? medianSide(oursRounds.get('fp32')!.sides) : null;
+      for (const [precision, { sides, matmul }] of oursRounds) {
+        const o = medianSide(sides);
         const row: Row = {
           config: name, mode, threads, precision, matmul, vs_fp32: precision !== 'fp32' && fp32 ? o.tok_s / fp32.tok_s : null,
           ours_tok_s: o.tok_s, peer_tok_s: p ? p.tok_s : null, ratio: p ? o.tok_s / p.tok_s : null,
           ours_step_s: o.step_s_median, ours_flops_per_token: o.flops_per_token, ours_gflops: o.gflops,
           ours_params: o.params, ours_trainable: o.trainable,
           peer_step_s: p ? p.step_s : null, peer_gflops: p ? p.gflops : null, peer_trainable: p && mode !== 'infer' ? p.trainable : null,
-          peer_threads: noPeer ? null : peerThreads,
+          peer_threads: noPeer ? null : peerThreads, peer_blas_core: p ? p.blas_core : null,
+          rounds: { ours_tok_s: sides.map((x) => x.tok_s), peer_tok_s: peerRounds.map((r) => r.tok_s) },
         };
-        if (peer !== null && !peer.ok) row.peer_error = peer.error;
+        if (peerFailure !== null) row.peer_error = peerFailure.error;
         rows.push(row);
         log(`  ours ${precision} ${o.tok_s.toFixed(0)} tok/s${row.vs_fp32 !== null ? ` (×${row.vs_fp32.toFixed(2)} our fp32)` : ''}` +
-          `${p ? `, peer ${p.tok_s.toFixed(0)} tok/s, ratio ${(o.tok_s / p.tok_s).toFixed(2)}` : ''}`);
+          `${p ? `, peer ${p.tok_s.toFixed(0)} tok/s, ratio ${(o.tok_s / p.tok_s).toFixed(2)}` : ''}${rounds > 1 ? ` (medians of ${rounds} rounds)` : ''}`);
       }
     }
   }
@@ -286,13 +335,20 @@ for (const name of configs) {
 backend.setThreads(1);
 
 if (json) {
-  console.log(JSON.stringify({ rows, backend: backend.name, warmup, steps: stepsOverride ?? null, peer_script: noPeer ? null : peerScript }));
+  console.log(JSON.stringify({
+    rows, backend: backend.name, warmup, sft_warmup: warmupGiven ?? 'one pass over the timed batches', steps: stepsOverride ?? null, rounds,
+    peer_script: noPeer ? null : peerScript,
+    peer_env: noPeer ? null : Object.fromEntries(Object.entries(peerEnv).map(([k, v]) => [k, v ?? null])),
+    openblas: blas === null ? null : { path: blas.path, core: blas.core, core_default: blas.defaultCore, note: blas.note },
+    peer_notes: peerNotes,
+  }));
 } else {
   const fmt = (x: number | null, digits = 0): string => (x === null ? '-' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
   const head = ['config', 'mode', 'thr', 'prec', 'ours tok/s', 'peer tok/s', 'ratio', '×fp32', 'ours GFLOP/s', 'peer GFLOP/s'];
   const w = [8, 6, 4, 5, 12, 12, 7, 6, 13, 13];
   const line = (cells: string[]): string => cells.map((s, i) => (i < 2 ? s.padEnd(w[i]) : s.padStart(w[i]))).join(' ');
-  console.log(`backend ${backend.name}; medians over the timed steps after ${warmup} warm-up steps; ratio = ours / peer (PyTorch; our 2 threads vs its 2p)`);
+  console.log(`backend ${backend.name}; medians over the timed steps after ${warmup} warm-up steps (sft: ${warmupGiven ?? 'one pass over its timed batches'})${rounds > 1 ? `, then the median of ${rounds} rounds` : ''}; ratio = ours / peer (PyTorch; our 2 threads vs its 2p)`);
+  for (const n of peerNotes) console.log(`peer: ${n}`);
   console.log(line(head));
   for (const r of rows) {
     console.log(line([r.config, r.mode, String(r.threads), r.precision === 'bf16' && r.matmul === 'fp32' ? 'bf16*' : r.precision,

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../src/backend/backend.ts';
+import { childEnv } from './peer-env.ts';
 import { generateSft } from '../src/corpus/sft.ts';
 import { encodeSft, sftText } from '../src/data/sft-format.ts';
 import { LORA_DEFAULTS } from '../src/lora/config.ts';
@@ -51,7 +52,7 @@ class Replay implements BatchSource {
   restore(s: unknown): void { this.#i = s as number; }
 }
 
-export interface SftSide { tok_s: number; step_s_median: number; trainable: number }
+export interface SftSide { tok_s: number; step_s_median: number; trainable: number; blas_core?: string | null }
 
 /** Our step on `data` (warmup batches first, then `steps` timed ones), through the Trainer. */
 export async function runOursSft(backend: Backend, mode: 'lora' | 'full', data: SftBatches, warmup: number, steps: number): Promise<SftSide> {
@@ -77,7 +78,8 @@ export async function runOursSft(backend: Backend, mode: 'lora' | 'full', data: 
 }
 
 /** The peer on the same batches; null with the reason when it cannot run. */
-export function runPeerSft(python: string, script: string, mode: 'lora' | 'full', threads: string, data: SftBatches, warmup: number, steps: number):
+export function runPeerSft(python: string, script: string, mode: 'lora' | 'full', threads: string, data: SftBatches, warmup: number, steps: number,
+  env: Record<string, string | undefined> = {}):
   { ok: true; side: SftSide } | { ok: false; error: string } {
   const dir = mkdtempSync(join(tmpdir(), 'fmn-sft-peer-'));
   try {
@@ -88,11 +90,11 @@ export function runPeerSft(python: string, script: string, mode: 'lora' | 'full'
       batches: data.batches.map((b) => ({ B: b.B, T: b.T, ids: Array.from(b.ids), targets: Array.from(b.targets) })),
     }));
     const r = spawnSync(python, [script, '--batches', file, '--mode', mode, '--threads', threads, '--warmup', String(warmup), '--steps', String(steps)],
-      { encoding: 'utf8', timeout: 30 * 60 * 1000, maxBuffer: 16 << 20 });
+      { encoding: 'utf8', timeout: 30 * 60 * 1000, maxBuffer: 16 << 20, env: childEnv(env) });
     if (r.error) return { ok: false, error: `${python}: ${r.error.message}` };
     const last = (s: string) => s.trim().split('\n').filter((l) => l.trim() !== '').pop() ?? '';
     if (r.status !== 0) return { ok: false, error: `peer exited with ${r.status ?? r.signal}: ${last(r.stderr) || '(no output)'}` };
-    const j = JSON.parse(last(r.stdout)) as { tokens_per_s: number; step_s_median: number; trainable: number };
-    return { ok: true, side: { tok_s: j.tokens_per_s, step_s_median: j.step_s_median, trainable: j.trainable } };
+    const j = JSON.parse(last(r.stdout)) as { tokens_per_s: number; step_s_median: number; trainable: number; blas_core?: string };
+    return { ok: true, side: { tok_s: j.tokens_per_s, step_s_median: j.step_s_median, trainable: j.trainable, blas_core: j.blas_core ?? null } };
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }

@@ -367,6 +367,12 @@ Napi::Value OpenblasLoad(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), fmn::openblasLoad(info[0].As<Napi::String>().Utf8Value().c_str()));
 }
 
+// openblasCorename() → string | null (bench only)
+Napi::Value OpenblasCorename(const Napi::CallbackInfo& info) {
+  const char* name = fmn::openblasCorename();
+  return name ? Napi::Value(Napi::String::New(info.Env(), name)) : info.Env().Null();
+}
+
 // openblasSgemm(C, A, B, M, N, K, transA, transB, accumulate, threads) → boolean (bench only)
 Napi::Value OpenblasSgemm(const Napi::CallbackInfo& info) {
   const Args a(info, "openblasSgemm");
@@ -411,6 +417,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("peakGflops", PeakGflops);
   fn("gemmInfo", GemmInfoJs);
   fn("openblasLoad", OpenblasLoad);
+  fn("openblasCorename", OpenblasCorename);
   fn("openblasSgemm", OpenblasSgemm);
   return exports;
 }

@@ -11,8 +11,10 @@ namespace {
 using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int,
                          float, float*, int);
 using SetThreadsFn = void (*)(int);
+using CorenameFn = char* (*)();
 SgemmFn g_sgemm = nullptr;
 SetThreadsFn g_setThreads = nullptr;
+CorenameFn g_corename = nullptr;
 
 constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 
@@ -24,7 +26,12 @@ bool openblasLoad(const char* path) {
   if (!h) return false;
   g_sgemm = reinterpret_cast<SgemmFn>(dlsym(h, "cblas_sgemm"));
   g_setThreads = reinterpret_cast<SetThreadsFn>(dlsym(h, "openblas_set_num_threads"));
+  g_corename = reinterpret_cast<CorenameFn>(dlsym(h, "openblas_get_corename"));
   return g_sgemm != nullptr;
+}
+
+const char* openblasCorename() {
+  return g_corename ? g_corename() : nullptr;
 }
 
 bool openblasSgemm(bool transA, bool transB, int M, int N, int K, const float* A, const float* B,

@@ -19,6 +19,7 @@ padded) and supervised tokens per step, tokens/s.
   /usr/bin/python3 scripts/torch_sft_peer.py --batches b.json --mode lora --threads 1
 """
 import argparse
+import ctypes
 import json
 import math
 import os
@@ -48,6 +49,16 @@ import torch.nn.functional as F  # noqa: E402
 
 torch.set_num_threads(int(n))
 torch.manual_seed(0)
+
+
+def blas_core():
+    """The kernel set OpenBLAS picked (its matmuls are torch's here), or "?"."""
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return "?"
 
 
 class Attention(nn.Module):
@@ -156,7 +167,7 @@ def main():
         sup += s
     total = sum(times)
     times.sort()
-    print(json.dumps(dict(mode=args.mode, threads=args.threads, torch=torch.__version__, torch_threads=torch.get_num_threads(),
+    print(json.dumps(dict(mode=args.mode, threads=args.threads, torch=torch.__version__, torch_threads=torch.get_num_threads(), blas_core=blas_core(),
                           trainable=sum(p.numel() for p in params), steps=args.steps,
                           step_s_median=times[len(times) // 2], step_s_min=times[0], step_s_max=times[-1],
                           tokens_per_s=toks / total, supervised_tokens_per_s=sup / total)))

@@ -27,6 +27,8 @@ export interface NativeAddon extends Omit<Backend, 'name' | 'threads' | 'setThre
   gemmInfo(): { kc: number; mc: number; nc: number; l1d: number; l2: number };
   /** Bench only: dlopen an OpenBLAS shared library; false when it cannot be opened. */
   openblasLoad(path: string): boolean;
+  /** The kernel set the loaded OpenBLAS picked ("Haswell", "SkylakeX", …), null if unknown. */
+  openblasCorename(): string | null;
   /** Bench only: cblas_sgemm with the same arguments as matmul, plus its thread count. */
   openblasSgemm(C: Float32Array, A: Float32Array, B: Float32Array, M: number, N: number, K: number,
     transA: boolean, transB: boolean, accumulate: boolean, threads: number): boolean;
