@@ -26,12 +26,6 @@ bool useAvx512() {
   return use;
 }
 
-// xT (hs, T) = x (T, hs) with row stride rs: one head's keys or values transposed.
-void transposeHead(float* xT, const float* x, long rs, long T, long hs) {
-  for (long j = 0; j < T; ++j)
-    for (long d = 0; d < hs; ++d) xT[d * T + j] = x[j * rs + d];
-}
-
 // C (M,N, row stride ldc) (+)= op(A) · op(B) with explicit strides.
 void gemm(float* C, long ldc, const float* A, long rsA, long csA, const float* B, long rsB, long csB,
           long M, long N, long K, bool accumulate) {
@@ -78,16 +72,16 @@ void attentionForward(float* out, float* att, const float* q, const float* k, co
     if (fast) {
       thread_local std::vector<float> kT;
       if ((long)kT.size() < hs * T) kT.resize(hs * T);
-      transposeHead(kT.data(), kh, s.kvStride, T, hs);
+      attn512::transposeHead(kT.data(), kh, s.kvStride, T, hs);
       attn512::lowerRowsTimesT(a, T, qh, s.qStride, kT.data(), T, T, hs);
+      attn512::causalSoftmaxRows(a, T, T, scale);    // att = causal softmax(scores · scale)
     } else {
       gemm(a, T, qh, s.qStride, 1, kh, 1, s.kvStride, T, T, hs, false);
-    }
-    // att = causal softmax(scores · scale)
-    for (long t = 0; t < T; ++t) {
-      float* row = a + t * T;
-      for (long j = 0; j <= t; ++j) row[j] *= scale;
-      causalSoftmaxRow(row, t, T);
+      for (long t = 0; t < T; ++t) {
+        float* row = a + t * T;
+        for (long j = 0; j <= t; ++j) row[j] *= scale;
+        causalSoftmaxRow(row, t, T);
+      }
     }
     // out = att v
     if (fast) attn512::lowerTimes(o, C, a, T, vh, s.kvStride, T, hs, false);
@@ -112,7 +106,7 @@ void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const
     thread_local std::vector<float> vT;
     if (fast) {
       if ((long)vT.size() < hs * T) vT.resize(hs * T);
-      transposeHead(vT.data(), vg, s.kvStride, T, hs);
+      attn512::transposeHead(vT.data(), vg, s.kvStride, T, hs);
     }
     for (long h = g * group; h < (g + 1) * group; ++h) {
       const float* a = att + (b * nh + h) * T * T;         // (T, T)
@@ -128,7 +122,8 @@ void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const
         gemm(dvg, s.kvStride, a, 1, T, go, C, 1, T, hs, T, true);
       }
       // dscores = att ⊙ (datt − Σ datt·att) · scale
-      for (long t = 0; t < T; ++t) causalSoftmaxBwdRow(ds + t * T, a + t * T, t, T, scale);
+      if (fast) attn512::causalSoftmaxBwdRows(ds, T, a, T, T, scale);
+      else for (long t = 0; t < T; ++t) causalSoftmaxBwdRow(ds + t * T, a + t * T, t, T, scale);
       // dq += ds k ;  dk += dsᵀ q
       if (fast) {
         attn512::lowerTimes(dqh, s.qStride, ds, T, kg, s.kvStride, T, hs, true);

@@ -7,6 +7,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 
 #include "attention_kernels.h"
 
@@ -18,7 +20,168 @@ namespace {
 
 inline __mmask16 tailMask(long n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1); }
 
+#include "transpose16.h"
+
+// vmath.h's expFast on 16 lanes, operation for operation as GCC compiles it for x86-64-v3/v4
+// (the polynomial's steps contracted to fused multiply-adds, p·r·r + r as fma(p·r, r, r)), so
+// every lane has the scalar function's bits there (test/determinism.test.ts compares this path
+// with the generic one that FMN_SIMD=avx2 runs).
+inline __m512 expFast16(__m512 x) {
+  const __mmask16 hi = _mm512_cmp_ps_mask(x, _mm512_set1_ps(88.3f), _CMP_GT_OQ);
+  const __mmask16 lo = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_LT_OQ);
+  __m512 xc = _mm512_mask_blend_ps(lo, x, _mm512_set1_ps(-87.3f));
+  xc = _mm512_mask_blend_ps(hi, xc, _mm512_set1_ps(88.3f));
+  const __m512 n = _mm512_maskz_roundscale_ps(0xFFFF, _mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_CUR_DIRECTION);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), xc);
+  r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+  __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(1.9875691500e-4f), r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 er = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
+  const __m512i bits = _mm512_maskz_slli_epi32(0xFFFF, _mm512_add_epi32(_mm512_maskz_cvttps_epi32(0xFFFF, n), _mm512_set1_epi32(127)), 23);
+  return _mm512_maskz_mul_ps((__mmask16)~lo, er, _mm512_castsi512_ps(bits));
+}
+
+// The largest of 16 lanes (exact in any order). The maskz forms keep GCC 12 from warning about
+// the undefined vectors its unmasked intrinsics start from.
+inline float laneMax(__m512 v) {
+  __m256 m = _mm256_max_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0), _mm512_maskz_extractf32x8_ps(0xFF, v, 1));
+  __m128 q = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  q = _mm_max_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_max_ss(q, _mm_shuffle_ps(q, q, 1));
+  return _mm_cvtss_f32(q);
+}
+
+// lanes.h's order for a 16-lane accumulator whose leftover terms went into lane 0: 0 + lane 0 +
+// lane 1 + … + lane 15, left to right.
+inline float laneTotal(__m512 acc) {
+  alignas(64) float l[16];
+  _mm512_store_ps(l, acc);
+  float s = 0.f;
+  for (int i = 0; i < 16; ++i) s += l[i];
+  return s;
+}
+
 }  // namespace
+
+// xT (hs, T) = x (T, hs) with row stride rs, in 16×16 blocks transposed in registers.
+void transposeHead(float* xT, const float* x, long rs, long T, long hs) {
+  for (long j0 = 0; j0 < T; j0 += 16) {
+    const long nj = std::min(16L, T - j0);
+    for (long d0 = 0; d0 < hs; d0 += 16) {
+      const __mmask16 md = tailMask(hs - d0);
+      __m512i r[16];
+      for (long i = 0; i < 16; ++i)
+        r[i] = i < nj ? _mm512_castps_si512(_mm512_maskz_loadu_ps(md, x + (j0 + i) * rs + d0)) : _mm512_setzero_si512();
+      transpose16(r);
+      const __mmask16 mj = tailMask(nj);
+      const long nd = std::min(16L, hs - d0);
+      for (long i = 0; i < nd; ++i) _mm512_mask_storeu_ps(xT + (d0 + i) * T + j0, mj, _mm512_castsi512_ps(r[i]));
+    }
+  }
+}
+
+// Row t of S (row stride ldS) becomes softmax(scale·S[t][0..t]) followed by zeros, for t < T:
+// the products with scale, the max, expFast of each term minus the max, their sum in lanes.h's
+// order and the products with its reciprocal — attention.cc's generic rows, bit for bit. Rows go
+// in groups of kRows, each step over the whole group before the next, so the rows' serial parts
+// (the max's reduction, the sum's 16 ordered adds, the division) overlap instead of queueing.
+constexpr long kRows = 8;
+
+void causalSoftmaxRows(float* S, long ldS, long T, float scale) {
+  const __m512 vs = _mm512_set1_ps(scale);
+  for (long t0 = 0; t0 < T; t0 += kRows) {
+    const long rows = std::min(kRows, T - t0);
+    float mxs[kRows], inv[kRows];
+    __m512 acc[kRows];
+    for (long r = 0; r < rows; ++r) {            // scale, and each row's max
+      float* a = S + (t0 + r) * ldS;
+      const long n = t0 + r + 1;
+      __m512 mx = _mm512_set1_ps(-INFINITY);
+      for (long j = 0; j < n; j += 16) {
+        const __mmask16 m = tailMask(n - j);
+        const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, a + j), vs);
+        _mm512_mask_storeu_ps(a + j, m, v);
+        mx = _mm512_mask_max_ps(mx, m, mx, v);
+      }
+      mxs[r] = laneMax(mx);
+    }
+    for (long r = 0; r < rows; ++r) {            // e = exp(s − max), summed in 16 lanes
+      float* a = S + (t0 + r) * ldS;
+      const long n = t0 + r + 1, full = n / 16 * 16;
+      const __m512 vmx = _mm512_set1_ps(mxs[r]);
+      __m512 sum = _mm512_setzero_ps();
+      for (long j = 0; j < full; j += 16) {
+        const __m512 e = expFast16(_mm512_sub_ps(_mm512_loadu_ps(a + j), vmx));
+        _mm512_storeu_ps(a + j, e);
+        sum = _mm512_add_ps(sum, e);
+      }
+      if (full < n) {   // the leftover terms, each added into lane 0 in order
+        const __mmask16 m = tailMask(n - full);
+        const __m512 e = expFast16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + full), vmx));
+        _mm512_mask_storeu_ps(a + full, m, e);
+        alignas(64) float el[16];
+        _mm512_store_ps(el, e);
+        float lane0 = _mm512_cvtss_f32(sum);
+        for (long j = 0; j < n - full; ++j) lane0 += el[j];
+        sum = _mm512_mask_mov_ps(sum, 1, _mm512_set1_ps(lane0));
+      }
+      acc[r] = sum;
+    }
+    for (long r = 0; r < rows; ++r) inv[r] = 1.0f / laneTotal(acc[r]);
+    for (long r = 0; r < rows; ++r) {            // normalize; zeros above the diagonal
+      float* a = S + (t0 + r) * ldS;
+      const long n = t0 + r + 1;
+      const __m512 vi = _mm512_set1_ps(inv[r]);
+      for (long j = 0; j < n; j += 16) {
+        const __mmask16 m = tailMask(n - j);
+        _mm512_mask_storeu_ps(a + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, a + j), vi));
+      }
+      for (long j = n; j < T; j += 16) _mm512_mask_storeu_ps(a + j, tailMask(T - j), _mm512_setzero_ps());
+    }
+  }
+}
+
+// Row t of ds (row stride ldds, datt on entry) becomes att ⊙ (datt − Σ datt·att) · scale over
+// j ≤ t and zeros after: the dot as lanes.h's laneDot (fused multiply-adds, leftovers into lane
+// 0), then (a · (ds − dot)) · scale — attention.cc's generic rows, bit for bit; in groups of
+// kRows rows, as the forward.
+void causalSoftmaxBwdRows(float* ds, long ldds, const float* att, long lda, long T, float scale) {
+  const __m512 vs = _mm512_set1_ps(scale);
+  for (long t0 = 0; t0 < T; t0 += kRows) {
+    const long rows = std::min(kRows, T - t0);
+    __m512 acc[kRows];
+    float dots[kRows];
+    for (long r = 0; r < rows; ++r) {
+      const float* d = ds + (t0 + r) * ldds;
+      const float* a = att + (t0 + r) * lda;
+      const long n = t0 + r + 1, full = n / 16 * 16;
+      __m512 sum = _mm512_setzero_ps();
+      for (long j = 0; j < full; j += 16) sum = _mm512_fmadd_ps(_mm512_loadu_ps(d + j), _mm512_loadu_ps(a + j), sum);
+      if (full < n) {
+        float lane0 = _mm512_cvtss_f32(sum);
+        for (long j = full; j < n; ++j) lane0 = std::fma(d[j], a[j], lane0);
+        sum = _mm512_mask_mov_ps(sum, 1, _mm512_set1_ps(lane0));
+      }
+      acc[r] = sum;
+    }
+    for (long r = 0; r < rows; ++r) dots[r] = laneTotal(acc[r]);
+    for (long r = 0; r < rows; ++r) {
+      float* d = ds + (t0 + r) * ldds;
+      const float* a = att + (t0 + r) * lda;
+      const long n = t0 + r + 1;
+      const __m512 dot = _mm512_set1_ps(dots[r]);
+      for (long j = 0; j < n; j += 16) {
+        const __mmask16 m = tailMask(n - j);
+        const __m512 g = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, a + j), _mm512_sub_ps(_mm512_maskz_loadu_ps(m, d + j), dot)), vs);
+        _mm512_mask_storeu_ps(d + j, m, g);
+      }
+      for (long j = n; j < T; j += 16) _mm512_mask_storeu_ps(d + j, tailMask(T - j), _mm512_setzero_ps());
+    }
+  }
+}
 
 // One block of lowerRowsTimesT: R rows (rows ≤ R valid) × up to 32 columns.
 template <int R>

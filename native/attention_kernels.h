@@ -11,6 +11,12 @@ void lowerRowsTimesT(float* S, long ldS, const float* A, long lda, const float* 
 void lowerTimes(float* C, long ldc, const float* P, long ldp, const float* X, long ldx, long T, long D, bool accumulate);
 // C[j][:D] += Σ_{t ≥ j} P[t][j]·X[t][:D], P (T, T) zero above its diagonal.
 void lowerTransposedTimes(float* C, long ldc, const float* P, long ldp, const float* X, long ldx, long T, long D);
+// xT (hs, T) = x (T, hs) with row stride rs.
+void transposeHead(float* xT, const float* x, long rs, long T, long hs);
+// Rows t < T of S: softmax(scale·S[t][0..t]) then zeros (attention.cc's causalSoftmaxRow with the scaling, same bits).
+void causalSoftmaxRows(float* S, long ldS, long T, float scale);
+// Rows t < T of ds: att ⊙ (ds − Σ ds·att) · scale over j ≤ t, zeros after (causalSoftmaxBwdRow, same bits).
+void causalSoftmaxBwdRows(float* ds, long ldds, const float* att, long lda, long T, float scale);
 
 }  // namespace attn512
 }  // namespace fmn

@@ -47,6 +47,15 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   return record(out, [a, b], () => {
     const dC = out.grad!;
     if (flat && a.requiresGrad) { const da = a.gradSlot(); gemm(be, orient(false, !transB), da.buf, dC, b.data, batch * M, K, N, !da.fresh); }   // dA (+)= dC op(B)ᵀ, every row at once
+    // the shared B's gradient over every row at once: each element of dB is one chain of fused
+    // multiply-adds in row order either way (the GEMM continues C's chain across its k blocks as
+    // it would across calls), so one call over batch·M rows gives the per-element loop's bits
+    if (flat && b.requiresGrad) {
+      const db = b.gradSlot();
+      if (!transB) gemm(be, 'tn', db.buf, a.data, dC, K, N, batch * M, !db.fresh);   // dB (K, N) (+)= Aᵀ dC
+      else gemm(be, 'tn', db.buf, dC, a.data, N, K, batch * M, !db.fresh);            // dB (N, K) (+)= dCᵀ A
+    }
+    if (flat) return;
     for (let i = 0; i < batch; i++) {
       const dc = dC.subarray(i * so, (i + 1) * so);
       if (a.requiresGrad && !flat) {
