@@ -31,7 +31,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  AdamW, GPT, Rng, T, adapterParameters, applyLora, noGrad, selectBackend,
+  AdamW, GPT, Rng, T, adapterParameters, applyLora, noGrad, releasing, selectBackend,
   type Backend, type GPTConfig, type Tensor,
 } from '../src/index.ts';
 import { PRECISIONS, type Precision } from '../src/backend/backend.ts';
@@ -187,11 +187,8 @@ function runOurs(backend: Backend, name: string, mode: Mode, steps: number): Sid
 
   let step: () => void;
   if (mode === 'infer') {
-    step = () => {
-      const loss = noGrad(() => T.crossEntropy(model.forward(ids, c.B, c.T), targets));
-      loss.item();
-      loss.releaseGraph();
-    };
+    // as the evaluation scores (eval/score.ts): no graph, the pass's buffers back to the pool after it
+    step = () => { noGrad(() => releasing(backend, () => T.crossEntropy(model.forward(ids, c.B, c.T), targets).item())); };
   } else {
     const opt = new AdamW(trainParams);
     step = () => {

@@ -6,7 +6,7 @@ export type { Backend, Buf, MatmulMode, Precision } from './backend/backend.ts';
 export { selectBackend, type SelectOptions } from './backend/select.ts';
 export { createJsBackend } from './backend/js/index.ts';
 export * as T from './tensor/index.ts';
-export { Tensor, noGrad } from './tensor/tensor.ts';
+export { Tensor, noGrad, releasing } from './tensor/tensor.ts';
 
 // data
 export { Rng } from './util/rng.ts';

@@ -8,11 +8,11 @@ import { applyLora } from '../lora/inject.ts';
 import { LORA_DEFAULTS } from '../lora/config.ts';
 import { trainBpe } from '../tokenizer/train.ts';
 import { sharedDir } from '../../test/util.ts';
-import { noGrad } from '../tensor/tensor.ts';
+import { noGrad, poolOf } from '../tensor/tensor.ts';
 import { encodePair, evaluateProbes, pairCorrect } from './evaluate.ts';
 import { loadTokenizer } from '../tokenizer/hf-json.ts';
 import { join } from 'node:path';
-import { rollingWindows } from './score.ts';
+import { rollingWindows, scoreSequences } from './score.ts';
 import { drift, verdict } from './verdict.ts';
 
 const be = createJsBackend();
@@ -192,5 +192,18 @@ describe('evaluateProbes on constructed cases', () => {
     expect(group.n).toBe(20);
     expect(group.acc).toBeGreaterThanOrEqual(0);
     expect(group.acc).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('scoring reuses its memory', () => {
+  it('a second pass over the same requests takes every buffer from the pool (no graph records a noGrad pass; the scope gives its buffers back)', () => {
+    const m = trainedLikeModel();
+    const reqs = ['the cat sat on the mat.', 'she worked at home yesterday.', 'he went to school.']
+      .map((t) => ({ ids: [0, ...tok.encode(t)], scoreFrom: 1 }));
+    const first = scoreSequences(m, reqs, 2);
+    const pool = poolOf(be), made = pool.created;
+    const second = scoreSequences(m, reqs, 2);
+    expect(pool.created).toBe(made);
+    expect(second).toEqual(first);
   });
 });

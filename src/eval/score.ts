@@ -1,6 +1,6 @@
 import { lmLoss, type GPT } from '../model/gpt.ts';
 import { IGNORE_INDEX } from '../tensor/ops/loss.ts';
-import { noGrad } from '../tensor/tensor.ts';
+import { noGrad, releasing } from '../tensor/tensor.ts';
 
 /** A token sequence of which positions [scoreFrom, length) are scored given everything before. */
 export interface ScoreRequest { ids: number[]; scoreFrom: number }
@@ -35,7 +35,7 @@ export function scoreSequences(model: GPT, reqs: readonly ScoreRequest[], batchS
         }
       });
       const per = new Float64Array(B * T);
-      lmLoss(model, ids, B, T, targets, per);                       // the scored positions only
+      releasing(model.backend, () => { lmLoss(model, ids, B, T, targets, per); });   // the scored positions only; its buffers back to the pool
       trimmed.forEach((r, b) => {
         let lp = 0, n = 0;
         for (let t = 0; t < T; t++) if (targets[b * T + t] !== IGNORE_INDEX) { lp -= per[b * T + t]; n++; }

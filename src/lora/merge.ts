@@ -1,7 +1,7 @@
 import { Rng } from '../util/rng.ts';
 import { CheckpointError } from '../errors.ts';
 import type { GPT } from '../model/gpt.ts';
-import { noGrad } from '../tensor/tensor.ts';
+import { noGrad, releasing } from '../tensor/tensor.ts';
 import { mergeAll, type Adapters } from './inject.ts';
 
 /**
@@ -12,7 +12,7 @@ import { mergeAll, type Adapters } from './inject.ts';
 export function mergeAndVerify(model: GPT, adapters: Adapters, sequences: number[][], tolerance: number): { maxAbsDiff: number; maxAbsLogit: number } {
   const logits = (): Float32Array[] => noGrad(() => sequences.map((s) => {
     const ids = Int32Array.from(s.slice(0, model.config.nCtx));
-    return model.forward(ids, 1, ids.length).data.slice() as Float32Array;
+    return releasing(model.backend, () => model.forward(ids, 1, ids.length).data.slice() as Float32Array);
   }));
   const before = logits();
   mergeAll(adapters);

@@ -1,5 +1,5 @@
 import { Rng } from '../util/rng.ts';
-import { noGrad } from '../tensor/tensor.ts';
+import { noGrad, releasing } from '../tensor/tensor.ts';
 import type { GPT } from './gpt.ts';
 
 export interface GenerateOptions {
@@ -64,14 +64,15 @@ export function decodeBatch(model: GPT, prompts: readonly number[][], o: Generat
           const B = seqs.length;
           const ids = new Int32Array(B * T);
           seqs.forEach((q, b) => ids.set(q.slice(-T), b * T));
-          const logits = model.forward(ids, B, T);                   // (B, T, V)
-          seqs.forEach((q, b) => {
-            const id = pick(logits.data.subarray((b * T + T - 1) * V, (b * T + T) * V) as Float32Array, b, live);
-            q.push(id);
-            if (!live[b]) return;
-            if (stop.has(id)) { live[b] = false; out[idx[b]].stopped = true; } else out[idx[b]].ids.push(id);
+          releasing(model.backend, () => {
+            const logits = model.forward(ids, B, T);                 // (B, T, V)
+            seqs.forEach((q, b) => {
+              const id = pick(logits.data.subarray((b * T + T - 1) * V, (b * T + T) * V) as Float32Array, b, live);
+              q.push(id);
+              if (!live[b]) return;
+              if (stop.has(id)) { live[b] = false; out[idx[b]].stopped = true; } else out[idx[b]].ids.push(id);
+            });
           });
-          logits.releaseGraph();
         }
       }
     }

@@ -10,7 +10,7 @@ import { add, mul } from '../tensor/ops/elementwise.ts';
 import { embedding } from '../tensor/ops/embedding.ts';
 import { matmul } from '../tensor/ops/matmul.ts';
 import { reshape, split } from '../tensor/ops/shape.ts';
-import { assertShape, Tensor } from '../tensor/tensor.ts';
+import { assertShape, releasing, Tensor } from '../tensor/tensor.ts';
 import { crossEntropy, IGNORE_INDEX } from '../tensor/ops/loss.ts';
 import type { Buf } from '../backend/backend.ts';
 import type { UniformSource } from '../tensor/ops/dropout.ts';
@@ -344,16 +344,19 @@ export class GPT extends Module {
   step(ids: Int32Array, cache: KVCache, T = 1): Float32Array {
     const B = cache.B, t0 = cache.len, V = this.config.vocabSize, body = this.#body;
     assertShape(ids.length === B * T && t0 + T <= cache.layers[0].maxT, () => `step: ${ids.length} ids for B=${B}, T=${T} at position ${t0} of ${cache.layers[0].maxT}`);
-    let x = this.#embed(ids, B, T, t0);                                                     // (B, T, C)
-    body.layers.items.forEach((block, l) => { x = block.step(x, cache.layers[l], t0); });
-    x = body.norm.forward(x);
-    cache.len += T;
-    // the head on each row's last position only
-    const C = this.config.nEmbd, lastRows = new Float32Array(B * C);
-    for (let b = 0; b < B; b++) lastRows.set(x.data.subarray((b * T + T - 1) * C, (b * T + T) * C), b * C);
-    const h = new Tensor(this.backend, lastRows, [B, 1, C]);
-    const logits = this.#head ? this.#head.forward(h) : matmul(h, body.embed.weight, { transB: true });   // (B, 1, V)
-    return logits.data.subarray(0, B * V) as Float32Array;
+    // the step's intermediates go back to the pool (no graph records them); the logits are copied out
+    return releasing(this.backend, () => {
+      let x = this.#embed(ids, B, T, t0);                                                   // (B, T, C)
+      body.layers.items.forEach((block, l) => { x = block.step(x, cache.layers[l], t0); });
+      x = body.norm.forward(x);
+      cache.len += T;
+      // the head on each row's last position only
+      const C = this.config.nEmbd, lastRows = new Float32Array(B * C);
+      for (let b = 0; b < B; b++) lastRows.set(x.data.subarray((b * T + T - 1) * C, (b * T + T) * C), b * C);
+      const h = new Tensor(this.backend, lastRows, [B, 1, C]);
+      const logits = this.#head ? this.#head.forward(h) : matmul(h, body.embed.weight, { transB: true });   // (B, 1, V)
+      return logits.data.slice(0, B * V) as Float32Array;
+    });
   }
 
   /** Parameter count (tied weights counted once). */

@@ -1,4 +1,4 @@
-export { Tensor, empty, zeros, fromArray, parameter, noGrad, isGradEnabled, poolOf, sizeOf, type DType } from './tensor.ts';
+export { Tensor, empty, zeros, fromArray, parameter, noGrad, isGradEnabled, poolOf, releasing, sizeOf, type DType } from './tensor.ts';
 export { matmul, linear } from './ops/matmul.ts';
 export { linearLowRank } from './ops/lowrank.ts';
 export { add, sub, mul, div, scale, broadcastShape } from './ops/elementwise.ts';

@@ -39,4 +39,37 @@ describe('BufferPool', () => {
     expect(pool.created - after).toBeLessThanOrEqual(5);  // only tensors below half the first's size may add one
     expect(bucket(8 * 60 * 32000)).toBeGreaterThanOrEqual(8 * 60 * 32000);
   });
+
+  it('a scope parks what its function took and did not give back, once; scopes nest', () => {
+    const pool = new BufferPool();
+    const outside = pool.take(5000, false);
+    let kept: Float32Array | null = null;
+    pool.scope(() => {
+      const a = pool.take(5000, false), b = pool.take(5000, true);
+      pool.give(a);                                       // given back inside: parked once, not again at the end
+      pool.scope(() => { kept = pool.take(9000, false) as Float32Array; });
+      expect(pool.parkedBytes).toBe(a.buffer.byteLength + kept!.buffer.byteLength);   // the inner scope parked its own
+      void b;
+    });
+    expect(pool.created).toBe(4);
+    const parked = pool.parkedBytes;
+    // every buffer the scopes parked is handed out again, each once; the one taken outside is not
+    const again = [pool.take(5000, false), pool.take(5000, true), pool.take(9000, false)];
+    expect(pool.created).toBe(4);
+    expect(new Set(again.map((x) => x.buffer)).size).toBe(3);
+    expect(again.some((x) => x.buffer === outside.buffer)).toBe(false);
+    expect(pool.parkedBytes).toBe(parked - again.reduce((n, x) => n + x.buffer.byteLength, 0));
+  });
+
+  it('a buffer given back twice is parked once (never handed out to two owners)', () => {
+    const pool = new BufferPool();
+    const a = pool.take(10_000, false);
+    pool.scope(() => { void a; });
+    pool.give(a);
+    pool.give(a);
+    const x = pool.take(10_000, false), y = pool.take(10_000, false);
+    expect(x.buffer).toBe(a.buffer);
+    expect(y.buffer).not.toBe(a.buffer);
+  });
 });
+

@@ -12,6 +12,15 @@ export function poolOf(backend: Backend): BufferPool {
   return p;
 }
 
+/**
+ * Runs `fn` and then gives back to the pool every buffer it took and did not return
+ * (BufferPool.scope): a forward pass under noGrad records no graph, so releaseGraph cannot find
+ * its intermediates. Whatever fn computed must be copied out of pooled buffers inside it.
+ */
+export function releasing<T>(backend: Backend, fn: () => T): T {
+  return poolOf(backend).scope(fn);
+}
+
 /** The only global switch: inside `noGrad(fn)` no graph is recorded. */
 let gradEnabled = true;
 export function noGrad<T>(fn: () => T): T {

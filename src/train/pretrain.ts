@@ -10,7 +10,7 @@ import { GPT } from '../model/gpt.ts';
 import { preset } from '../model/presets.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { crossEntropy } from '../tensor/ops/loss.ts';
-import { noGrad } from '../tensor/tensor.ts';
+import { noGrad, releasing } from '../tensor/tensor.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { loadTokenizer, toHfJson } from '../tokenizer/hf-json.ts';
 import { DEFAULT_SPECIALS } from '../tokenizer/special.ts';
@@ -43,7 +43,7 @@ export function heldOutLoss(model: GPT, batches: Batch[]): number {
   noGrad(() => {
     for (const b of batches) {
       const per = new Float32Array(b.B * b.T);
-      crossEntropy(model.forward(b.ids, b.B, b.T), b.targets, { perToken: per });
+      releasing(model.backend, () => { crossEntropy(model.forward(b.ids, b.B, b.T), b.targets, { perToken: per }); });
       for (let i = 0; i < per.length; i++) if (b.targets[i] >= 0) { total += per[i]; n++; }
     }
   });
