@@ -286,16 +286,18 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fmn::poolThreads());
 }
 
-// Pool self-check: `jobs` jobs of varying task counts (1..97) back to back, each task adding one
-// to its own slot; returns how many slots did not end at exactly one (0 when the pool is right).
+// Pool self-check: `jobs` jobs of varying task counts (1..97, or with maxTasks above 97 jobs of
+// maxTasks−2 … maxTasks tasks, past the 65,535 one job of the pool holds) back to back, each task
+// adding one to its own slot; returns how many slots did not end at exactly one (0 when right).
 // The tests run it with more threads than cores, so workers are preempted mid-job.
 Napi::Value PoolSelfTest(const Napi::CallbackInfo& info) {
   const Args a(info, "poolSelfTest");
   const long jobs = (long)a.number(0, "jobs");
+  const long most = info.Length() > 1 ? a.size(1, "maxTasks") : 97;   // tasks per job: 1 … most
   long bad = 0;
-  std::vector<std::atomic<int>> hits(97);
+  std::vector<std::atomic<int>> hits(most);
   for (long j = 0; j < jobs; ++j) {
-    const int n = 1 + (int)((j * 37 + (j % 3) * 50) % 97);
+    const int n = most <= 97 ? 1 + (int)((j * 37 + (j % 3) * 50) % most) : (int)(most - j % 3);
     for (int i = 0; i < n; ++i) hits[i].store(0);
     fmn::poolRun(n, [&](int i) {
       if (i < 0 || i >= n) { ++bad; return; }

@@ -1,9 +1,21 @@
-// Thread pool: workers sleep on a condition variable between jobs; tasks are handed out with
-// an atomic counter so the calling thread works too; the caller sleeps until the last task ends.
+// Thread pool: the calling thread and the workers take a job's tasks from one counter. Between
+// jobs a worker spins for a short while (~tens of µs) on the job generation before it sleeps on
+// a condition variable, and the caller spins on the count of finished tasks before it sleeps:
+// a training step is hundreds of kernel calls of 10–500 µs each, and waking a sleeping thread
+// through the kernel costs ~20 µs on these VMs — as much as a small kernel's whole share of
+// work (bench/NOTES.md). A spinning worker costs only its own core while the caller runs
+// JavaScript between two calls.
+//
+// Correctness does not depend on the timing: the task counter carries the job's generation and
+// task count (gen 32 bits | n 16 | next 16), and a task is claimed by a compare-and-swap that
+// checks the generation, so a worker that was preempted while joining an old job can never run
+// a task of a newer one (it reads the job's function only after a successful claim, which keeps
+// that job from finishing — and so from being replaced — until the task is done).
 #include "pool.h"
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -11,60 +23,104 @@
 namespace fmn {
 namespace {
 
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+constexpr int kSpins = 4096;          // pause instructions before sleeping (~30–60 µs)
+constexpr int kMaxTasks = 0xFFFF;     // tasks per job in the counter's 16 bits (run() splits larger jobs)
+
+inline uint64_t pack(uint32_t gen, uint32_t n, uint32_t next) { return ((uint64_t)gen << 32) | ((uint64_t)n << 16) | next; }
+inline uint32_t genOf(uint64_t c) { return (uint32_t)(c >> 32); }
+inline uint32_t nOf(uint64_t c) { return (uint32_t)(c >> 16) & 0xFFFF; }
+inline uint32_t nextOf(uint64_t c) { return (uint32_t)c & 0xFFFF; }
+
 struct Pool {
   std::mutex mu;
-  std::condition_variable wake;      // workers wait here for a new generation
-  std::condition_variable finished;  // the caller waits here for the job to end
+  std::condition_variable wake;      // sleeping workers wait here for a new generation
+  std::condition_variable finished;  // a sleeping caller waits here for the job's last task
   std::vector<std::thread> workers;
-  const std::function<void(int)>* job = nullptr;  // null between jobs
-  int ntasks = 0;
-  std::atomic<int> next{0};
-  int done = 0;     // tasks of this generation that have run
-  int active = 0;   // workers between joining a generation and reporting back
-  long generation = 0;
-  bool stopping = false;
+  std::atomic<const std::function<void(int)>*> job{nullptr};
+  std::atomic<uint64_t> counter{0};  // gen | n | next task
+  std::atomic<uint32_t> generation{0};
+  std::atomic<int> done{0};          // tasks of the current job that have run
+  std::atomic<int> sleepers{0};      // workers asleep (or about to be) on `wake`
+  std::atomic<bool> callerAsleep{false};
+  std::atomic<bool> stopping{false};
 
-  // Grab tasks of one job until none is left; returns how many this thread ran.
-  int drain(const std::function<void(int)>& fn, int n) {
+  // Claims and runs tasks of generation g until none is left; returns how many it ran.
+  int drain(uint32_t g) {
     int ran = 0;
-    for (int i; (i = next.fetch_add(1)) < n; ++ran) fn(i);
-    return ran;
+    uint64_t c = counter.load(std::memory_order_acquire);
+    for (;;) {
+      if (genOf(c) != g || nextOf(c) >= nOf(c)) return ran;
+      if (!counter.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      // claimed task nextOf(c) of generation g: the job cannot end (or change) before it is done
+      (*job.load(std::memory_order_acquire))((int)nextOf(c));
+      ++ran;
+      if (done.fetch_add(1, std::memory_order_seq_cst) + 1 == (int)nOf(c) && callerAsleep.load(std::memory_order_seq_cst)) {
+        std::lock_guard<std::mutex> lk(mu);   // the caller checks `done` under the lock: no lost wake-up
+        finished.notify_all();
+      }
+      c = counter.load(std::memory_order_acquire);
+    }
   }
 
-  // A worker copies the job and task count under the lock when it joins a generation and is
-  // counted active until it reports back, so it never reads another job's counter: run()
-  // resets the counter only when no worker is active. (Reading them unlocked let a worker
-  // preempted between fetch_add and the bound check run a task of the next job twice, and the
-  // caller then waited forever for a count it had overshot.)
   void workerLoop() {
-    long seen = 0;
-    std::unique_lock<std::mutex> lk(mu);
+    uint32_t seen = generation.load(std::memory_order_acquire);
     for (;;) {
-      wake.wait(lk, [&] { return stopping || generation != seen; });
-      if (stopping) return;
-      seen = generation;
-      const std::function<void(int)>* fn = job;
-      const int n = ntasks;
-      ++active;
-      lk.unlock();
-      const int ran = fn != nullptr ? drain(*fn, n) : 0;
-      lk.lock();
-      done += ran;
-      --active;
-      if (active == 0) finished.notify_all();
+      uint32_t g;
+      int spins = 0;
+      while ((g = generation.load(std::memory_order_acquire)) == seen) {
+        if (stopping.load(std::memory_order_acquire)) return;
+        if (++spins < kSpins) { cpuRelax(); continue; }
+        std::unique_lock<std::mutex> lk(mu);
+        sleepers.fetch_add(1, std::memory_order_seq_cst);
+        wake.wait(lk, [&] { return generation.load(std::memory_order_seq_cst) != seen || stopping.load(); });
+        sleepers.fetch_sub(1, std::memory_order_relaxed);
+        spins = 0;
+      }
+      seen = g;
+      drain(g);
     }
   }
 
   void resize(int nworkers) {
     {
       std::lock_guard<std::mutex> lk(mu);
-      stopping = true;
+      stopping.store(true);
     }
     wake.notify_all();
     for (auto& t : workers) t.join();
     workers.clear();
-    stopping = false;
+    stopping.store(false);
     for (int i = 0; i < nworkers; ++i) workers.emplace_back([this] { workerLoop(); });
+  }
+
+  void runOne(int n, const std::function<void(int)>& fn) {
+    // the previous job has ended (every task done), so nobody can claim from the counter now
+    const uint32_t g = generation.load(std::memory_order_relaxed) + 1;
+    job.store(&fn, std::memory_order_relaxed);
+    done.store(0, std::memory_order_relaxed);
+    counter.store(pack(g, (uint32_t)n, 0), std::memory_order_release);
+    generation.store(g, std::memory_order_seq_cst);
+    if (sleepers.load(std::memory_order_seq_cst) > 0) {
+      { std::lock_guard<std::mutex> lk(mu); }
+      wake.notify_all();
+    }
+    drain(g);
+    for (int spins = 0; done.load(std::memory_order_acquire) != n; ++spins) {
+      if (spins < kSpins) { cpuRelax(); continue; }
+      std::unique_lock<std::mutex> lk(mu);
+      callerAsleep.store(true, std::memory_order_seq_cst);
+      finished.wait(lk, [&] { return done.load(std::memory_order_seq_cst) == n; });
+      callerAsleep.store(false, std::memory_order_relaxed);
+      break;
+    }
   }
 
   void run(int n, const std::function<void(int)>& fn) {
@@ -73,21 +129,11 @@ struct Pool {
       for (int i = 0; i < n; ++i) fn(i);
       return;
     }
-    std::unique_lock<std::mutex> lk(mu);
-    // a worker that woke late for the previous generation may still be draining its counter
-    finished.wait(lk, [&] { return active == 0; });
-    job = &fn;
-    ntasks = n;
-    next.store(0);
-    done = 0;
-    ++generation;
-    lk.unlock();
-    wake.notify_all();
-    const int ran = drain(fn, n);
-    lk.lock();
-    done += ran;
-    finished.wait(lk, [&] { return done == ntasks && active == 0; });
-    job = nullptr;
+    for (int base = 0; base < n; base += kMaxTasks) {
+      const int m = std::min(kMaxTasks, n - base);
+      if (base == 0 && m == n) runOne(n, fn);
+      else runOne(m, [&](int i) { fn(base + i); });
+    }
   }
 
   ~Pool() { resize(0); }

@@ -21,4 +21,12 @@ describe.skipIf(reason !== '')(`native thread pool${reason ? ` (skipped: ${reaso
     expect(r.status, r.stderr).toBe(0);
     expect(Number(r.stdout)).toBe(0);
   }, 90_000);
+
+  it('jobs of more tasks than the pool\'s counter holds (150,000) run each task once', () => {
+    const script = `const a = require(${JSON.stringify(addonPath)}); a.setThreads(3); process.stdout.write(String(a.poolSelfTest(20, 150000)));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.signal, 'the pool deadlocked (killed at the time limit)').toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(Number(r.stdout)).toBe(0);
+  }, 90_000);
 });

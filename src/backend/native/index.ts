@@ -20,7 +20,7 @@ export interface NativeAddon extends Omit<Backend, 'name' | 'threads' | 'setThre
   getThreads(): number;
   simdLevel(): string;
   /** Runs `jobs` pool jobs of varying task counts; returns how many tasks did not run exactly once. */
-  poolSelfTest(jobs: number): number;
+  poolSelfTest(jobs: number, maxTasks?: number): number;
   /** Single-core FP32 FMA rate (GFLOP/s), measured for about `seconds`. */
   peakGflops(seconds: number): number;
   /** The fp32 AVX-512 GEMM's cache blocks and the cache sizes they came from (bench). */
