@@ -52,7 +52,7 @@ export function loadNativeAddon(): NativeAddon {
   } catch (cause) {
     throw new BackendError(`native addon at ${addonPath} failed to load`, {}, { cause });
   }
-  // default thread count: FMN_THREADS, else every core (idle workers sleep, never spin)
+  // default thread count: FMN_THREADS, else every core (idle workers spin ~50 µs after a job, then sleep)
   const fromEnv = Number(process.env.FMN_THREADS);
   cached.setThreads(Number.isInteger(fromEnv) && fromEnv >= 1 ? fromEnv : availableParallelism());
   return cached;
