@@ -18,6 +18,7 @@
         "native/activation.cc",
         "native/softmax.cc",
         "native/elementwise.cc",
+        "native/embedding.cc",
         "native/loss.cc",
         "native/attention.cc",
         "native/attention_avx512.cc",

@@ -18,13 +18,15 @@ FMN_CLONES void geluFwdRange(float* out, const float* inp, long i0, long i1) {
 }
 
 // d gelu = 0.5 (1 + tanh u) + 0.5 x (1 − tanh² u) u',  tanh u = 2σ(2u) − 1
+template <bool kAcc>
 FMN_CLONES void geluBwdRange(float* dinp, const float* inp, const float* dout, long i0, long i1) {
   for (long i = i0; i < i1; ++i) {
     const float x = inp[i];
     const float u = kGeluK * (x + 0.044715f * x * x * x);
     const float th = 2.0f * sigmoidFast(2.0f * u) - 1.0f;
     const float du = kGeluK * (1.0f + 3.0f * 0.044715f * x * x);
-    dinp[i] += dout[i] * (0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du);
+    const float d = dout[i] * (0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du);
+    if (kAcc) dinp[i] += d; else dinp[i] = d + 0.0f;   // + 0: a −0 comes out +0, as added into zeros
   }
 }
 
@@ -33,10 +35,12 @@ FMN_CLONES void siluFwdRange(float* out, const float* inp, long i0, long i1) {
 }
 
 // d silu = σ(x) (1 + x (1 − σ(x)))
+template <bool kAcc>
 FMN_CLONES void siluBwdRange(float* dinp, const float* inp, const float* dout, long i0, long i1) {
   for (long i = i0; i < i1; ++i) {
     const float x = inp[i], s = sigmoidFast(x);
-    dinp[i] += dout[i] * s * (1.0f + x * (1.0f - s));
+    const float d = dout[i] * s * (1.0f + x * (1.0f - s));
+    if (kAcc) dinp[i] += d; else dinp[i] = d + 0.0f;   // + 0: a −0 comes out +0, as added into zeros
   }
 }
 
@@ -47,14 +51,20 @@ constexpr long kCost = 16;  // rough operations per element, for the parallel th
 void geluForward(float* out, const float* inp, long n) {
   parallelFor(n, kCost, [&](long a, long b) { geluFwdRange(out, inp, a, b); });
 }
-void geluBackward(float* dinp, const float* inp, const float* dout, long n) {
-  parallelFor(n, kCost, [&](long a, long b) { geluBwdRange(dinp, inp, dout, a, b); });
+void geluBackward(float* dinp, const float* inp, const float* dout, long n, bool accumulate) {
+  parallelFor(n, kCost, [&](long a, long b) {
+    if (accumulate) geluBwdRange<true>(dinp, inp, dout, a, b);
+    else geluBwdRange<false>(dinp, inp, dout, a, b);
+  });
 }
 void siluForward(float* out, const float* inp, long n) {
   parallelFor(n, kCost, [&](long a, long b) { siluFwdRange(out, inp, a, b); });
 }
-void siluBackward(float* dinp, const float* inp, const float* dout, long n) {
-  parallelFor(n, kCost, [&](long a, long b) { siluBwdRange(dinp, inp, dout, a, b); });
+void siluBackward(float* dinp, const float* inp, const float* dout, long n, bool accumulate) {
+  parallelFor(n, kCost, [&](long a, long b) {
+    if (accumulate) siluBwdRange<true>(dinp, inp, dout, a, b);
+    else siluBwdRange<false>(dinp, inp, dout, a, b);
+  });
 }
 
 }  // namespace fmn

@@ -134,7 +134,7 @@ Napi::Value RmsnormBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Elementwise: fwd(out, inp, n) and bwd(dinp, inp, dout, n)
+// Elementwise: fwd(out, inp, n) and bwd(dinp, inp, dout, n, accumulate)
 template <void (*F)(float*, const float*, long)>
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   const Args a(info, "activationForward");
@@ -142,11 +142,11 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   F(a.f32(0, "out", n), a.f32(1, "inp", n), n);
   return info.Env().Undefined();
 }
-template <void (*F)(float*, const float*, const float*, long)>
+template <void (*F)(float*, const float*, const float*, long, bool)>
 Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
   const Args a(info, "activationBackward");
   const long n = a.size(3, "n");
-  F(a.f32(0, "dinp", n), a.f32(1, "inp", n), a.f32(2, "dout", n), n);
+  F(a.f32(0, "dinp", n), a.f32(1, "inp", n), a.f32(2, "dout", n), n, a.flag(4, "accumulate"));
   return info.Env().Undefined();
 }
 
@@ -179,6 +179,26 @@ Napi::Value AddColumnSums(const Napi::CallbackInfo& info) {
   const Args a(info, "addColumnSums");
   const long N = a.size(2, "N"), C = a.size(3, "C");
   fmn::addColumnSums(a.f32(0, "out", (D)C), a.f32(1, "inp", (D)N * C), N, C);
+  return info.Env().Undefined();
+}
+
+// Row indices must lie in [0, V) before any row is read or written.
+void checkIds(const Args& a, const int32_t* ids, long N, long V) {
+  for (long i = 0; i < N; ++i)
+    if (ids[i] < 0 || ids[i] >= V)
+      a.fail("ids[" + std::to_string(i) + "] = " + std::to_string(ids[i]) + " is outside [0, V)", false);
+}
+
+// embeddingForward(out, weight, ids, N, C, V) and embeddingBackward(dweight, dout, ids, N, C, V):
+// buffer 0 is written, 1 read; one of them is (N, C), the other the (V, C) table.
+template <void (*F)(float*, const float*, const int32_t*, long, long), bool kTableFirst>
+Napi::Value Embedding(const Napi::CallbackInfo& info) {
+  const Args a(info, kTableFirst ? "embeddingBackward" : "embeddingForward");
+  const long N = a.size(3, "N"), C = a.size(4, "C"), V = a.size(5, "V");
+  const int32_t* ids = a.i32(2, "ids", N);
+  checkIds(a, ids, N, V);
+  const D rows0 = kTableFirst ? V : N, rows1 = kTableFirst ? N : V;
+  F(a.f32(0, kTableFirst ? "dweight" : "out", rows0 * C), a.f32(1, kTableFirst ? "dout" : "weight", rows1 * C), ids, N, C);
   return info.Env().Undefined();
 }
 
@@ -408,6 +428,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("crossEntropyForward", CrossEntropyForward);
   fn("crossEntropyBackward", CrossEntropyBackward);
   fn("adamwUpdate", AdamwUpdate);
+  fn("embeddingForward", Embedding<fmn::embeddingForward, false>);
+  fn("embeddingBackward", Embedding<fmn::embeddingBackward, true>);
   fn("sumSquares", SumSquares);
   fn("scaleInPlace", ScaleInPlace);
   fn("setThreads", SetThreads);

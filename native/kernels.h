@@ -16,9 +16,9 @@ void rmsnormBackward(float* dinp, float* dweight, const float* dout, const float
                      const float* weight, const float* rstd, long N, long C);
 
 void geluForward(float* out, const float* inp, long n);
-void geluBackward(float* dinp, const float* inp, const float* dout, long n);
+void geluBackward(float* dinp, const float* inp, const float* dout, long n, bool accumulate);
 void siluForward(float* out, const float* inp, long n);
-void siluBackward(float* dinp, const float* inp, const float* dout, long n);
+void siluBackward(float* dinp, const float* inp, const float* dout, long n, bool accumulate);
 
 void softmaxForward(float* out, const float* inp, long N, long C);
 void softmaxBackward(float* dinp, const float* out, const float* dout, long N, long C);
@@ -30,6 +30,10 @@ void scaleInPlace(float* g, long n, double s);
 void addBuffers(float* out, const float* a, const float* b, long n);
 // out (C) += the column sums of inp (N, C), each column in row order
 void addColumnSums(float* out, const float* inp, long N, long C);
+// out (N, C) = weight[ids] (rows gathered); ids already checked to lie in [0, V)
+void embeddingForward(float* out, const float* weight, const int32_t* ids, long N, long C);
+// dweight[ids[i], :] += dout[i, :] for i in order (each element one chain in i order)
+void embeddingBackward(float* dweight, const float* dout, const int32_t* ids, long N, long C);
 
 struct AttnShape {
   long B, T, nh, nkv, hs, qStride, kvStride;

@@ -314,9 +314,14 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
             ref[fwd](outW, f64(inp), n);
             expectClose(out, outW, TOL_ELEM, fwd);
             const dinp = rand(rng, n), dinpW = f64(dinp);
-            withThreads(2, () => be[bwd](dinp, inp, dout, n));
-            ref[bwd](dinpW, f64(inp), f64(dout), n);
+            withThreads(2, () => be[bwd](dinp, inp, dout, n, true));
+            ref[bwd](dinpW, f64(inp), f64(dout), n, true);
             expectClose(dinp, dinpW, TOL_ELEM, bwd);
+            // accumulate false: written, whatever dinp held (NaN here) unread; the same bits as adding into zeros
+            const written = new Float32Array(n).fill(NaN), added = new Float32Array(n);
+            withThreads(2, () => be[bwd](written, inp, dout, n, false));
+            be[bwd](added, inp, dout, n, true);
+            expect(written).toEqual(added);
           }
         });
       }
@@ -391,6 +396,42 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
           }
         });
       }
+    });
+
+    // ---------------------------------------------------------------- embeddings
+    describe('embeddingForward / embeddingBackward', () => {
+      for (const [N, C, V] of [[0, 4, 3], [1, 1, 1], [37, 17, 5], [640, 128, 1024], [300, 200, 7]] as const) {
+        it(`N=${N} C=${C} V=${V}: rows gathered; repeated ids scattered back as one float32 chain in order, at 1 and 2 threads`, () => {
+          const rng = testRng(N + 3 * C + 11 * V);
+          const weight = rand(rng, V * C), dout = rand(rng, N * C), start = rand(rng, V * C);
+          const ids = Int32Array.from({ length: N }, () => Math.floor(rng() * V));
+          const want = new Float32Array(N * C);
+          for (let i = 0; i < N; i++) want.set(weight.subarray(ids[i] * C, (ids[i] + 1) * C), i * C);
+          const wantGrad = start.slice();
+          for (let i = 0; i < N; i++) for (let c = 0; c < C; c++) wantGrad[ids[i] * C + c] = Math.fround(wantGrad[ids[i] * C + c] + dout[i * C + c]);
+          for (const threads of [1, 2]) {
+            const { view: out, whole } = offsetView(new Float32Array(N * C));
+            withThreads(threads, () => be.embeddingForward(out, weight, ids, N, C, V));
+            expect(out).toEqual(want);
+            expectPadsUntouched(whole, N * C);
+            const { view: dw, whole: dwWhole } = offsetView(start);
+            withThreads(threads, () => be.embeddingBackward(dw, dout, ids, N, C, V));
+            expect(dw).toEqual(wantGrad);
+            expectPadsUntouched(dwWhole, V * C);
+          }
+        });
+      }
+
+      it('an id outside [0, V) is a RangeError before anything is written', () => {
+        const weight = new Float32Array(6).fill(1), out = new Float32Array(6), dw = new Float32Array(6);
+        for (const bad of [-1, 3]) {
+          const ids = Int32Array.from([0, bad, 1]);
+          expect(() => be.embeddingForward(out, weight, ids, 3, 2, 3)).toThrow(RangeError);
+          expect(() => be.embeddingBackward(dw, weight, ids, 3, 2, 3)).toThrow(/ids\[1\]/);
+          expect(Array.from(out)).toEqual([0, 0, 0, 0, 0, 0]);
+          expect(Array.from(dw)).toEqual([0, 0, 0, 0, 0, 0]);
+        }
+      });
     });
 
     // ---------------------------------------------------------------- attention

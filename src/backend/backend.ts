@@ -64,11 +64,13 @@ export interface Backend {
 
   /** GELU, tanh form (GPT-2): 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))). */
   geluForward(out: Buf, inp: Buf, n: number): void;
-  geluBackward(dinp: Buf, inp: Buf, dout: Buf, n: number): void;
+  /** dinp (+)= dout · gelu'(inp): added into dinp when `accumulate`, else written (dinp's old values unread). */
+  geluBackward(dinp: Buf, inp: Buf, dout: Buf, n: number, accumulate: boolean): void;
 
   /** SiLU: x · σ(x). */
   siluForward(out: Buf, inp: Buf, n: number): void;
-  siluBackward(dinp: Buf, inp: Buf, dout: Buf, n: number): void;
+  /** dinp (+)= dout · silu'(inp), as geluBackward. */
+  siluBackward(dinp: Buf, inp: Buf, dout: Buf, n: number, accumulate: boolean): void;
 
   /** Row softmax over the last dim: out, inp (N,C). */
   softmaxForward(out: Buf, inp: Buf, N: number, C: number): void;
@@ -82,6 +84,14 @@ export interface Backend {
    * summed in row order starting from out's value: the same bits on every backend and thread count.
    */
   addColumnSums(out: Buf, inp: Buf, N: number, C: number): void;
+
+  /** out (N, C) = weight[ids], weight (V, C); an id outside [0, V) is a RangeError before anything is written. */
+  embeddingForward(out: Buf, weight: Buf, ids: Int32Array, N: number, C: number, V: number): void;
+  /**
+   * dweight (V, C)[ids[i], :] += dout[i, :] for i = 0 … N−1: each element one chain of adds in
+   * i order, the same bits on every backend and thread count; ids checked as in the forward.
+   */
+  embeddingBackward(dweight: Buf, dout: Buf, ids: Int32Array, N: number, C: number, V: number): void;
 
   /**
    * Fused causal self-attention with grouped-query heads.

@@ -84,13 +84,21 @@ int main() {
     auto x = rand(n, -6.f, 6.f), g = rand(n), b = rand(n);
     std::vector<float> y(n), dx(n, 0.f);
     geluForward(y.data(), x.data(), n); out("gelu").add(y);
-    geluBackward(dx.data(), x.data(), g.data(), n); out("gelu").add(dx);
+    geluBackward(dx.data(), x.data(), g.data(), n, true); out("gelu").add(dx);
+    geluBackward(dx.data(), x.data(), b.data(), n, false); out("gelu").add(dx);
     std::fill(dx.begin(), dx.end(), 0.f);
     siluForward(y.data(), x.data(), n); out("silu").add(y);
-    siluBackward(dx.data(), x.data(), g.data(), n); out("silu").add(dx);
+    siluBackward(dx.data(), x.data(), g.data(), n, true); out("silu").add(dx);
+    siluBackward(dx.data(), x.data(), b.data(), n, false); out("silu").add(dx);
     addBuffers(y.data(), x.data(), g.data(), n); out("addBuffers").add(y);
     std::vector<float> cs(40, 0.f);
     addColumnSums(cs.data(), x.data(), 25, 40); out("addColumnSums").add(cs);
+    // embeddings: 25 rows of 40 gathered from a table of 8, repeated ids scattered back in order
+    std::vector<int32_t> ids(25);
+    for (long i = 0; i < 25; ++i) ids[i] = (int32_t)((i * 5) % 8);
+    std::vector<float> emb(25 * 40), dtab(8 * 40, 0.f);
+    embeddingForward(emb.data(), x.data(), ids.data(), 25, 40); out("embedding").add(emb);
+    embeddingBackward(dtab.data(), g.data(), ids.data(), 25, 40); out("embedding").add(dtab);
     out("sumSquares").add(sumSquares(x.data(), n, 0.0));
     std::vector<float> p = rand(n), m(n, 0.f), v(n, 0.f);
     for (int t = 1; t <= 3; ++t) adamwUpdate(p.data(), g.data(), m.data(), v.data(), n, 1e-2, 0.9, 0.999, 1e-8, 0.01, t);

@@ -10,13 +10,14 @@ export function geluForward(out: Buf, inp: Buf, n: number): void {
   }
 }
 
-/** d gelu: 0.5 (1 + tanh u) + 0.5 x (1 − tanh² u) · √(2/π)(1 + 3·0.044715 x²). Accumulates. */
-export function geluBackward(dinp: Buf, inp: Buf, dout: Buf, n: number): void {
+/** d gelu: 0.5 (1 + tanh u) + 0.5 x (1 − tanh² u) · √(2/π)(1 + 3·0.044715 x²). Adds into dinp, or writes it. */
+export function geluBackward(dinp: Buf, inp: Buf, dout: Buf, n: number, accumulate: boolean): void {
   for (let i = 0; i < n; i++) {
     const x = inp[i];
     const th = Math.tanh(GELU_K * (x + 0.044715 * x * x * x));
     const du = GELU_K * (1 + 3 * 0.044715 * x * x);
-    dinp[i] += dout[i] * (0.5 * (1 + th) + 0.5 * x * (1 - th * th) * du);
+    const d = dout[i] * (0.5 * (1 + th) + 0.5 * x * (1 - th * th) * du);
+    dinp[i] = accumulate ? dinp[i] + d : d + 0;   // + 0: −0 → +0, as added into zeros
   }
 }
 
@@ -25,12 +26,13 @@ export function siluForward(out: Buf, inp: Buf, n: number): void {
   for (let i = 0; i < n; i++) { const x = inp[i]; out[i] = x / (1 + Math.exp(-x)); }
 }
 
-/** d silu: σ(x) (1 + x (1 − σ(x))). Accumulates. */
-export function siluBackward(dinp: Buf, inp: Buf, dout: Buf, n: number): void {
+/** d silu: σ(x) (1 + x (1 − σ(x))). Adds into dinp, or writes it. */
+export function siluBackward(dinp: Buf, inp: Buf, dout: Buf, n: number, accumulate: boolean): void {
   for (let i = 0; i < n; i++) {
     const x = inp[i];
     const s = 1 / (1 + Math.exp(-x));
-    dinp[i] += dout[i] * s * (1 + x * (1 - s));
+    const d = dout[i] * s * (1 + x * (1 - s));
+    dinp[i] = accumulate ? dinp[i] + d : d + 0;   // + 0: −0 → +0, as added into zeros
   }
 }
 

@@ -6,6 +6,7 @@ import { attentionForward, attentionBackward } from './attention.ts';
 import { crossEntropyForward, crossEntropyBackward } from './loss.ts';
 import { adamwUpdate, scaleInPlace, sumSquares } from './adamw.ts';
 import { addBuffers, addColumnSums } from './elementwise.ts';
+import { embeddingBackward, embeddingForward } from './embedding.ts';
 
 const FP32: MatmulMode = { precision: 'fp32', kernel: 'fp32', label: 'precision fp32' };
 const BF16: MatmulMode = { precision: 'bf16', kernel: 'js-bf16', label: 'precision bf16 (js: operands rounded to bf16, fp32 accumulation)' };
@@ -25,6 +26,7 @@ export function createJsBackend(): Backend {
     },
     layernormForward, layernormBackward, rmsnormForward, rmsnormBackward,
     geluForward, geluBackward, siluForward, siluBackward, softmaxForward, softmaxBackward, addBuffers, addColumnSums,
+    embeddingForward, embeddingBackward,
     attentionForward, attentionBackward,
     crossEntropyForward, crossEntropyBackward,
     adamwUpdate, sumSquares, scaleInPlace,

@@ -86,6 +86,7 @@ const KERNELS: Record<KernelName, readonly number[]> = {
   rmsnormForward: [0, 1, 2, 3], rmsnormBackward: [0, 1, 2, 3, 4, 5],
   geluForward: [0, 1], geluBackward: [0, 1, 2], siluForward: [0, 1], siluBackward: [0, 1, 2],
   softmaxForward: [0, 1], softmaxBackward: [0, 1, 2], addBuffers: [0, 1, 2], addColumnSums: [0, 1],
+  embeddingForward: [0, 1], embeddingBackward: [0, 1],
   attentionForward: [0, 1, 2, 3, 4], attentionBackward: [0, 1, 2, 3, 4, 5, 6, 7],
   crossEntropyForward: [0, 1, 2], crossEntropyBackward: [0, 1, 3],
   adamwUpdate: [0, 1, 2, 3], sumSquares: [0], scaleInPlace: [0],

@@ -5,7 +5,7 @@ export function gelu(x: Tensor): Tensor {
   const be = x.backend;
   const out = empty(be, x.shape.slice(), x.dtype);
   be.geluForward(out.data, x.data, x.size);
-  return record(out, [x], () => be.geluBackward(x.ensureGrad(), x.data, out.grad!, x.size));
+  return record(out, [x], () => { const d = x.gradSlot(); be.geluBackward(d.buf, x.data, out.grad!, x.size, !d.fresh); });
 }
 
 /** SiLU: x · σ(x). */
@@ -13,7 +13,7 @@ export function silu(x: Tensor): Tensor {
   const be = x.backend;
   const out = empty(be, x.shape.slice(), x.dtype);
   be.siluForward(out.data, x.data, x.size);
-  return record(out, [x], () => be.siluBackward(x.ensureGrad(), x.data, out.grad!, x.size));
+  return record(out, [x], () => { const d = x.gradSlot(); be.siluBackward(d.buf, x.data, out.grad!, x.size, !d.fresh); });
 }
 
 /** Softmax over the last dim. */

@@ -9,8 +9,9 @@ export function reshape(a: Tensor, shape: number[]): Tensor {
   const out = new Tensor(a.backend, a.data, s);
   out.isView = true;
   return record(out, [a], () => {
-    const g = out.grad!, d = a.ensureGrad();
-    for (let i = 0; i < a.size; i++) d[i] += g[i];
+    const g = out.grad!;
+    if (a.grad === null) a.gradSlot().buf.set(g);   // the first contribution: copied, not added to zeros
+    else a.backend.addBuffers(a.grad, a.grad, g, a.size);
   });
 }
 
