@@ -29,7 +29,7 @@ bool useAvx512() {
 // C (M,N, row stride ldc) (+)= op(A) · op(B) with explicit strides.
 void gemm(float* C, long ldc, const float* A, long rsA, long csA, const float* B, long rsB, long csB,
           long M, long N, long K, bool accumulate) {
-  GemmArgs g{A, rsA, csA, B, rsB, csB, C, ldc, (int)M, (int)N, (int)K, accumulate};
+  GemmArgs g{A, rsA, csA, B, rsB, csB, C, ldc, (int)M, (int)N, (int)K, accumulate, nullptr};
   sgemmStridedSerial(g);
 }
 

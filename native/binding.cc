@@ -83,7 +83,7 @@ class Args {
 
 using D = double;  // lengths are computed in double: no integer overflow before the check
 
-// matmul(C, A, B, M, N, K, transA, transB, accumulate)
+// matmul(C, A, B, M, N, K, transA, transB, accumulate, bias?)
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const Args a(info, "matmul");
   const long M = a.size(3, "M"), N = a.size(4, "N"), K = a.size(5, "K");
@@ -91,7 +91,12 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   float* C = a.f32(0, "C", (D)M * N);
   const float* A = a.f32(1, "A", (D)M * K);
   const float* B = a.f32(2, "B", (D)K * N);
-  fmn::sgemm(tA, tB, (int)M, (int)N, (int)K, A, B, C, acc);
+  const float* bias = nullptr;
+  if (info.Length() > 9 && !info[9].IsUndefined()) {
+    if (acc) a.fail("bias with accumulate: the bias is C's starting value", false);
+    bias = a.f32(9, "bias", N);
+  }
+  fmn::sgemm(tA, tB, (int)M, (int)N, (int)K, A, B, C, acc, bias);
   return info.Env().Undefined();
 }
 

@@ -127,7 +127,7 @@ std::atomic<const GemmVariant*> g_matmulVariant{nullptr};
 constexpr double kParallelMinFlops = 1 << 18;
 
 GemmArgs makeArgs(bool transA, bool transB, int M, int N, int K, const float* A, const float* B,
-                  float* C, bool accumulate) {
+                  float* C, bool accumulate, const float* bias = nullptr) {
   GemmArgs g;
   g.A = A;
   g.rsA = transA ? 1 : K;   // A (M,K), or (K,M) when transposed
@@ -140,7 +140,8 @@ GemmArgs makeArgs(bool transA, bool transB, int M, int N, int K, const float* A,
   g.M = M;
   g.N = N;
   g.K = K;
-  g.accumulate = accumulate;
+  g.accumulate = accumulate || bias != nullptr;   // a bias is C's starting value
+  g.bias = bias;
   return g;
 }
 
@@ -226,6 +227,10 @@ const char* setMatmulPrecision(bool bf16, const char* force) {
   return "fp32";
 }
 
+void fillBiasRows(const GemmArgs& g, int i0, int i1, int j0, int j1) {
+  for (int i = i0; i < i1; ++i) std::memcpy(g.C + (long)i * g.ldc + j0, g.bias + j0, (j1 - j0) * sizeof(float));
+}
+
 void sgemmStridedSerial(const GemmArgs& g) {
   if (g.M > 0 && g.N > 0) variant().range(g, 0, g.M, 0, g.N);
 }
@@ -238,11 +243,11 @@ void sgemmSerial(bool transA, bool transB, int M, int N, int K, const float* A, 
 }
 
 void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
-           bool accumulate) {
+           bool accumulate, const float* bias) {
   if (M <= 0 || N <= 0) return;
   const GemmVariant* bf16 = g_matmulVariant.load(std::memory_order_relaxed);
   const GemmVariant& v = bf16 ? *bf16 : variant();
-  const GemmArgs g = makeArgs(transA, transB, M, N, K, A, B, C, accumulate);
+  const GemmArgs g = makeArgs(transA, transB, M, N, K, A, B, C, accumulate, bias);
   const int nt = poolThreads();
   if (nt == 1 || (double)M * N * K < kParallelMinFlops) {
     v.range(g, 0, M, 0, N);

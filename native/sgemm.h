@@ -4,8 +4,11 @@
 
 namespace fmn {
 
+// With `bias` (N floats; accumulate then ignored): C = bias in every row + op(A)·op(B), each
+// element's chain of fused multiply-adds starting from bias[j] — the bits of filling C with the
+// bias and accumulating, without a separate pass over C.
 void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
-           bool accumulate);
+           bool accumulate, const float* bias = nullptr);
 
 // Same, always on the calling thread (used inside kernels that are already parallel).
 void sgemmSerial(bool transA, bool transB, int M, int N, int K, const float* A, const float* B,

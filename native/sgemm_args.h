@@ -13,7 +13,15 @@ struct GemmArgs {
   long ldc;
   int M, N, K;
   bool accumulate;
+  // when set (with accumulate true): row vector of N whose element j starts the chain of every
+  // C[i][j] in place of C's old value; written into each C tile just before the tile is first
+  // computed (in cache), so y = x W + b costs no separate pass over y
+  const float* bias;
 };
+
+// C[i0:i1, j0:j1] = bias[j0:j1] in every row (paths that start from a filled C instead). Defined
+// in sgemm.cc (built for the baseline ISA) so every variant may call it.
+void fillBiasRows(const GemmArgs& g, int i0, int i1, int j0, int j1);
 
 // Cache blocks of the loop nest (sgemm_driver.h): A block MC×KC, B micro-panel KC×NR, NC columns.
 struct Blocks {

@@ -185,9 +185,14 @@ static void skinnyM(const GemmArgs& g, int i0, int i1, int j0, int j1) {
 
 void range(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   static const Blocks bl = gemmBlocks(Kernel::MR, Kernel::NR, 4);
-  if (g.K > 0 && i1 > i0 && j1 > j0) {
-    if (j1 - j0 <= 8) return skinnyN(g, i0, i1, j0, j1);
-    if (i1 - i0 <= 8 && g.csB == 1) return skinnyM(g, i0, i1, j0, j1);
+  if (g.K > 0 && i1 > i0 && j1 > j0 && (j1 - j0 <= 8 || (i1 - i0 <= 8 && g.csB == 1))) {
+    GemmArgs h = g;   // the skinny kernels start from a filled C
+    if (g.bias) {
+      fillBiasRows(g, i0, i1, j0, j1);
+      h.bias = nullptr;
+    }
+    if (j1 - j0 <= 8) return skinnyN(h, i0, i1, j0, j1);
+    return skinnyM(h, i0, i1, j0, j1);
   }
   gemmRange<Kernel>(g, i0, i1, j0, j1, bl);
 }

@@ -147,6 +147,12 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   constexpr int MR = KT::MR, NR = KT::NR, KP = KT::KP;
   static_assert(KT::KC % KP == 0, "KC must be a multiple of KP");
   if (i1 <= i0 || j1 <= j0) return;
+  if (g.bias) {   // bf16 starts from a filled C
+    fillBiasRows(g, i0, i1, j0, j1);
+    GemmArgs h = g;
+    h.bias = nullptr;
+    return gemmRangeBf16<KT>(h, i0, i1, j0, j1);
+  }
   // K = 0: op(A)·op(B) is the zero matrix
   if (g.K == 0) {
     if (!g.accumulate)

@@ -88,7 +88,8 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
   if (i1 <= i0 || j1 <= j0) return;
   // K = 0: op(A)·op(B) is the zero matrix
   if (g.K == 0) {
-    if (!g.accumulate)
+    if (g.bias) fillBiasRows(g, i0, i1, j0, j1);
+    else if (!g.accumulate)
       for (int i = i0; i < i1; ++i) std::memset(g.C + i * g.ldc + j0, 0, (j1 - j0) * sizeof(float));
     return;
   }
@@ -102,6 +103,7 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
     for (int pc = 0; pc < g.K; pc += KC) {                      // 4th loop: KC depth
       const int kc = std::min(KC, g.K - pc);
       const bool overwrite = !g.accumulate && pc == 0;
+      const bool biasFirst = g.bias != nullptr && pc == 0;   // each tile's chain starts from the bias
       packB<KT>(g, jc, nc, pc, kc, bp);
       for (int ic = i0; ic < i1; ic += MC) {                    // 3rd loop: MC rows
         const int mc = std::min(MC, i1 - ic);
@@ -119,6 +121,8 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
                 __builtin_prefetch(c + (MR + r) * g.ldc, 1, 3);
                 __builtin_prefetch(c + (MR + r) * g.ldc + NR - 1, 1, 3);
               }
+            if (biasFirst)
+              for (int r = 0; r < mr; ++r) std::memcpy(c + r * g.ldc, g.bias + jc + jr, nr * sizeof(float));
             if (mr == MR && nr == NR) {
               KT::micro(kc, a, b, c, g.ldc, overwrite);
             } else {

@@ -104,6 +104,36 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
         }
       }
 
+      // a bias starts each element's chain: the bits of filling C's rows with it and accumulating,
+      // on every path (blocked tiles and ragged edges, skinny N ≤ 8 and M ≤ 8, K = 0, bf16), threads 1 and 2
+      for (const [M, K, N] of [[1, 1, 1], [5, 17, 3], [6, 40, 7], [33, 65, 130], [640, 128, 384], [130, 600, 97], [3, 0, 9]] as const) {
+        it(`bias: M=${M} K=${K} N=${N}, the bits of a filled C accumulated, fp32 and bf16`, () => {
+          const rng = testRng(M * 31 + K * 7 + N);
+          const A = rand(rng, M * K), B = rand(rng, K * N), bias = rand(rng, N);
+          const precisions = be.name === 'js' ? ['fp32'] as const : ['fp32', 'bf16'] as const;
+          for (const precision of precisions) {
+            be.setMatmulPrecision(precision);
+            try {
+              for (const threads of [1, 2]) {
+                const filled = new Float32Array(M * N);
+                for (let i = 0; i < M; i++) filled.set(bias, i * N);
+                withThreads(threads, () => be.matmul(filled, A, B, M, N, K, false, false, true));
+                const { view: got, whole } = offsetView(new Float32Array(M * N).fill(NaN));
+                withThreads(threads, () => be.matmul(got, A, B, M, N, K, false, false, false, bias));
+                expect(got, `${precision}, ${threads} thread(s)`).toEqual(filled);
+                expectPadsUntouched(whole, M * N);
+              }
+            } finally { be.setMatmulPrecision('fp32'); }
+          }
+        });
+      }
+
+      it('bias with accumulate, or a bias shorter than N, is an error', () => {
+        const C = new Float32Array(6);
+        expect(() => be.matmul(C, new Float32Array(4), new Float32Array(6), 2, 3, 2, false, false, true, new Float32Array(3))).toThrow(/bias/);
+        if (be.name !== 'js') expect(() => be.matmul(C, new Float32Array(4), new Float32Array(6), 2, 3, 2, false, false, false, new Float32Array(2))).toThrow(/bias/);
+      });
+
       it('K = 0 gives zeros (overwrite) or leaves C (accumulate)', () => {
         const C = new Float32Array(6).fill(3);
         be.matmul(C, new Float32Array(0), new Float32Array(0), 2, 3, 0, false, false, true);

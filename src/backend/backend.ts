@@ -45,9 +45,11 @@ export interface Backend {
    * op(B) is (K,N): B is stored (K,N), or (N,K) when `transB`.
    * Training uses three orientations with weights stored (in, out): forward `nn`
    * (y = x W), dX `nt` (dx = dy Wᵀ), dW `tn` (dW = xᵀ dy).
+   * With `bias` (N; `accumulate` false): C = bias in every row + op(A) · op(B), the bits of
+   * filling C's rows with the bias and accumulating (a linear layer's forward in one pass).
    */
   matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number,
-    transA: boolean, transB: boolean, accumulate: boolean): void;
+    transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf): void;
 
   /** out, mean, rstd: (N,C), (N), (N); y = (x − mean) · rstd · w + b, biased variance. */
   layernormForward(out: Buf, mean: Buf, rstd: Buf, inp: Buf, weight: Buf, bias: Buf,

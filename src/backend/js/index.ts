@@ -20,9 +20,10 @@ export function createJsBackend(): Backend {
     setThreads() { /* single-threaded by design */ },
     get matmulMode() { return mode; },
     setMatmulPrecision(p: Precision) { mode = p === 'bf16' ? BF16 : FP32; return mode; },
-    matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean) {
-      if (mode === BF16) matmulBf16(C, A, B, M, N, K, transA, transB, accumulate);
-      else matmul(C, A, B, M, N, K, transA, transB, accumulate);
+    matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf) {
+      if (bias !== undefined && accumulate) throw new RangeError('matmul: bias with accumulate: the bias is C\'s starting value');
+      if (mode === BF16) matmulBf16(C, A, B, M, N, K, transA, transB, accumulate, bias);
+      else matmul(C, A, B, M, N, K, transA, transB, accumulate, bias);
     },
     layernormForward, layernormBackward, rmsnormForward, rmsnormBackward,
     geluForward, geluBackward, siluForward, siluBackward, softmaxForward, softmaxBackward, addBuffers, addColumnSums,

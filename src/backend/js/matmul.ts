@@ -7,8 +7,9 @@ import { roundToBf16 } from './bf16.ts';
  * array's own precision (float64 for the gradient checks).
  */
 export function matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number,
-  transA: boolean, transB: boolean, accumulate: boolean): void {
-  if (!accumulate) C.fill(0, 0, M * N);
+  transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf): void {
+  if (bias !== undefined) fillRows(C, bias, M, N);
+  else if (!accumulate) C.fill(0, 0, M * N);
   if (!transB) {
     // B (K,N): C[i,:] += a_ik · B[k,:]
     for (let i = 0; i < M; i++) {
@@ -41,8 +42,15 @@ export function matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number,
  * operands (the gradient checks) are left exact.
  */
 export function matmulBf16(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number,
-  transA: boolean, transB: boolean, accumulate: boolean): void {
+  transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf): void {
   const a = A instanceof Float32Array ? roundToBf16(A.subarray(0, M * K)) : A;   // (M,K) or (K,M)
   const b = B instanceof Float32Array ? roundToBf16(B.subarray(0, K * N)) : B;   // (K,N) or (N,K)
-  matmul(C, a, b, M, N, K, transA, transB, accumulate);
+  matmul(C, a, b, M, N, K, transA, transB, accumulate, bias);
+}
+
+/** C (M, N) = bias (N) in every row: one copy, then the rows filled by doubling. */
+function fillRows(C: Buf, bias: Buf, M: number, N: number): void {
+  if (M === 0) return;
+  C.set(bias.subarray(0, N), 0);
+  for (let have = 1; have < M; have *= 2) C.copyWithin(have * N, 0, Math.min(have, M - have) * N);
 }

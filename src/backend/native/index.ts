@@ -92,6 +92,9 @@ const KERNELS: Record<KernelName, readonly number[]> = {
   adamwUpdate: [0, 1, 2, 3], sumSquares: [0], scaleInPlace: [0],
 };
 
+/** Optional float buffers (absent, or Float32Array for the addon): matmul's bias. */
+const OPTIONAL_BUFS: Partial<Record<KernelName, readonly number[]>> = { matmul: [9] };
+
 /** Loads the N-API addon (build/Release/fmn_native.node). Throws BackendError when absent. */
 export function loadNativeBackend(): Backend {
   const addon = loadNativeAddon();
@@ -99,7 +102,9 @@ export function loadNativeBackend(): Backend {
   const kernels = Object.fromEntries(Object.entries(KERNELS).map(([name, bufs]) => {
     const fast = (addon[name as KernelName] as (...a: unknown[]) => void).bind(addon);
     const slow = (js[name as KernelName] as (...a: unknown[]) => void).bind(js);
-    return [name, (...args: unknown[]) => (bufs.every((i) => args[i] instanceof Float32Array) ? fast(...args) : slow(...args))];
+    const optional = OPTIONAL_BUFS[name as KernelName] ?? [];
+    return [name, (...args: unknown[]) => (bufs.every((i) => args[i] instanceof Float32Array) && optional.every((i) => args[i] === undefined || args[i] instanceof Float32Array)
+      ? fast(...args) : slow(...args))];
   })) as Pick<Backend, KernelName>;
   return {
     name: `native-${addon.simdLevel()}`,

@@ -8,9 +8,10 @@ import { assertShape, empty, record, type Tensor } from '../tensor.ts';
  */
 export type Orientation = 'nn' | 'nt' | 'tn' | 'tt';
 
-/** C (M, N) = op(A) · op(B), or C += … with `accumulate`; op(A) is (M, K), op(B) is (K, N). */
-export function gemm(be: Backend, o: Orientation, C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, accumulate: boolean): void {
-  be.matmul(C, A, B, M, N, K, o[0] === 't', o[1] === 't', accumulate);
+/** C (M, N) = op(A) · op(B), or C += … with `accumulate`, or bias (N) + … ; op(A) is (M, K), op(B) is (K, N). */
+export function gemm(be: Backend, o: Orientation, C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, accumulate: boolean, bias?: Buf): void {
+  if (bias === undefined) be.matmul(C, A, B, M, N, K, o[0] === 't', o[1] === 't', accumulate);
+  else be.matmul(C, A, B, M, N, K, o[0] === 't', o[1] === 't', false, bias);
 }
 
 const orient = (transA: boolean, transB: boolean): Orientation => `${transA ? 't' : 'n'}${transB ? 't' : 'n'}` as Orientation;
@@ -100,12 +101,8 @@ export function linearDims(x: Tensor, w: Tensor, bias: Tensor | null, op: string
 /** y (N, out) = x W + b, written into y (the forward of linear). */
 export function linearForward(y: Buf, x: Tensor, w: Tensor, bias: Tensor | null, N: number): void {
   const [inF, outF] = w.shape;
-  // the bias in every row: one copy, then the rows filled by doubling (log N copies, not N)
-  if (bias !== null && N > 0) {
-    y.set(bias.data, 0);
-    for (let have = 1; have < N; have *= 2) y.copyWithin(have * outF, 0, Math.min(have, N - have) * outF);
-  }
-  gemm(x.backend, 'nn', y, x.data, w.data, N, outF, inF, bias !== null);               // y (N, out) (+)= x W
+  // the bias starts every element's chain: the backend writes it into each tile of y as it gets there
+  gemm(x.backend, 'nn', y, x.data, w.data, N, outF, inF, false, bias?.data);          // y (N, out) = b + x W
 }
 
 /** Accumulates the gradients of y = x W + b from dy: dx += dy Wᵀ, dW += xᵀ dy, db += Σ dy (frozen ones skipped). */
