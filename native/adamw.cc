@@ -1,6 +1,8 @@
 // AdamW step as torch.optim.AdamW (decoupled decay, then bias-corrected Adam).
 // Twin: src/backend/js/adamw.ts.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels.h"
 #include "parallel.h"
@@ -44,12 +46,38 @@ void scaleInPlace(float* g, long n, double s) {
   parallelFor(n, 2, [&](long a, long b) { scaleRange(g, a, b, s); });
 }
 
+namespace {
+AdamCoef coef(double lr, double beta1, double beta2, double eps, double weightDecay, double t) {
+  return {(float)(lr * weightDecay), (float)beta1, (float)(1 - beta1), (float)beta2,
+          (float)(1 - beta2), (float)lr, (float)(1 - std::pow(beta1, t)),
+          (float)(1 - std::pow(beta2, t)), (float)eps};
+}
+}  // namespace
+
 void adamwUpdate(float* param, const float* grad, float* m, float* v, long n, double lr, double beta1,
                  double beta2, double eps, double weightDecay, double t) {
-  const AdamCoef k = {(float)(lr * weightDecay), (float)beta1, (float)(1 - beta1), (float)beta2,
-                      (float)(1 - beta2), (float)lr, (float)(1 - std::pow(beta1, t)),
-                      (float)(1 - std::pow(beta2, t)), (float)eps};
+  const AdamCoef k = coef(lr, beta1, beta2, eps, weightDecay, t);
   parallelFor(n, 16, [&](long a, long b) { adamwRange(param, grad, m, v, a, b, k); });
+}
+
+void adamwStep(const std::vector<AdamTensor>& ts, double lr, double beta1, double beta2, double eps,
+               double t, double gradScale) {
+  // the tensors end to end as one index space, cut into one contiguous range per thread; each
+  // range scales its gradients (when clipping) and updates them while they are in cache
+  std::vector<long> start(ts.size() + 1, 0);
+  for (size_t i = 0; i < ts.size(); ++i) start[i + 1] = start[i] + ts[i].n;
+  std::vector<AdamCoef> k(ts.size());
+  for (size_t i = 0; i < ts.size(); ++i) k[i] = coef(lr, beta1, beta2, eps, ts[i].weightDecay, t);
+  const bool scale = gradScale != 1.0;
+  parallelFor(start.back(), 16, [&](long a, long b) {
+    size_t i = std::upper_bound(start.begin(), start.end(), a) - start.begin() - 1;
+    for (; i < ts.size() && start[i] < b; ++i) {
+      const long lo = std::max(a, start[i]) - start[i], hi = std::min(b, start[i + 1]) - start[i];
+      if (hi <= lo) continue;
+      if (scale) scaleRange(ts[i].grad, lo, hi, gradScale);
+      adamwRange(ts[i].param, ts[i].grad, ts[i].m, ts[i].v, lo, hi, k[i]);
+    }
+  });
 }
 
 }  // namespace fmn

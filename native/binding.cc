@@ -222,6 +222,43 @@ Napi::Value ScaleInPlace(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// adamwStep(params, grads, m, v, weightDecay, lr, beta1, beta2, eps, t, gradScale): arrays of one
+// entry per tensor (Float32Arrays; weightDecay numbers), grad / m / v each as long as its param.
+Napi::Value AdamwStep(const Napi::CallbackInfo& info) {
+  const Args a(info, "adamwStep");
+  const char* names[4] = {"params", "grads", "m", "v"};
+  Napi::Array arr[5];
+  for (int j = 0; j < 5; ++j) {
+    if (info.Length() <= (size_t)j || !info[j].IsArray()) a.fail(std::string(j < 4 ? names[j] : "weightDecay") + " must be an array", true);
+    arr[j] = info[j].As<Napi::Array>();
+    if (arr[j].Length() != arr[0].Length())
+      a.fail(std::string(j < 4 ? names[j] : "weightDecay") + " has " + std::to_string(arr[j].Length()) + " entries, params " +
+                 std::to_string(arr[0].Length()), false);
+  }
+  std::vector<fmn::AdamTensor> ts(arr[0].Length());
+  for (uint32_t i = 0; i < arr[0].Length(); ++i) {
+    float* p[4];
+    size_t n = 0;
+    for (int j = 0; j < 4; ++j) {
+      Napi::Value v = arr[j].Get(i);
+      if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        a.fail(std::string(names[j]) + "[" + std::to_string(i) + "] must be a Float32Array", true);
+      auto f = v.As<Napi::Float32Array>();
+      if (j == 0) n = f.ElementLength();
+      else if (f.ElementLength() != n)
+        a.fail(std::string(names[j]) + "[" + std::to_string(i) + "] has " + std::to_string(f.ElementLength()) +
+                   " elements, params[" + std::to_string(i) + "] " + std::to_string(n), false);
+      p[j] = f.Data();
+    }
+    Napi::Value wd = arr[4].Get(i);
+    if (!wd.IsNumber()) a.fail("weightDecay[" + std::to_string(i) + "] must be a number", true);
+    ts[i] = {p[0], p[1], p[2], p[3], (long)n, wd.As<Napi::Number>().DoubleValue()};
+  }
+  fmn::adamwStep(ts, a.number(5, "lr"), a.number(6, "beta1"), a.number(7, "beta2"), a.number(8, "eps"),
+                 a.number(9, "t"), a.number(10, "gradScale"));
+  return info.Env().Undefined();
+}
+
 // Attention sizes follow the buffers: (…, B, T, nh, nkv, hs, qStride, kvStride) from `first`.
 fmn::AttnShape attnShape(const Args& a, size_t first) {
   fmn::AttnShape s{a.size(first, "B"), a.size(first + 1, "T"), a.size(first + 2, "nh"),
@@ -435,6 +472,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("adamwUpdate", AdamwUpdate);
   fn("embeddingForward", Embedding<fmn::embeddingForward, false>);
   fn("embeddingBackward", Embedding<fmn::embeddingBackward, true>);
+  fn("adamwStep", AdamwStep);
   fn("sumSquares", SumSquares);
   fn("scaleInPlace", ScaleInPlace);
   fn("setThreads", SetThreads);

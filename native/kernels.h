@@ -3,6 +3,7 @@
 // backward kernels ACCUMULATE (+=) into their gradient outputs, as there.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace fmn {
 
@@ -50,6 +51,16 @@ void crossEntropyBackward(float* dlogits, const float* probs, const int32_t* tar
 
 void adamwUpdate(float* param, const float* grad, float* m, float* v, long n, double lr, double beta1,
                  double beta2, double eps, double weightDecay, double t);
+// Every tensor's AdamW update in one call (one parallel job over all of them); gradScale ≠ 1
+// first scales each gradient in place as scaleInPlace does (clipping). Per element the bits of
+// scaleInPlace then adamwUpdate, tensor by tensor.
+struct AdamTensor {
+  float *param, *grad, *m, *v;
+  long n;
+  double weightDecay;
+};
+void adamwStep(const std::vector<AdamTensor>& ts, double lr, double beta1, double beta2, double eps,
+               double t, double gradScale);
 
 // Sustained single-core FP32 FMA rate (GFLOP/s): independent FMA chains for ~`seconds`.
 double peakGflops(double seconds);

@@ -550,6 +550,39 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
       }
     });
 
+    describe('adamwStep (every tensor in one call)', () => {
+      // sizes that put thread boundaries inside tensors, plus an empty one and a single element
+      const sizes = [1001, 0, 7, 65_537, 1, 40_000];
+      for (const gradScale of [1, 0.37]) {
+        it(`the bits of scaleInPlace then adamwUpdate per tensor, gradScale ${gradScale}, at 1 and 2 threads`, () => {
+          const rng = testRng(sizes.length + (gradScale === 1 ? 0 : 1));
+          const make = () => sizes.map((n) => ({ p: rand(rng, n), g: rand(rng, n, 0.1), m: rand(rng, n, 0.01), v: Float32Array.from(rand(rng, n, 1e-4), (x) => Math.abs(x)) }));
+          const base = make(), wds = sizes.map((_, i) => (i % 2 === 0 ? 0.1 : 0));
+          const copy = () => base.map((x) => ({ p: x.p.slice(), g: x.g.slice(), m: x.m.slice(), v: x.v.slice() }));
+          const want = copy();
+          want.forEach((x, i) => {
+            if (gradScale !== 1) be.scaleInPlace(x.g, x.g.length, gradScale);
+            be.adamwUpdate(x.p, x.g, x.m, x.v, x.p.length, 1e-3, 0.9, 0.999, 1e-8, wds[i], 7);
+          });
+          for (const threads of [1, 2]) {
+            const got = copy();
+            withThreads(threads, () => be.adamwStep(got.map((x) => x.p), got.map((x) => x.g), got.map((x) => x.m), got.map((x) => x.v), wds, 1e-3, 0.9, 0.999, 1e-8, 7, gradScale));
+            got.forEach((x, i) => {
+              for (const k of ['p', 'g', 'm', 'v'] as const) expect(x[k], `tensor ${i} ${k}, ${threads} thread(s)`).toEqual(want[i][k]);
+            });
+          }
+        });
+      }
+
+      it('mismatched entries or lengths are errors, before anything is updated', () => {
+        const p = new Float32Array(4).fill(1), g = new Float32Array(4).fill(1), m = new Float32Array(4), v = new Float32Array(3);
+        expect(() => be.adamwStep([p], [g], [m], [v], [0], 1e-3, 0.9, 0.999, 1e-8, 1, 1)).toThrow(/v\[0\]/);
+        expect(() => be.adamwStep([p], [g], [m], [], [0], 1e-3, 0.9, 0.999, 1e-8, 1, 1)).toThrow(/entries/);
+        expect(Array.from(p)).toEqual([1, 1, 1, 1]);
+        expect(Array.from(m)).toEqual([0, 0, 0, 0]);
+      });
+    });
+
     // ---------------------------------------------------------------- gradient clipping's pieces
     describe('sumSquares / scaleInPlace', () => {
       for (const n of [0, 1, 17, 100_003]) {

@@ -124,6 +124,14 @@ export interface Backend {
    */
   adamwUpdate(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number,
     beta2: number, eps: number, weightDecay: number, t: number): void;
+  /**
+   * Every tensor's update in one call (a fused optimizer: one native crossing and one parallel
+   * job for all of them): entry i is params[i], grads[i], m[i], v[i] (equal lengths) with its
+   * weightDecay[i]. gradScale ≠ 1 first scales each gradient in place, as scaleInPlace (gradient
+   * clipping). Per element the bits of scaleInPlace then adamwUpdate, tensor by tensor.
+   */
+  adamwStep(params: Buf[], grads: Buf[], m: Buf[], v: Buf[], weightDecay: number[], lr: number, beta1: number,
+    beta2: number, eps: number, t: number, gradScale: number): void;
 
   /**
    * start + Σ g[i]² over n elements, in double, one add per element in index order (so the

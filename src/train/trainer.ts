@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CheckpointError } from '../errors.ts';
 import { parseSafetensors, serializeSafetensors } from '../model/safetensors.ts';
 import { loadLatestCheckpoint, saveCheckpoint } from './run-dir.ts';
-import { AdamW, clipGradNorm, type AdamWOptions } from '../optim/adamw.ts';
+import { AdamW, clipScale, type AdamWOptions } from '../optim/adamw.ts';
 import { lrAt } from '../optim/schedule.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Batch, BatchSource } from './batch.ts';
@@ -103,8 +103,9 @@ export class Trainer {
         sl.loss.backward(new Float32Array([1 / o.gradAccum]));
         sl.loss.releaseGraph();
       }
-      const gradNorm = clipGradNorm(trainable, o.clip);
-      this.opt.update(lr);
+      // clipping's scale applied inside the optimizer's single pass over the gradients
+      const { norm: gradNorm, scale } = clipScale(trainable, o.clip);
+      this.opt.update(lr, scale);
       this.step++;
       tokens += stepTokens;
       lastLoss = lossSum / o.gradAccum;

@@ -4,7 +4,7 @@ import { layernormForward, layernormBackward, rmsnormForward, rmsnormBackward } 
 import { geluForward, geluBackward, siluForward, siluBackward, softmaxForward, softmaxBackward } from './activation.ts';
 import { attentionForward, attentionBackward } from './attention.ts';
 import { crossEntropyForward, crossEntropyBackward } from './loss.ts';
-import { adamwUpdate, scaleInPlace, sumSquares } from './adamw.ts';
+import { adamwStep, adamwUpdate, scaleInPlace, sumSquares } from './adamw.ts';
 import { addBuffers, addColumnSums } from './elementwise.ts';
 import { embeddingBackward, embeddingForward } from './embedding.ts';
 
@@ -30,6 +30,6 @@ export function createJsBackend(): Backend {
     embeddingForward, embeddingBackward,
     attentionForward, attentionBackward,
     crossEntropyForward, crossEntropyBackward,
-    adamwUpdate, sumSquares, scaleInPlace,
+    adamwUpdate, adamwStep, sumSquares, scaleInPlace,
   };
 }

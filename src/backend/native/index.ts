@@ -89,11 +89,13 @@ const KERNELS: Record<KernelName, readonly number[]> = {
   embeddingForward: [0, 1], embeddingBackward: [0, 1],
   attentionForward: [0, 1, 2, 3, 4], attentionBackward: [0, 1, 2, 3, 4, 5, 6, 7],
   crossEntropyForward: [0, 1, 2], crossEntropyBackward: [0, 1, 3],
-  adamwUpdate: [0, 1, 2, 3], sumSquares: [0], scaleInPlace: [0],
+  adamwUpdate: [0, 1, 2, 3], adamwStep: [], sumSquares: [0], scaleInPlace: [0],
 };
 
 /** Optional float buffers (absent, or Float32Array for the addon): matmul's bias. */
 const OPTIONAL_BUFS: Partial<Record<KernelName, readonly number[]>> = { matmul: [9] };
+/** Arguments that are arrays of float buffers (every entry Float32Array for the addon): the fused optimizer's. */
+const ARRAY_BUFS: Partial<Record<KernelName, readonly number[]>> = { adamwStep: [0, 1, 2, 3] };
 
 /** Loads the N-API addon (build/Release/fmn_native.node). Throws BackendError when absent. */
 export function loadNativeBackend(): Backend {
@@ -102,9 +104,10 @@ export function loadNativeBackend(): Backend {
   const kernels = Object.fromEntries(Object.entries(KERNELS).map(([name, bufs]) => {
     const fast = (addon[name as KernelName] as (...a: unknown[]) => void).bind(addon);
     const slow = (js[name as KernelName] as (...a: unknown[]) => void).bind(js);
-    const optional = OPTIONAL_BUFS[name as KernelName] ?? [];
-    return [name, (...args: unknown[]) => (bufs.every((i) => args[i] instanceof Float32Array) && optional.every((i) => args[i] === undefined || args[i] instanceof Float32Array)
-      ? fast(...args) : slow(...args))];
+    const optional = OPTIONAL_BUFS[name as KernelName] ?? [], arrays = ARRAY_BUFS[name as KernelName] ?? [];
+    const f32 = (x: unknown) => x instanceof Float32Array;
+    return [name, (...args: unknown[]) => (bufs.every((i) => f32(args[i])) && optional.every((i) => args[i] === undefined || f32(args[i]))
+      && arrays.every((i) => Array.isArray(args[i]) && (args[i] as unknown[]).every(f32)) ? fast(...args) : slow(...args))];
   })) as Pick<Backend, KernelName>;
   return {
     name: `native-${addon.simdLevel()}`,
