@@ -22,6 +22,7 @@ export function createJsBackend(): Backend {
     setMatmulPrecision(p: Precision) { mode = p === 'bf16' ? BF16 : FP32; return mode; },
     matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf) {
       if (bias !== undefined && accumulate) throw new RangeError('matmul: bias with accumulate: the bias is C\'s starting value');
+      if (bias !== undefined && bias.length < N) throw new RangeError(`matmul: bias has ${bias.length} elements, needs ${N}`);
       if (mode === BF16) matmulBf16(C, A, B, M, N, K, transA, transB, accumulate, bias);
       else matmul(C, A, B, M, N, K, transA, transB, accumulate, bias);
     },
