@@ -54,12 +54,6 @@ AdamCoef coef(double lr, double beta1, double beta2, double eps, double weightDe
 }
 }  // namespace
 
-void adamwUpdate(float* param, const float* grad, float* m, float* v, long n, double lr, double beta1,
-                 double beta2, double eps, double weightDecay, double t) {
-  const AdamCoef k = coef(lr, beta1, beta2, eps, weightDecay, t);
-  parallelFor(n, 16, [&](long a, long b) { adamwRange(param, grad, m, v, a, b, k); });
-}
-
 void adamwStep(const std::vector<AdamTensor>& ts, double lr, double beta1, double beta2, double eps,
                double t, double gradScale) {
   // the tensors end to end as one index space, cut into one contiguous range per thread; each

@@ -330,16 +330,6 @@ Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// adamwUpdate(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, t)
-Napi::Value AdamwUpdate(const Napi::CallbackInfo& info) {
-  const Args a(info, "adamwUpdate");
-  const long n = a.size(4, "n");
-  fmn::adamwUpdate(a.f32(0, "param", n), a.f32(1, "grad", n), a.f32(2, "m", n), a.f32(3, "v", n), n,
-                   a.number(5, "lr"), a.number(6, "beta1"), a.number(7, "beta2"), a.number(8, "eps"),
-                   a.number(9, "weightDecay"), a.number(10, "t"));
-  return info.Env().Undefined();
-}
-
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const Args a(info, "setThreads");
   const long n = a.size(0, "n");
@@ -469,7 +459,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("attentionBackward", AttentionBackward);
   fn("crossEntropyForward", CrossEntropyForward);
   fn("crossEntropyBackward", CrossEntropyBackward);
-  fn("adamwUpdate", AdamwUpdate);
   fn("embeddingForward", Embedding<fmn::embeddingForward, false>);
   fn("embeddingBackward", Embedding<fmn::embeddingBackward, true>);
   fn("adamwStep", AdamwStep);

@@ -49,11 +49,9 @@ void crossEntropyForward(float* losses, float* probs, const float* logits, const
 void crossEntropyBackward(float* dlogits, const float* probs, const int32_t* targets,
                           const float* dlosses, long N, long V, int32_t ignoreIndex);
 
-void adamwUpdate(float* param, const float* grad, float* m, float* v, long n, double lr, double beta1,
-                 double beta2, double eps, double weightDecay, double t);
-// Every tensor's AdamW update in one call (one parallel job over all of them); gradScale ≠ 1
-// first scales each gradient in place as scaleInPlace does (clipping). Per element the bits of
-// scaleInPlace then adamwUpdate, tensor by tensor.
+// AdamW (torch.optim.AdamW: decoupled decay, then bias-corrected Adam) on every tensor in one call
+// (one parallel job over all of them); gradScale ≠ 1 first scales each gradient in place as
+// scaleInPlace does (clipping). Each element's arithmetic does not depend on the partition.
 struct AdamTensor {
   float *param, *grad, *m, *v;
   long n;

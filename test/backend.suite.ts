@@ -533,7 +533,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
     });
 
     // ---------------------------------------------------------------- adamw
-    describe('adamwUpdate', () => {
+    describe('adamwStep on one tensor', () => {
       for (const t of [1, 10, 1000]) {
         it(`one step at t=${t}, n=1001`, () => {
           const rng = testRng(t);
@@ -541,8 +541,8 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
           const p = rand(rng, n), g = rand(rng, n, 0.1), m = rand(rng, n, 0.01);
           const v = Float32Array.from(rand(rng, n, 1e-4), (x) => Math.abs(x));
           const pW = f64(p), mW = f64(m), vW = f64(v);
-          be.adamwUpdate(p, g, m, v, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, t);
-          ref.adamwUpdate(pW, f64(g), mW, vW, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, t);
+          be.adamwStep([p], [g], [m], [v], [0.1], 1e-3, 0.9, 0.999, 1e-8, t, 1);
+          ref.adamwStep([pW], [f64(g)], [mW], [vW], [0.1], 1e-3, 0.9, 0.999, 1e-8, t, 1);
           expectClose(p, pW, TOL_ELEM, 'param');
           expectClose(m, mW, TOL_ELEM, 'm');
           expectClose(v, vW, TOL_ELEM, 'v');
@@ -554,7 +554,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
       // sizes that put thread boundaries inside tensors, plus an empty one and a single element
       const sizes = [1001, 0, 7, 65_537, 1, 40_000];
       for (const gradScale of [1, 0.37]) {
-        it(`the bits of scaleInPlace then adamwUpdate per tensor, gradScale ${gradScale}, at 1 and 2 threads`, () => {
+        it(`the bits of scaleInPlace then a one-tensor step per tensor, gradScale ${gradScale}, at 1 and 2 threads`, () => {
           const rng = testRng(sizes.length + (gradScale === 1 ? 0 : 1));
           const make = () => sizes.map((n) => ({ p: rand(rng, n), g: rand(rng, n, 0.1), m: rand(rng, n, 0.01), v: Float32Array.from(rand(rng, n, 1e-4), (x) => Math.abs(x)) }));
           const base = make(), wds = sizes.map((_, i) => (i % 2 === 0 ? 0.1 : 0));
@@ -562,7 +562,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
           const want = copy();
           want.forEach((x, i) => {
             if (gradScale !== 1) be.scaleInPlace(x.g, x.g.length, gradScale);
-            be.adamwUpdate(x.p, x.g, x.m, x.v, x.p.length, 1e-3, 0.9, 0.999, 1e-8, wds[i], 7);
+            be.adamwStep([x.p], [x.g], [x.m], [x.v], [wds[i]], 1e-3, 0.9, 0.999, 1e-8, 7, 1);
           });
           for (const threads of [1, 2]) {
             const got = copy();

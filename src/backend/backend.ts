@@ -118,17 +118,13 @@ export interface Backend {
     N: number, V: number, ignoreIndex: number): void;
 
   /**
-   * One AdamW step on n parameters, in place (PyTorch's torch.optim.AdamW):
+   * One AdamW step (PyTorch's torch.optim.AdamW), in place, on every tensor in one call (a fused
+   * optimizer: one native crossing and one parallel job for all of them). Entry i is params[i],
+   * grads[i], m[i], v[i] (equal lengths) with its weightDecay[i]; per element:
    * p −= lr·wd·p;  m = β1 m + (1−β1) g;  v = β2 v + (1−β2) g²;
    * p −= lr · (m / (1−β1ᵗ)) / (sqrt(v / (1−β2ᵗ)) + eps).   t is 1-based.
-   */
-  adamwUpdate(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number,
-    beta2: number, eps: number, weightDecay: number, t: number): void;
-  /**
-   * Every tensor's update in one call (a fused optimizer: one native crossing and one parallel
-   * job for all of them): entry i is params[i], grads[i], m[i], v[i] (equal lengths) with its
-   * weightDecay[i]. gradScale ≠ 1 first scales each gradient in place, as scaleInPlace (gradient
-   * clipping). Per element the bits of scaleInPlace then adamwUpdate, tensor by tensor.
+   * gradScale ≠ 1 first scales each gradient in place, as scaleInPlace (gradient clipping).
+   * Each element's bits do not depend on how the tensors are grouped or split between threads.
    */
   adamwStep(params: Buf[], grads: Buf[], m: Buf[], v: Buf[], weightDecay: number[], lr: number, beta1: number,
     beta2: number, eps: number, t: number, gradScale: number): void;

@@ -7,7 +7,7 @@ export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-
 /**
  * AdamW (decoupled weight decay) over named parameters. Decay applies only to tensors with ≥ 2
  * dims (matrices, embeddings); biases and norm weights are not decayed. The update itself is
- * the backend's `adamwUpdate` kernel.
+ * the backend's `adamwStep` kernel, one call for every parameter.
  */
 export class AdamW {
   readonly params: [string, Tensor][];

@@ -72,4 +72,3 @@ describe('BufferPool', () => {
     expect(y.buffer).not.toBe(a.buffer);
   });
 });
-

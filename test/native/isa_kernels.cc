@@ -101,7 +101,7 @@ int main() {
     embeddingBackward(dtab.data(), g.data(), ids.data(), 25, 40); out("embedding").add(dtab);
     out("sumSquares").add(sumSquares(x.data(), n, 0.0));
     std::vector<float> p = rand(n), m(n, 0.f), v(n, 0.f);
-    for (int t = 1; t <= 3; ++t) adamwUpdate(p.data(), g.data(), m.data(), v.data(), n, 1e-2, 0.9, 0.999, 1e-8, 0.01, t);
+    for (int t = 1; t <= 3; ++t) adamwStep({{p.data(), g.data(), m.data(), v.data(), n, 0.01}}, 1e-2, 0.9, 0.999, 1e-8, t, 1.0);
     scaleInPlace(p.data(), n, 0.37);
     out("adamw").add(p); out("adamw").add(m); out("adamw").add(v);
   }

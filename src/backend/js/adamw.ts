@@ -29,8 +29,8 @@ export function adamwStep(params: Buf[], grads: Buf[], m: Buf[], v: Buf[], weigh
   });
 }
 
-/** AdamW, as torch.optim.AdamW: decoupled decay first, then the bias-corrected Adam step. */
-export function adamwUpdate(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number,
+/** AdamW on one tensor, as torch.optim.AdamW: decoupled decay first, then the bias-corrected Adam step. */
+function adamwUpdate(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number,
   beta2: number, eps: number, weightDecay: number, t: number): void {
   const bc1 = 1 - Math.pow(beta1, t);
   const bc2 = 1 - Math.pow(beta2, t);

@@ -4,7 +4,7 @@ import { layernormForward, layernormBackward, rmsnormForward, rmsnormBackward } 
 import { geluForward, geluBackward, siluForward, siluBackward, softmaxForward, softmaxBackward } from './activation.ts';
 import { attentionForward, attentionBackward } from './attention.ts';
 import { crossEntropyForward, crossEntropyBackward } from './loss.ts';
-import { adamwStep, adamwUpdate, scaleInPlace, sumSquares } from './adamw.ts';
+import { adamwStep, scaleInPlace, sumSquares } from './adamw.ts';
 import { addBuffers, addColumnSums } from './elementwise.ts';
 import { embeddingBackward, embeddingForward } from './embedding.ts';
 
@@ -31,6 +31,6 @@ export function createJsBackend(): Backend {
     embeddingForward, embeddingBackward,
     attentionForward, attentionBackward,
     crossEntropyForward, crossEntropyBackward,
-    adamwUpdate, adamwStep, sumSquares, scaleInPlace,
+    adamwStep, sumSquares, scaleInPlace,
   };
 }

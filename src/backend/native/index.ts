@@ -52,7 +52,7 @@ export function loadNativeAddon(): NativeAddon {
   } catch (cause) {
     throw new BackendError(`native addon at ${addonPath} failed to load`, {}, { cause });
   }
-  // default thread count: FMN_THREADS, else every core (idle workers spin ~50 µs after a job, then sleep)
+  // default thread count: FMN_THREADS, else every core (idle workers poll ~50 µs after a job, yielding the core, then sleep)
   const fromEnv = Number(process.env.FMN_THREADS);
   cached.setThreads(Number.isInteger(fromEnv) && fromEnv >= 1 ? fromEnv : availableParallelism());
   return cached;
@@ -89,7 +89,7 @@ const KERNELS: Record<KernelName, readonly number[]> = {
   embeddingForward: [0, 1], embeddingBackward: [0, 1],
   attentionForward: [0, 1, 2, 3, 4], attentionBackward: [0, 1, 2, 3, 4, 5, 6, 7],
   crossEntropyForward: [0, 1, 2], crossEntropyBackward: [0, 1, 3],
-  adamwUpdate: [0, 1, 2, 3], adamwStep: [], sumSquares: [0], scaleInPlace: [0],
+  adamwStep: [], sumSquares: [0], scaleInPlace: [0],
 };
 
 /** Optional float buffers (absent, or Float32Array for the addon): matmul's bias. */

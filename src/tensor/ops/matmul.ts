@@ -10,8 +10,7 @@ export type Orientation = 'nn' | 'nt' | 'tn' | 'tt';
 
 /** C (M, N) = op(A) · op(B), or C += … with `accumulate`, or bias (N) + … ; op(A) is (M, K), op(B) is (K, N). */
 export function gemm(be: Backend, o: Orientation, C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, accumulate: boolean, bias?: Buf): void {
-  if (bias === undefined) be.matmul(C, A, B, M, N, K, o[0] === 't', o[1] === 't', accumulate);
-  else be.matmul(C, A, B, M, N, K, o[0] === 't', o[1] === 't', false, bias);
+  be.matmul(C, A, B, M, N, K, o[0] === 't', o[1] === 't', accumulate, bias);
 }
 
 const orient = (transA: boolean, transB: boolean): Orientation => `${transA ? 't' : 'n'}${transB ? 't' : 'n'}` as Orientation;
@@ -59,7 +58,7 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
     if (flat) return;
     for (let i = 0; i < batch; i++) {
       const dc = dC.subarray(i * so, (i + 1) * so);
-      if (a.requiresGrad && !flat) {
+      if (a.requiresGrad) {
         const dA = a.ensureGrad().subarray(i * sa, (i + 1) * sa);
         const Bi = b.data.subarray(i * sb, i * sb + K * N);
         // dA = dC · op(B)ᵀ  (stored as A is: transposed back when transA)
