@@ -7,6 +7,7 @@
  *   npm run bench:kernels            table
  *   npm run bench:kernels -- --json  {"peak_gflops", "sgemm": [{m,k,n,op,threads,gflops,bf16_gflops,bf16_paths}], "bf16", "gemm_blocks", ...}
  *   npm run bench:kernels -- --rounds 5
+ *   npm run bench:kernels -- --shapes 2048x512x128,1024x768x768 --ops tn --threads 1   a subset (M×K×N)
  *   npm run bench:kernels -- --openblas-core env   OpenBLAS as the environment sets it (default auto:
  *                                    OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed; see peer-env.ts)
  *
@@ -23,11 +24,36 @@ interface Row {
   bf16_gflops?: number | null; bf16_paths?: Partial<Record<'amx' | 'avx512bf16', number>>;
 }
 
-const SHAPES: [number, number, number][] = [  // (M, K, N)
+const ALL_SHAPES: [number, number, number][] = [  // (M, K, N)
   [2048, 128, 128], [2048, 128, 512], [2048, 512, 128], [1024, 768, 768], [1024, 768, 3072], [4096, 768, 768],
 ];
-const OPS: Op[] = ['nn', 'nt', 'tn'];
-const THREADS = [1, 2];
+
+/** The value after `flag`, or undefined; a flag given without one is a usage error (exit 2). */
+function flagValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  if (i < 0) return undefined;
+  const v = process.argv[i + 1];
+  if (v === undefined || v.startsWith('--')) usage(`${flag} needs a value`);
+  return v;
+}
+function usage(msg: string): never {
+  console.error(`bench:kernels: ${msg}`);
+  process.exit(2);
+}
+const SHAPES: [number, number, number][] = flagValue('--shapes')?.split(',').map((t) => {
+  const d = t.split('x').map(Number);
+  if (d.length !== 3 || !d.every((x) => Number.isInteger(x) && x > 0 && x <= 16384)) usage(`--shapes: "${t}" is not MxKxN (positive integers up to 16384)`);
+  return d as [number, number, number];
+}) ?? ALL_SHAPES;
+const OPS: Op[] = flagValue('--ops')?.split(',').map((o) => {
+  if (o !== 'nn' && o !== 'nt' && o !== 'tn') usage(`--ops: "${o}" is not one of nn, nt, tn`);
+  return o;
+}) ?? ['nn', 'nt', 'tn'];
+const THREADS = flagValue('--threads')?.split(',').map((t) => {
+  const n = Number(t);
+  if (!Number.isInteger(n) || n < 1 || n > 64) usage(`--threads: "${t}" is not a thread count (1 to 64)`);
+  return n;
+}) ?? [1, 2];
 
 const json = process.argv.includes('--json');
 const addon = loadNativeAddon();
@@ -78,8 +104,7 @@ const openblasCore = openblasPath ? addon.openblasCorename() : null;
 // 3. sgemm shapes: `rounds` passes over every row, ours and OpenBLAS back to back within each,
 // and each figure the median over the rounds (a burst of load on the machine then touches one
 // round of one row, not the row)
-const argRounds = process.argv.indexOf('--rounds');
-const ROUNDS = argRounds >= 0 ? Math.max(1, Number(process.argv[argRounds + 1]) || 1) : 3;
+const ROUNDS = Math.max(1, Number(flagValue('--rounds') ?? 3) || 1);
 const rows: Row[] = [];
 const blasRows: Row[] = [];
 const samples = new Map<number, { ours: number[]; blas: number[]; bf: Record<string, number[]> }>();

@@ -40,11 +40,29 @@ struct Kernel {
       for (int r = 0; r < MR; ++r) ap[(long)k * MR + r] = r < mr ? a[r * rsA + k] : 0.f;
   }
 
-  // One MR-row panel of a transposed op(A) (a[k·csA + r], r contiguous): one masked load and
-  // store of the mr valid rows per k, the rest zero.
-  static void packACols(const float* a, long csA, int mr, int kc, float* ap) {
-    const __mmask16 valid = (__mmask16)((1u << mr) - 1), m = (1u << MR) - 1;
-    for (int k = 0; k < kc; ++k) _mm512_mask_storeu_ps(ap + (long)k * MR, m, _mm512_maskz_loadu_ps(valid, a + (long)k * csA));
+  // The whole MC×KC block of a transposed op(A) (a[k·csA + r], r contiguous), k outermost: each
+  // k reads the block's mc contiguous floats once and hands MR of them to each panel (one masked
+  // load and store per panel; rows past mc zero). Panel by panel instead, every panel re-read the
+  // kc rows' cache lines, and with csA a multiple of 4 KiB (M = 2048) those rows all fall in the
+  // same cache sets: the tn GEMM ran at ~0.9–0.95× OpenBLAS on such shapes.
+  static void packAColsBlock(const float* a, long csA, int mc, int kc, float* ap) {
+    const int panels = (mc + MR - 1) / MR;
+    const __mmask16 m = (1u << MR) - 1;
+    const __mmask16 last = (__mmask16)((1u << (mc - (panels - 1) * MR)) - 1);
+    constexpr int kAhead = 16;   // rows ahead: a k row is only mc floats, too short for the hardware prefetcher
+    for (int k = 0; k < kc; ++k) {
+      const float* row = a + (long)k * csA;
+      float* dst = ap + (long)k * MR;
+      if (k + kAhead < kc) {
+        const float* ahead = row + kAhead * csA;
+        for (int f = 0; f < mc; f += 16) _mm_prefetch(reinterpret_cast<const char*>(ahead + f), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + mc - 1), _MM_HINT_T0);
+      }
+      for (int p = 0; p < panels; ++p) {
+        const __m512 v = p + 1 < panels ? _mm512_maskz_loadu_ps(m, row + p * MR) : _mm512_maskz_loadu_ps(last, row + p * MR);
+        _mm512_mask_storeu_ps(dst + (long)p * MR * kc, m, v);
+      }
+    }
   }
 
   // One NR-column panel of op(B) whose columns run along k (b[j·csB + k]): 16 columns × 16 k

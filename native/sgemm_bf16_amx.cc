@@ -28,6 +28,7 @@ struct alignas(64) TileConfig {
 };
 
 struct Kernel {
+  static constexpr bool kPairedA = false;
   static constexpr int MR = 32, NR = 32, KP = 32;
   // B micro-panel KC·NR·2 = 32 KiB (L1); A block MC·KC·2 = 256 KiB (L2).
   static constexpr int KC = 512, MC = 256, NC = 2048;

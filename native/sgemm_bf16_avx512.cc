@@ -19,6 +19,7 @@ namespace bf16avx512 {
 #include "sgemm_bf16_driver.h"
 
 struct Kernel {
+  static constexpr bool kPairedA = true;
   static constexpr int MR = 14, NR = 32, KP = 2;
   // KC·NR·2 = 32 KiB B micro-panel (L1), the fp32 kernel's bytes; MC·KC·2 = 168 KiB A block (L2).
   static constexpr int KC = 512, MC = 168, NC = 2048;

@@ -6,6 +6,8 @@
 //   KT::KP                    depth granularity: kc is zero-padded to kcp, a multiple of KP
 //   KT::MC, KT::KC, KT::NC    cache blocks (KC a multiple of KP)
 //   KT::packA(g, i0, mr, p0, kc, kcp, ap)   one MR-row panel of op(A), MR·kcp bf16
+//   KT::kPairedA              A panels laid out as packPairs<MR> (then a transposed op(A) is
+//                             packed a block at a time, packPairsBlock)
 //   KT::micro(kcp, a, b, c, ldc, overwrite) C tile (+)= a-panel · b-panel, full tile only
 //   KT::begin(), KT::end()    per-call setup (AMX: tile configuration / release)
 // B panels are always pair-interleaved: bp[p][j][2] = (op(B)[2p][j], op(B)[2p+1][j]), NR
@@ -51,10 +53,17 @@ static void packPairs(const float* X, long rsT, long csK, int len, int kc, int k
   const int np = kcp / 2;
   if (rsT == 1) {
     // lanes contiguous (op(B) rows, or a transposed op(A)): interleave rows 2p and 2p+1
+    // rows are R floats, too short for the hardware prefetcher to follow their stride: fetch ahead
+    constexpr int kAhead = 16;
     for (int p = 0; p < np; ++p) {
       const int k = 2 * p;
       const float* x = k < kc ? X + k * csK : nullptr;
       const float* y = k + 1 < kc ? X + (k + 1) * csK : nullptr;
+      for (int q = k + kAhead; len > 0 && q < std::min(kc, k + kAhead + 2); ++q) {
+        const float* ahead = X + (long)q * csK;
+        for (int t = 0; t < std::min(R, len); t += 16) _mm_prefetch(reinterpret_cast<const char*>(ahead + t), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + std::min(R, len) - 1), _MM_HINT_T0);
+      }
       for (int t0 = 0; t0 < R; t0 += 16) {
         const int n = std::min(16, R - t0);
         const int valid = std::max(0, std::min(n, len - t0));
@@ -89,6 +98,33 @@ static void packPairs(const float* X, long rsT, long csK, int len, int kc, int k
         }
         scatterWords(pairsAlongK(pair, 32), out + (long)p0 * R + t, R, n);
       }
+  }
+}
+
+// packPairs over a whole block of mc lanes contiguous in memory (a transposed op(A)): the R-lane
+// panels one after another (panel q at out16 + q·R·kcp), the pairs outermost, so each k row's mc
+// floats are read once for every panel rather than once per panel, and fetched ahead.
+template <int R>
+static void packPairsBlock(const float* X, long csK, int mc, int kc, int kcp, uint16_t* out16) {
+  uint32_t* out = reinterpret_cast<uint32_t*>(out16);
+  const int np = kcp / 2, panels = (mc + R - 1) / R;
+  constexpr int kAhead = 16;
+  static_assert(R <= 16, "one 16-lane chunk per panel");
+  for (int p = 0; p < np; ++p) {
+    const int k = 2 * p;
+    const float* x = k < kc ? X + k * csK : nullptr;
+    const float* y = k + 1 < kc ? X + (k + 1) * csK : nullptr;
+    for (int q = k + kAhead; q < std::min(kc, k + kAhead + 2); ++q) {
+      const float* ahead = X + (long)q * csK;
+      for (int t = 0; t < mc; t += 16) _mm_prefetch(reinterpret_cast<const char*>(ahead + t), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + mc - 1), _MM_HINT_T0);
+    }
+    const __mmask16 m = (__mmask16)((1u << R) - 1);
+    for (int q = 0; q < panels; ++q) {
+      const int valid = std::min(R, mc - q * R);
+      const __m512i w = x ? pairsAcross(x + q * R, y ? y + q * R : nullptr, valid) : _mm512_setzero_si512();
+      _mm512_mask_storeu_epi32(out + (long)q * R * np + (long)p * R, m, w);
+    }
   }
 }
 
@@ -176,7 +212,15 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
                       kc, kcp, bp + (long)jp * kcp);
       for (int ic = i0; ic < i1; ic += KT::MC) {                // 3rd loop: MC rows
         const int mc = std::min(KT::MC, i1 - ic);
-        for (int ip = 0; ip < mc; ip += MR) KT::packA(g, ic + ip, std::min(MR, mc - ip), pc, kc, kcp, ap + (long)ip * kcp);
+        bool packed = false;
+        if constexpr (KT::kPairedA) {
+          if (g.rsA == 1 && g.csA != 1) {
+            packPairsBlock<MR>(g.A + ic + (long)pc * g.csA, g.csA, mc, kc, kcp, ap);
+            packed = true;
+          }
+        }
+        if (!packed)
+          for (int ip = 0; ip < mc; ip += MR) KT::packA(g, ic + ip, std::min(MR, mc - ip), pc, kc, kcp, ap + (long)ip * kcp);
         for (int jr = 0; jr < nc; jr += NR) {                   // 2nd loop: NR columns
           const int nr = std::min(NR, nc - jr);
           const uint16_t* b = bp + (long)jr * kcp;

@@ -13,20 +13,23 @@
 
 // Pack rows i0..i0+mc of op(A), depth p0..p0+kc, into MR-row panels: ap[panel][k][r].
 // Rows past mc are zero so the micro-kernel always runs a full tile. A kernel with
-// kFastPack packs both cases itself (KT::packARows: in-register transposes; KT::packACols).
+// kFastPack packs both cases itself (KT::packARows: in-register transposes; KT::packAColsBlock:
+// the whole block, k outermost).
 template <class KT>
 static void packA(const GemmArgs& g, int i0, int mc, int p0, int kc, float* ap) {
   constexpr int MR = KT::MR;
+  if constexpr (KT::kFastPack) {
+    if (g.rsA == 1 && g.csA != 1) {
+      KT::packAColsBlock(g.A + i0 + (long)p0 * g.csA, g.csA, mc, kc, ap);
+      return;
+    }
+  }
   for (int ip = 0; ip < mc; ip += MR, ap += (long)MR * kc) {
     const int mr = std::min(MR, mc - ip);
     const float* a = g.A + (i0 + ip) * g.rsA + p0 * g.csA;
     if constexpr (KT::kFastPack) {
       if (g.csA == 1) {
         KT::packARows(a, g.rsA, mr, kc, ap);
-        continue;
-      }
-      if (g.rsA == 1) {
-        KT::packACols(a, g.csA, mr, kc, ap);
         continue;
       }
     }
