@@ -167,7 +167,7 @@ if (json) {
   console.log(`OpenBLAS: ${openblasPath ? `${openblasPath}, ${openblasCore ?? '?'} kernels` : 'not installed (optional)'}`);
   if (blas.note !== null) console.log(`  ${blas.note}`);
   const gi = addon.gemmInfo();
-  console.log(`fp32 GEMM blocks (from L1d ${gi.l1d} B, L2 ${gi.l2} B): KC ${gi.kc}, MC ${gi.mc}, NC ${gi.nc}; medians over ${ROUNDS} rounds`);
+  console.log(`fp32 GEMM blocks (from L2 ${gi.l2} B; L1d ${gi.l1d} B): KC ${gi.kc} (deepest pass), MC ${gi.mc} at that depth (a quarter of L2 whatever the depth), NC ${gi.nc}; medians over ${ROUNDS} rounds`);
   console.log(`bf16: ${bf16.path === 'none' ? bf16.note : `${bf16.note}; columns for ${bf16Paths.join(', ')}`}`);
   console.log('');
   const bfHead = bf16Paths.flatMap((p) => [p === 'amx' ? 'AMX' : 'BF16dp', '×fp32']);

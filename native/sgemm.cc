@@ -165,18 +165,20 @@ Caches detectCaches() {
 
 Blocks gemmBlocks(int MR, int NR, int bytes) {
   static const Caches caches = detectCaches();
-  // unknown sizes: the smallest L1d / L2 of the x86 cores this runs on (32 KiB, 1 MiB)
-  const long l1 = caches.l1d >= 16384 ? caches.l1d : 32768;
+  // unknown size: the smallest L2 of the x86 cores this runs on (1 MiB)
   const long l2 = caches.l2 >= 262144 ? caches.l2 : 1 << 20;
   Blocks b;
-  // KC: the B micro-panel (KC×NR) one and a half times L1 — a deep panel loads and stores each
-  // C tile few times per multiply-add, and both panels stream well from L2 (measured on Zen 4,
-  // 32 KiB L1d, 14×32 tile: KC 384 best, 256–512 within 3%, 128 ~8% slower); a multiple of 8.
-  // gemmRange then evens the depth out over the passes K needs (K 512 → two of 256).
-  b.kc = (int)std::clamp<long>(l1 * 3 / 2 / ((long)NR * bytes) / 8 * 8, 64, 1024);
-  // the packed A block (MC×KC) takes a sixth of L2, the rest holds B panels and C rows (Zen 4:
-  // a sixth best, a quarter ~2% slower, all of L2 ~10%); MC a multiple of MR
-  b.mc = (int)std::clamp<long>(l2 / 6 / ((long)b.kc * bytes) / MR * MR, MR, 4096 / MR * MR);
+  // KC: the deepest pass, its B micro-panel (KC×NR) a sixth of L2; gemmRange evens the depth
+  // out over the passes K needs (K 2048 at KC 1360: two of 1024). Every pass loads and stores
+  // each C tile once more, and both panels stream from L2 at the micro-kernel's pace: on Zen 5
+  // (48 KiB L1d, 1 MiB L2, 14×32 tile) one pass of 768 ran 5–10% faster than two of 384 (the
+  // previous rule, 1.5× L1), and 2048 deep in two passes faster than in four. A multiple of 8.
+  b.kc = (int)std::clamp<long>(l2 / 6 / ((long)NR * bytes) / 8 * 8, 64, 2048);
+  // MC per product from the pass depth (blockRows): the packed A block a quarter of L2, the rest
+  // for the B micro-panel and C rows (Zen 5, passes of 768–1024: A blocks of 0.27–0.44 of L2
+  // within noise; Zen 4 at 384 deep: a sixth best, a quarter ~2% slower, all of L2 ~10%)
+  b.mc = 0;
+  b.aBytes = l2 / 4;
   // NC columns of packed B (KC×NC) are reused over all of M: a few MiB, a multiple of NR
   b.nc = 4096 / NR * NR;
   if (const char* env = std::getenv("FMN_GEMM_BLOCKS")) {
@@ -193,7 +195,7 @@ Blocks gemmBlocks(int MR, int NR, int bytes) {
 GemmInfo gemmInfo() {
   const Caches c = detectCaches();
   const Blocks b = gemmBlocks(variant().MR, variant().NR, 4);
-  return {b.kc, b.mc, b.nc, c.l1d, c.l2};
+  return {b.kc, blockRows(b, b.kc, variant().MR, 4), b.nc, c.l1d, c.l2};
 }
 
 const char* simdLevel() { return variant().name; }

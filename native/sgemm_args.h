@@ -24,9 +24,19 @@ struct GemmArgs {
 void fillBiasRows(const GemmArgs& g, int i0, int i1, int j0, int j1);
 
 // Cache blocks of the loop nest (sgemm_driver.h): A block MC×KC, B micro-panel KC×NR, NC columns.
+// kc is the deepest pass; mc is fixed when > 0 (FMN_GEMM_BLOCKS), else chosen for each product
+// from the depth of its passes so that the A block takes aBytes of L2.
 struct Blocks {
   int kc, mc, nc;
+  long aBytes;
 };
+
+// MC for passes of depth kc: the A block (MC×kc) in bl.aBytes, a multiple of MR.
+inline int blockRows(const Blocks& bl, int kc, int MR, int bytes) {
+  if (bl.mc > 0) return bl.mc;
+  const long rows = bl.aBytes / ((long)(kc > 0 ? kc : 1) * bytes) / MR * MR;
+  return (int)(rows < MR ? MR : rows > 4096 / MR * MR ? 4096 / MR * MR : rows);
+}
 
 // The blocks for a MR×NR micro-kernel on `bytes`-wide packed elements, from this CPU's cache
 // sizes (sysconf: L1d, L2), computed once per call site; FMN_GEMM_BLOCKS=KC,MC,NC overrides

@@ -3,7 +3,7 @@
 //   KT::micro(kc, a, b, c, ldc, overwrite)   C tile = a-panel · b-panel (overwrite), or
 //                             C tile + a-panel · b-panel accumulated in C's own registers
 //                             (loaded first, then one FMA per k): full tile only.
-// and the cache blocks `Blocks` (A block MC×KC in L2, B micro-panel KC×NR in L1) chosen at run
+// and the cache blocks `Blocks` (A block MC×KC and B micro-panel KC×NR in L2) chosen at run
 // time from the cache sizes. Because the micro-kernel continues C's chain rather than adding a
 // separate partial sum, C[i][j] is fma(a[i][K-1], b[K-1][j], … fma(a[i][0], b[0][j], c0)) for
 // any KC: the blocking (and so the CPU's cache sizes) never changes a result's bits.
@@ -84,10 +84,12 @@ static float* scratch(std::vector<float>& v, long n) {
 template <class KT>
 static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const Blocks& bl) {
   constexpr int MR = KT::MR, NR = KT::NR;
-  const int MC = bl.mc, NC = bl.nc;
-  // the depth in passes of at most bl.kc, evened out (K 512 at bl.kc 384: two of 256, not 384 + 128)
+  const int NC = bl.nc;
+  // the depth in passes of at most bl.kc, evened out (K 2048 at bl.kc 1360: two of 1024, not
+  // 1360 + 688); the A block's rows from that depth
   const int passes = std::max(1, (g.K + bl.kc - 1) / bl.kc);
   const int KC = std::min(bl.kc, ((g.K + passes - 1) / passes + 7) / 8 * 8);
+  const int MC = blockRows(bl, KC, MR, 4);
   if (i1 <= i0 || j1 <= j0) return;
   // K = 0: op(A)·op(B) is the zero matrix
   if (g.K == 0) {
