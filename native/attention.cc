@@ -89,8 +89,15 @@ void attentionForward(float* out, float* att, const float* q, const float* k, co
   });
 }
 
+namespace {
+// rows × width floats at p, row stride `stride`, set to zero
+void zeroRows(float* p, long rows, long stride, long width) {
+  for (long t = 0; t < rows; ++t) std::memset(p + t * stride, 0, width * sizeof(float));
+}
+}  // namespace
+
 void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const float* att,
-                       const float* q, const float* k, const float* v, const AttnShape& s) {
+                       const float* q, const float* k, const float* v, const AttnShape& s, bool accumulate) {
   const long B = s.B, T = s.T, nh = s.nh, nkv = s.nkv, hs = s.hs, C = nh * hs, group = nh / nkv;
   const float scale = (float)(1.0 / std::sqrt((double)hs));
   poolRun((int)(B * nkv), [&](int bg) {
@@ -102,6 +109,12 @@ void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const
     const float* vg = v + b * T * s.kvStride + g * hs;
     float* dkg = dk + b * T * s.kvStride + g * hs;
     float* dvg = dv + b * T * s.kvStride + g * hs;
+    if (!accumulate) {
+      // this task is the only writer of kv head g's and its query heads' slices in row b
+      zeroRows(dkg, T, s.kvStride, hs);
+      zeroRows(dvg, T, s.kvStride, hs);
+      for (long h = g * group; h < (g + 1) * group; ++h) zeroRows(dq + b * T * s.qStride + h * hs, T, s.qStride, hs);
+    }
     const bool fast = useAvx512();
     thread_local std::vector<float> vT;
     if (fast) {

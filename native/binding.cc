@@ -295,7 +295,7 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   const double nq = stridedNeed(s, s.qStride, s.nh * s.hs), nkv = stridedNeed(s, s.kvStride, s.nkv * s.hs);
   fmn::attentionBackward(a.f32(0, "dq", nq), a.f32(1, "dk", nkv), a.f32(2, "dv", nkv),
                          a.f32(3, "dout", BT * s.nh * s.hs), a.f32(4, "att", BT * s.nh * s.T),
-                         a.f32(5, "q", nq), a.f32(6, "k", nkv), a.f32(7, "v", nkv), s);
+                         a.f32(5, "q", nq), a.f32(6, "k", nkv), a.f32(7, "v", nkv), s, a.flag(15, "accumulate"));
   return info.Env().Undefined();
 }
 

@@ -41,8 +41,10 @@ struct AttnShape {
 };
 void attentionForward(float* out, float* att, const float* q, const float* k, const float* v,
                       const AttnShape& s);
+// Adds into dq, dk, dv when `accumulate`; else writes them (each task zeroes its own head slices
+// first, in cache: the bits of adding into zeros, without a separate pass over the buffers).
 void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const float* att,
-                       const float* q, const float* k, const float* v, const AttnShape& s);
+                       const float* q, const float* k, const float* v, const AttnShape& s, bool accumulate);
 
 void crossEntropyForward(float* losses, float* probs, const float* logits, const int32_t* targets,
                          long N, long V, int32_t ignoreIndex);

@@ -466,11 +466,11 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
 
     // ---------------------------------------------------------------- attention
     describe('attention', () => {
-      type Case = { label: string; B: number; T: number; nh: number; nkv: number; hs: number; packed: boolean };
+      type Case = { label: string; B: number; T: number; nh: number; nkv: number; hs: number; packed: boolean; pad?: number };
       const cases: Case[] = [
         { label: 'MHA, T=1', B: 2, T: 1, nh: 2, nkv: 2, hs: 8, packed: false },
         { label: 'MHA, packed qkv', B: 2, T: 17, nh: 3, nkv: 3, hs: 7, packed: true },
-        { label: 'GQA nh=4 nkv=2, packed qkv', B: 2, T: 33, nh: 4, nkv: 2, hs: 16, packed: true },
+        { label: 'GQA nh=4 nkv=2, packed qkv with 3 more columns a row', B: 2, T: 33, nh: 4, nkv: 2, hs: 16, packed: true, pad: 3 },
         { label: 'MQA nh=4 nkv=1', B: 1, T: 65, nh: 4, nkv: 1, hs: 8, packed: false },
       ];
       for (const c of cases) {
@@ -479,12 +479,12 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
           const rng = testRng(B * 7 + T * 13 + nh * 17 + nkv);
           const C = nh * hs, Ckv = nkv * hs;
           // packed: one (B·T, C + 2·Ckv) buffer with q, k, v side by side; else three buffers
-          const width = packed ? C + 2 * Ckv : 0;
+          const width = packed ? C + 2 * Ckv + (c.pad ?? 0) : 0;
           const qStride = packed ? width : C, kvStride = packed ? width : Ckv;
           const BT = B * T;
           const views = (buf: Float32Array | Float64Array): [Buf, Buf, Buf] =>
             packed ? [buf, buf.subarray(C), buf.subarray(C + Ckv)] : [buf.subarray(0, BT * C), buf.subarray(BT * C, BT * (C + Ckv)), buf.subarray(BT * (C + Ckv))];
-          const total = BT * (C + 2 * Ckv);
+          const total = packed ? BT * width : BT * (C + 2 * Ckv);
           const qkv = rand(rng, total, 2), qkvW = f64(qkv);
           const out = new Float32Array(BT * C), att = new Float32Array(B * nh * T * T).fill(7);
           const outW = new Float64Array(BT * C), attW = new Float64Array(B * nh * T * T);
@@ -493,10 +493,26 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
           expectClose(att, attW, tolSum(hs), 'att');
           expectClose(out, outW, tolSum(T * hs), 'out');
           const dout = rand(rng, BT * C);
+          // accumulate: added into what the buffers held
           const dqkv = rand(rng, total), dqkvW = f64(dqkv);
-          withThreads(2, () => be.attentionBackward(...views(dqkv), dout, att, ...views(qkv), B, T, nh, nkv, hs, qStride, kvStride));
-          ref.attentionBackward(...views(dqkvW), f64(dout), f64(att), ...views(qkvW), B, T, nh, nkv, hs, qStride, kvStride);
+          withThreads(2, () => be.attentionBackward(...views(dqkv), dout, att, ...views(qkv), B, T, nh, nkv, hs, qStride, kvStride, true));
+          ref.attentionBackward(...views(dqkvW), f64(dout), f64(att), ...views(qkvW), B, T, nh, nkv, hs, qStride, kvStride, true);
           expectClose(dqkv, dqkvW, tolSum(T * hs), 'dq, dk, dv');
+          // written: the heads' slices hold the gradient alone (the NaNs there unread), a packed row's pad columns keep theirs
+          const isHead = (i: number) => !packed || i % width < C + 2 * Ckv;
+          const written = Float32Array.from({ length: total }, (_, i) => (isHead(i) ? NaN : 5));
+          const fromZero = new Float64Array(total).map((_, i) => (isHead(i) ? 0 : 5));
+          for (const threads of [1, 2]) {
+            const got = written.slice();
+            withThreads(threads, () => be.attentionBackward(...views(got), dout, att, ...views(qkv), B, T, nh, nkv, hs, qStride, kvStride, false));
+            const want = fromZero.slice();
+            ref.attentionBackward(...views(want), f64(dout), f64(att), ...views(qkvW), B, T, nh, nkv, hs, qStride, kvStride, true);
+            expectClose(got, want, tolSum(T * hs), `dq, dk, dv written, ${threads} threads`);
+            // the bits of adding into zeros
+            const added = new Float32Array(total).map((_, i) => (isHead(i) ? 0 : 5));
+            withThreads(threads, () => be.attentionBackward(...views(added), dout, att, ...views(qkv), B, T, nh, nkv, hs, qStride, kvStride, true));
+            expect(got).toEqual(added);
+          }
         });
       }
     });

@@ -56,7 +56,7 @@ for (const [B, T, nh, nkv, hs] of [[2, 37, 4, 2, 24], [1, 70, 2, 2, 80], [3, 5, 
   be.attentionForward(out, att, q, k, v, B, T, nh, nkv, hs, qs, kvs);
   const dout = Float32Array.from({ length: B * T * qs }, rnd);
   const dq = Float32Array.from({ length: B * T * qs }, rnd), dk = Float32Array.from({ length: B * T * kvs }, rnd), dv = Float32Array.from({ length: B * T * kvs }, rnd);
-  be.attentionBackward(dq, dk, dv, dout, att, q, k, v, B, T, nh, nkv, hs, qs, kvs);
+  be.attentionBackward(dq, dk, dv, dout, att, q, k, v, B, T, nh, nkv, hs, qs, kvs, true);
   for (const x of [out, att, dq, dk, dv]) h.update(Buffer.from(x.buffer));
 }
 console.log(h.digest('hex') + ' ' + be.name + ' ' + JSON.stringify(loadNativeAddon().gemmInfo()));

@@ -103,9 +103,13 @@ export interface Backend {
    */
   attentionForward(out: Buf, att: Buf, q: Buf, k: Buf, v: Buf,
     B: number, T: number, nh: number, nkv: number, hs: number, qStride: number, kvStride: number): void;
-  /** Accumulates into dq, dk, dv (same layouts and strides as q, k, v). */
+  /**
+   * dq, dk, dv (same layouts and strides as q, k, v) (+)= the gradients: added into them when
+   * `accumulate`, else written — every head's slice of them (old values unread; elements between
+   * the slices, such as the other parts of a packed qkv row, untouched).
+   */
   attentionBackward(dq: Buf, dk: Buf, dv: Buf, dout: Buf, att: Buf, q: Buf, k: Buf, v: Buf,
-    B: number, T: number, nh: number, nkv: number, hs: number, qStride: number, kvStride: number): void;
+    B: number, T: number, nh: number, nkv: number, hs: number, qStride: number, kvStride: number, accumulate: boolean): void;
 
   /**
    * Fused softmax cross-entropy. logits (N,V), targets (N); rows whose target equals

@@ -44,12 +44,19 @@ export function attentionForward(out: Buf, att: Buf, q: Buf, k: Buf, v: Buf,
   }
 }
 
-/** Backward of attentionForward; accumulates into dq, dk, dv. */
+/** Backward of attentionForward; adds into dq, dk, dv when `accumulate`, else writes their head slices. */
 export function attentionBackward(dq: Buf, dk: Buf, dv: Buf, dout: Buf, att: Buf, q: Buf, k: Buf, v: Buf,
-  B: number, T: number, nh: number, nkv: number, hs: number, qStride: number, kvStride: number): void {
+  B: number, T: number, nh: number, nkv: number, hs: number, qStride: number, kvStride: number, accumulate: boolean): void {
   const scale = 1 / Math.sqrt(hs);
   const C = nh * hs;
   const group = nh / nkv;
+  if (!accumulate) {
+    for (let r = 0; r < B * T; r++) {
+      dq.fill(0, r * qStride, r * qStride + nh * hs);
+      dk.fill(0, r * kvStride, r * kvStride + nkv * hs);
+      dv.fill(0, r * kvStride, r * kvStride + nkv * hs);
+    }
+  }
   const datt = new Float64Array(T);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < nh; h++) {
