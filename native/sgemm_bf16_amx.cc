@@ -30,8 +30,12 @@ struct alignas(64) TileConfig {
 struct Kernel {
   static constexpr bool kPairedA = false;
   static constexpr int MR = 32, NR = 32, KP = 32;
-  // B micro-panel KC·NR·2 = 32 KiB (L1); A block MC·KC·2 = 256 KiB (L2).
-  static constexpr int KC = 512, MC = 256, NC = 2048;
+  // B micro-panel KC·NR·2 = 32 KiB (L1); A block MC·KC·2 = 256 KiB (L2). Fixed: measured on
+  // Sapphire Rapids (2026-11-29); the cache rule of the other kernels is untried with AMX.
+  static const Blocks& blocks() {
+    static const Blocks bl{512, 256, 2048, 0};
+    return bl;
+  }
 
   // tiles 0-3: C (16 rows × 16 fp32); 4-5: A (16 rows × 32 bf16); 6-7: B (16 k-pairs × 16 columns × 2)
   static void begin() {

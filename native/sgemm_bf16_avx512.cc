@@ -21,8 +21,12 @@ namespace bf16avx512 {
 struct Kernel {
   static constexpr bool kPairedA = true;
   static constexpr int MR = 14, NR = 32, KP = 2;
-  // KC·NR·2 = 32 KiB B micro-panel (L1), the fp32 kernel's bytes; MC·KC·2 = 168 KiB A block (L2).
-  static constexpr int KC = 512, MC = 168, NC = 2048;
+  // from the caches as the fp32 kernel's (gemmBlocks), at two bytes an element: passes up to
+  // 2,048 deep with a 1 MiB L2 (K 768 in one pass, not 512 + 256), the A block a quarter of L2
+  static const Blocks& blocks() {
+    static const Blocks bl = gemmBlocks(MR, NR, 2);
+    return bl;
+  }
 
   static void begin() {}
   static void end() {}
@@ -32,13 +36,22 @@ struct Kernel {
     packPairs<MR>(g.A + (long)i0 * g.rsA + (long)p0 * g.csA, g.rsA, g.csA, mr, kc, kcp, ap);
   }
 
-  // C (MR×NR at c, row stride ldc) (+)= Σ_p a[p][0..MR) ⊙ b[p][0..NR), two k per step
+  // C (MR×NR at c, row stride ldc) = Σ_p a[p][0..MR) ⊙ b[p][0..NR), two k per step (overwrite),
+  // else the same sum with C's values as the accumulators' start
   static void micro(int kcp, const uint16_t* a16, const uint16_t* b16, float* c, long ldc, bool overwrite) {
     const uint32_t* a = reinterpret_cast<const uint32_t*>(a16);
     const uint32_t* b = reinterpret_cast<const uint32_t*>(b16);
     __m512 acc[MR][2];
+    if (overwrite) {
 #pragma GCC unroll 14
-    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+      for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    } else {
+#pragma GCC unroll 14
+      for (int r = 0; r < MR; ++r) {
+        acc[r][0] = _mm512_loadu_ps(c + r * ldc);
+        acc[r][1] = _mm512_loadu_ps(c + r * ldc + 16);
+      }
+    }
     for (int p = 0; p < kcp / 2; ++p, a += MR, b += NR) {
       const __m512bh b0 = (__m512bh)_mm512_load_si512(b), b1 = (__m512bh)_mm512_load_si512(b + 16);
 #pragma GCC unroll 14
@@ -50,14 +63,8 @@ struct Kernel {
     }
 #pragma GCC unroll 14
     for (int r = 0; r < MR; ++r) {
-      float* cr = c + r * ldc;
-      if (overwrite) {
-        _mm512_storeu_ps(cr, acc[r][0]);
-        _mm512_storeu_ps(cr + 16, acc[r][1]);
-      } else {
-        _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][0]));
-        _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc[r][1]));
-      }
+      _mm512_storeu_ps(c + r * ldc, acc[r][0]);
+      _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
     }
   }
 };

@@ -4,11 +4,14 @@
 // fp32 C. Templated on a micro-kernel `KT` with
 //   KT::MR, KT::NR            register / tile block (rows of op(A) × columns of op(B))
 //   KT::KP                    depth granularity: kc is zero-padded to kcp, a multiple of KP
-//   KT::MC, KT::KC, KT::NC    cache blocks (KC a multiple of KP)
+//   KT::blocks()              the cache blocks (Blocks: the deepest pass kc, MC fixed or from
+//                             the pass depth, NC), kc a multiple of KP
 //   KT::packA(g, i0, mr, p0, kc, kcp, ap)   one MR-row panel of op(A), MR·kcp bf16
 //   KT::kPairedA              A panels laid out as packPairs<MR> (then a transposed op(A) is
 //                             packed a block at a time, packPairsBlock)
-//   KT::micro(kcp, a, b, c, ldc, overwrite) C tile (+)= a-panel · b-panel, full tile only
+//   KT::micro(kcp, a, b, c, ldc, overwrite) C tile = a-panel · b-panel (overwrite), or the
+//                             accumulators started from C's values (each element one chain
+//                             through every pass: the blocking never changes a result), full tile only
 //   KT::begin(), KT::end()    per-call setup (AMX: tile configuration / release)
 // B panels are always pair-interleaved: bp[p][j][2] = (op(B)[2p][j], op(B)[2p+1][j]), NR
 // columns, as both vdpbf16ps and the AMX B tile read them.
@@ -181,7 +184,6 @@ static uint16_t* scratch16(std::vector<uint16_t>& v, long n) {
 template <class KT>
 static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   constexpr int MR = KT::MR, NR = KT::NR, KP = KT::KP;
-  static_assert(KT::KC % KP == 0, "KC must be a multiple of KP");
   if (i1 <= i0 || j1 <= j0) return;
   if (g.bias) {   // bf16 starts from a filled C
     fillBiasRows(g, i0, i1, j0, j1);
@@ -195,23 +197,31 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
       for (int i = i0; i < i1; ++i) std::memset(g.C + i * g.ldc + j0, 0, (j1 - j0) * sizeof(float));
     return;
   }
+  // the depth in passes of at most bl.kc, evened out as in the fp32 driver (a multiple of KP and
+  // of 8, so only the last pass is zero-padded); the A block's rows from that depth
+  const Blocks& bl = KT::blocks();
+  constexpr int kStep = KP > 8 ? KP : 8;
+  const int kcMax = std::max(kStep, bl.kc / kStep * kStep);   // (FMN_GEMM_BLOCKS may give any kc)
+  const int passes = std::max(1, (g.K + kcMax - 1) / kcMax);
+  const int KC = std::min(kcMax, ((g.K + passes - 1) / passes + kStep - 1) / kStep * kStep);
+  const int MC = blockRows(bl, KC, MR, 2), NC = bl.nc;
   thread_local std::vector<uint16_t> abuf, bbuf;
-  constexpr int MCr = (KT::MC + MR - 1) / MR * MR, NCr = (KT::NC + NR - 1) / NR * NR;
-  uint16_t* ap = scratch16(abuf, (long)MCr * KT::KC);
-  uint16_t* bp = scratch16(bbuf, (long)KT::KC * NCr);
+  const long MCr = (MC + MR - 1) / MR * MR, NCr = (NC + NR - 1) / NR * NR;
+  uint16_t* ap = scratch16(abuf, MCr * KC);
+  uint16_t* bp = scratch16(bbuf, (long)KC * NCr);
   alignas(64) float edge[MR * NR];
   KT::begin();
 
-  for (int jc = j0; jc < j1; jc += KT::NC) {                    // 5th loop: NC columns
-    const int nc = std::min(KT::NC, j1 - jc);
-    for (int pc = 0; pc < g.K; pc += KT::KC) {                  // 4th loop: KC depth
-      const int kc = std::min(KT::KC, g.K - pc), kcp = (kc + KP - 1) / KP * KP;
+  for (int jc = j0; jc < j1; jc += NC) {                        // 5th loop: NC columns
+    const int nc = std::min(NC, j1 - jc);
+    for (int pc = 0; pc < g.K; pc += KC) {                      // 4th loop: KC depth
+      const int kc = std::min(KC, g.K - pc), kcp = (kc + KP - 1) / KP * KP;
       const bool overwrite = !g.accumulate && pc == 0;
       for (int jp = 0; jp < nc; jp += NR)                       // B: (kcp/2, NR, 2) panels
         packPairs<NR>(g.B + (long)pc * g.rsB + (long)(jc + jp) * g.csB, g.csB, g.rsB, std::min(NR, nc - jp),
                       kc, kcp, bp + (long)jp * kcp);
-      for (int ic = i0; ic < i1; ic += KT::MC) {                // 3rd loop: MC rows
-        const int mc = std::min(KT::MC, i1 - ic);
+      for (int ic = i0; ic < i1; ic += MC) {                    // 3rd loop: MC rows
+        const int mc = std::min(MC, i1 - ic);
         bool packed = false;
         if constexpr (KT::kPairedA) {
           if (g.rsA == 1 && g.csA != 1) {
@@ -231,11 +241,13 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
             if (mr == MR && nr == NR) {
               KT::micro(kcp, a, b, c, g.ldc, overwrite);
             } else {
-              // ragged tile: compute the full tile aside, then write the valid part
-              KT::micro(kcp, a, b, edge, NR, true);
-              for (int r = 0; r < mr; ++r)
-                for (int j = 0; j < nr; ++j)
-                  c[r * g.ldc + j] = overwrite ? edge[r * NR + j] : c[r * g.ldc + j] + edge[r * NR + j];
+              // ragged tile: the full tile aside (the valid part of C copied in), then the valid part back
+              if (!overwrite) {
+                std::memset(edge, 0, sizeof edge);
+                for (int r = 0; r < mr; ++r) std::memcpy(edge + r * NR, c + r * g.ldc, nr * sizeof(float));
+              }
+              KT::micro(kcp, a, b, edge, NR, overwrite);
+              for (int r = 0; r < mr; ++r) std::memcpy(c + r * g.ldc, edge + r * NR, nr * sizeof(float));
             }
           }
         }

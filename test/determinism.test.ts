@@ -35,6 +35,7 @@ const GEMM_SCRIPT = `
 import { loadNativeBackend, loadNativeAddon } from ${JSON.stringify(join(ROOT, 'src/backend/native/index.ts'))};
 const be = loadNativeBackend();
 be.setThreads(Number(process.env.T ?? 1));
+if (process.env.BF16) be.setMatmulPrecision('bf16');
 const h = (await import('node:crypto')).createHash('sha256');
 let s = 7;
 const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
@@ -80,6 +81,17 @@ describe('GEMM and attention bits do not depend on blocking, SIMD width or threa
     }
     // the override did change the blocks (the test would prove nothing otherwise)
     expect(gemmHash({ FMN_GEMM_BLOCKS: '64,28,64' }).line).toContain('"kc":64,"mc":28,"nc":64');
+  }, 120_000);
+
+  const bf16 = loadNativeAddon().bf16Info();
+  const bf16Skip = bf16.path === 'none' ? 'this CPU has no bf16 path' : bf16.path === 'amx' ? 'AMX runs fixed blocks' : null;
+  it.skipIf(bf16Skip !== null)(`bf16 (AVX512-BF16): FMN_GEMM_BLOCKS and 2 threads give the same bits as the defaults${bf16Skip ? ` (skipped: ${bf16Skip})` : ''}`, () => {
+    const base = gemmHash({ BF16: '1' });
+    expect(base.hash).not.toBe(gemmHash({}).hash);   // bf16 did run
+    for (const env of [{ FMN_GEMM_BLOCKS: '64,28,64' }, { FMN_GEMM_BLOCKS: '200,70,96' }, { FMN_GEMM_BLOCKS: '1001,1400,4096' }, { T: '2' }]) {
+      const r = gemmHash({ BF16: '1', ...env });
+      expect(r.hash, `${JSON.stringify(env)}: ${r.line} vs ${base.line}`).toBe(base.hash);
+    }
   }, 120_000);
 });
 
