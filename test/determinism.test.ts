@@ -88,7 +88,8 @@ describe('GEMM and attention bits do not depend on blocking, SIMD width or threa
   it.skipIf(bf16Skip !== null)(`bf16 (AVX512-BF16): FMN_GEMM_BLOCKS and 2 threads give the same bits as the defaults${bf16Skip ? ` (skipped: ${bf16Skip})` : ''}`, () => {
     const base = gemmHash({ BF16: '1' });
     expect(base.hash).not.toBe(gemmHash({}).hash);   // bf16 did run
-    for (const env of [{ FMN_GEMM_BLOCKS: '64,28,64' }, { FMN_GEMM_BLOCKS: '200,70,96' }, { FMN_GEMM_BLOCKS: '1001,1400,4096' }, { T: '2' }]) {
+    const envs: Record<string, string>[] = [{ FMN_GEMM_BLOCKS: '64,28,64' }, { FMN_GEMM_BLOCKS: '200,70,96' }, { FMN_GEMM_BLOCKS: '1001,1400,4096' }, { T: '2' }];
+    for (const env of envs) {
       const r = gemmHash({ BF16: '1', ...env });
       expect(r.hash, `${JSON.stringify(env)}: ${r.line} vs ${base.line}`).toBe(base.hash);
     }
