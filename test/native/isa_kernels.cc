@@ -115,8 +115,13 @@ int main() {
       std::vector<float> o(B * T * C), att(B * nh * T * T), dqkv(qkv.size(), 0.f);
       attentionForward(o.data(), att.data(), q, k, v, s);
       out("attentionForward").add(o); out("attentionForward").add(att);
-      attentionBackward(dqkv.data(), dqkv.data() + C, dqkv.data() + C + kvC, dout.data(), att.data(), q, k, v, s);
+      attentionBackward(dqkv.data(), dqkv.data() + C, dqkv.data() + C + kvC, dout.data(), att.data(), q, k, v, s, true);
       out("attentionBackward").add(dqkv);
+      // written (accumulate false) over stale values, then added into the result a second time
+      std::vector<float> w(qkv.size(), 7.f);
+      attentionBackward(w.data(), w.data() + C, w.data() + C + kvC, dout.data(), att.data(), q, k, v, s, false);
+      attentionBackward(w.data(), w.data() + C, w.data() + C + kvC, dout.data(), att.data(), q, k, v, s, true);
+      out("attentionBackward").add(w);
     }
   }
   for (auto& r : results) std::printf("%s %016llx\n", r.first.c_str(), (unsigned long long)r.second.h);
