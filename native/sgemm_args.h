@@ -31,15 +31,27 @@ struct Blocks {
   long aBytes;
 };
 
+// The two helpers below are static: each ISA's translation unit (compiled under its own target
+// pragma) gets its own copy, so the linker never hands the baseline code an AVX-512 one.
+
+// The depth of each pass over K: at most kcMax (rounded down to `step`), the passes evened out
+// and each a multiple of `step` (K 2048 at kcMax 1360, step 8: two of 1024, not 1360 + 688).
+static inline int passDepth(int K, int kcMax, int step) {
+  const int cap = kcMax / step * step > step ? kcMax / step * step : step;
+  const int passes = K > cap ? (K + cap - 1) / cap : 1;
+  const int even = ((K + passes - 1) / passes + step - 1) / step * step;
+  return even < cap ? even : cap;
+}
+
 // MC for passes of depth kc: the A block (MC×kc) in bl.aBytes, a multiple of MR.
-inline int blockRows(const Blocks& bl, int kc, int MR, int bytes) {
+static inline int blockRows(const Blocks& bl, int kc, int MR, int bytes) {
   if (bl.mc > 0) return bl.mc;
   const long rows = bl.aBytes / ((long)(kc > 0 ? kc : 1) * bytes) / MR * MR;
   return (int)(rows < MR ? MR : rows > 4096 / MR * MR ? 4096 / MR * MR : rows);
 }
 
-// The blocks for a MR×NR micro-kernel on `bytes`-wide packed elements, from this CPU's cache
-// sizes (sysconf: L1d, L2), computed once per call site; FMN_GEMM_BLOCKS=KC,MC,NC overrides
+// The blocks for a MR×NR micro-kernel on `bytes`-wide packed elements, from this CPU's L2 size
+// (sysconf), computed once per call site; FMN_GEMM_BLOCKS=KC,MC,NC overrides
 // them (tuning). They change speed only, never a result: every element of C is one chain of
 // fused multiply-adds in k order, however k is cut (see sgemm_driver.h).
 Blocks gemmBlocks(int MR, int NR, int bytes);

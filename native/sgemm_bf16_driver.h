@@ -55,18 +55,12 @@ static void packPairs(const float* X, long rsT, long csK, int len, int kc, int k
   uint32_t* out = reinterpret_cast<uint32_t*>(out16);
   const int np = kcp / 2;
   if (rsT == 1) {
-    // lanes contiguous (op(B) rows, or a transposed op(A)): interleave rows 2p and 2p+1
-    // rows are R floats, too short for the hardware prefetcher to follow their stride: fetch ahead
-    constexpr int kAhead = 16;
+    // lanes contiguous (op(B) rows; a transposed op(A) goes through packPairsBlock): interleave
+    // rows 2p and 2p+1
     for (int p = 0; p < np; ++p) {
       const int k = 2 * p;
       const float* x = k < kc ? X + k * csK : nullptr;
       const float* y = k + 1 < kc ? X + (k + 1) * csK : nullptr;
-      for (int q = k + kAhead; len > 0 && q < std::min(kc, k + kAhead + 2); ++q) {
-        const float* ahead = X + (long)q * csK;
-        for (int t = 0; t < std::min(R, len); t += 16) _mm_prefetch(reinterpret_cast<const char*>(ahead + t), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(ahead + std::min(R, len) - 1), _MM_HINT_T0);
-      }
       for (int t0 = 0; t0 < R; t0 += 16) {
         const int n = std::min(16, R - t0);
         const int valid = std::max(0, std::min(n, len - t0));
@@ -197,13 +191,10 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
       for (int i = i0; i < i1; ++i) std::memset(g.C + i * g.ldc + j0, 0, (j1 - j0) * sizeof(float));
     return;
   }
-  // the depth in passes of at most bl.kc, evened out as in the fp32 driver (a multiple of KP and
-  // of 8, so only the last pass is zero-padded); the A block's rows from that depth
+  // the depth in evened-out passes of at most bl.kc, each a multiple of KP and of 8 (so only the
+  // last pass is zero-padded); the A block's rows from that depth
   const Blocks& bl = KT::blocks();
-  constexpr int kStep = KP > 8 ? KP : 8;
-  const int kcMax = std::max(kStep, bl.kc / kStep * kStep);   // (FMN_GEMM_BLOCKS may give any kc)
-  const int passes = std::max(1, (g.K + kcMax - 1) / kcMax);
-  const int KC = std::min(kcMax, ((g.K + passes - 1) / passes + kStep - 1) / kStep * kStep);
+  const int KC = passDepth(g.K, bl.kc, KP > 8 ? KP : 8);
   const int MC = blockRows(bl, KC, MR, 2), NC = bl.nc;
   thread_local std::vector<uint16_t> abuf, bbuf;
   const long MCr = (MC + MR - 1) / MR * MR, NCr = (NC + NR - 1) / NR * NR;

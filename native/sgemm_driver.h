@@ -85,10 +85,8 @@ template <class KT>
 static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const Blocks& bl) {
   constexpr int MR = KT::MR, NR = KT::NR;
   const int NC = bl.nc;
-  // the depth in passes of at most bl.kc, evened out (K 2048 at bl.kc 1360: two of 1024, not
-  // 1360 + 688); the A block's rows from that depth
-  const int passes = std::max(1, (g.K + bl.kc - 1) / bl.kc);
-  const int KC = std::min(bl.kc, ((g.K + passes - 1) / passes + 7) / 8 * 8);
+  // the depth in evened-out passes of at most bl.kc; the A block's rows from that depth
+  const int KC = passDepth(g.K, bl.kc, 8);
   const int MC = blockRows(bl, KC, MR, 4);
   if (i1 <= i0 || j1 <= j0) return;
   // K = 0: op(A)·op(B) is the zero matrix

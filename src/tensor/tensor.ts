@@ -197,14 +197,20 @@ export function assertShape(cond: boolean, msg: () => string): void {
 }
 
 /**
- * Where a backward kernel should accumulate t's gradient: t.grad when t needs one, else a
- * zeroed scratch buffer from the pool (hand it back with `done`). Frozen weights thus get no
- * gradient buffer at all.
+ * Where a backward kernel puts t's gradient: t's gradient slot when t needs one (gradSlot:
+ * `fresh` when it held none yet), else a scratch buffer from the pool, fresh (hand it back with
+ * `done`). Frozen weights thus get no gradient buffer at all. A fresh buffer holds whatever the
+ * pool left in it: the kernel writes it, or the caller zeroes it (gradTarget).
  */
+export function gradSlotFor(t: Tensor): { buf: Buf; fresh: boolean; done: () => void } {
+  if (t.requiresGrad) return { ...t.gradSlot(), done: () => {} };
+  const pool = poolOf(t.backend), buf = pool.take(t.size, t.dtype === 'f64');
+  return { buf, fresh: true, done: () => pool.give(buf) };
+}
+
+/** gradSlotFor with a fresh buffer zeroed: where a backward kernel that adds should add. */
 export function gradTarget(t: Tensor): { buf: Buf; done: () => void } {
-  if (t.requiresGrad) return { buf: t.ensureGrad(), done: () => {} };
-  const pool = poolOf(t.backend);
-  const buf = pool.take(t.size, t.dtype === 'f64');
-  buf.fill(0);
-  return { buf, done: () => pool.give(buf) };
+  const s = gradSlotFor(t);
+  if (s.fresh) s.buf.fill(0);
+  return s;
 }

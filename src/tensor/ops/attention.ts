@@ -1,5 +1,5 @@
 import type { Buf } from '../../backend/backend.ts';
-import { assertShape, empty, poolOf, record, type Tensor } from '../tensor.ts';
+import { assertShape, empty, gradSlotFor, poolOf, record, type Tensor } from '../tensor.ts';
 
 /**
  * Fused causal self-attention over heads.
@@ -14,7 +14,7 @@ export function causalSelfAttention(q: Tensor, k: Tensor, v: Tensor, nh: number,
     () => `attention: k [${k.shape}], v [${v.shape}] do not fit q [${q.shape}] with ${nkv} kv heads`);
   const geom = { B, T, nh, nkv, hs, qStride: Cq, kvStride: nkv * hs };
   return attend([q, k, v], [q.data, k.data, v.data], geom, () => {
-    const g = [gradBuf(q), gradBuf(k), gradBuf(v)];
+    const g = [gradSlotFor(q), gradSlotFor(k), gradSlotFor(v)];
     // written when none of the three holds a gradient yet; else the fresh ones are zeroed and all added into
     const accumulate = g.some((x) => !x.fresh);
     if (accumulate) for (const x of g) if (x.fresh) x.buf.fill(0);
@@ -33,19 +33,9 @@ export function causalSelfAttentionPacked(qkv: Tensor, nh: number): Tensor {
   const d = qkv.data;
   const geom = { B, T, nh, nkv: nh, hs, qStride: C3, kvStride: C3 };
   return attend([qkv], [d, d.subarray(C), d.subarray(2 * C)], geom, () => {
-    const g = gradBuf(qkv);
+    const g = gradSlotFor(qkv);
     return { bufs: [g.buf, g.buf.subarray(C), g.buf.subarray(2 * C)], accumulate: !g.fresh, done: g.done };
   });
-}
-
-/**
- * Where attention's backward puts t's gradient: t's gradient slot (gradSlot: `fresh` when it held
- * none yet), or for a t that needs no gradient a pool buffer, fresh, handed back by `done`.
- */
-function gradBuf(t: Tensor): { buf: Buf; fresh: boolean; done: () => void } {
-  if (t.requiresGrad) return { ...t.gradSlot(), done: () => {} };
-  const pool = poolOf(t.backend), buf = pool.take(t.size, t.dtype === 'f64');
-  return { buf, fresh: true, done: () => pool.give(buf) };
 }
 
 interface Geom { B: number; T: number; nh: number; nkv: number; hs: number; qStride: number; kvStride: number }
