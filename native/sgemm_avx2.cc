@@ -20,16 +20,16 @@ struct Kernel {
   static constexpr int MR = 6, NR = 16;
 
   // as the AVX-512 kernel: C = the sum (overwrite) or C + the sum, accumulated from C
-  static void micro(int kc, const float* a, const float* b, float* c, long ldc, bool overwrite) {
+  static void micro(int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds) {
     __m256 acc[MR][2];
-    if (overwrite) {
+    if (start == nullptr) {
 #pragma GCC unroll 6
       for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     } else {
 #pragma GCC unroll 6
       for (int r = 0; r < MR; ++r) {
-        acc[r][0] = _mm256_loadu_ps(c + r * ldc);
-        acc[r][1] = _mm256_loadu_ps(c + r * ldc + 8);
+        acc[r][0] = _mm256_loadu_ps(start + r * lds);
+        acc[r][1] = _mm256_loadu_ps(start + r * lds + 8);
       }
     }
     for (int k = 0; k < kc; ++k, a += MR, b += NR) {

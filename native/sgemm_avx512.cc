@@ -83,18 +83,19 @@ struct Kernel {
       for (int j = 0; j < NR; ++j) bp[(long)k * NR + j] = j < nr ? b[j * csB + k] : 0.f;
   }
 
-  // C (MR×NR at c, row stride ldc) = Σ_k a[k][0..MR) ⊗ b[k][0..NR) (overwrite), else C + that sum
-  // with C as the accumulators' starting value
-  static void micro(int kc, const float* a, const float* b, float* c, long ldc, bool overwrite) {
+  // C (MR×NR at c, row stride ldc) = S + Σ_k a[k][0..MR) ⊗ b[k][0..NR), the accumulators
+  // starting from S (rows at `start`, row stride lds: C itself, or a bias row with lds 0), or
+  // from zero when start is null
+  static void micro(int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds) {
     __m512 acc[MR][2];
-    if (overwrite) {
+    if (start == nullptr) {
 #pragma GCC unroll 14
       for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     } else {
 #pragma GCC unroll 14
       for (int r = 0; r < MR; ++r) {
-        acc[r][0] = _mm512_loadu_ps(c + r * ldc);
-        acc[r][1] = _mm512_loadu_ps(c + r * ldc + 16);
+        acc[r][0] = _mm512_loadu_ps(start + r * lds);
+        acc[r][1] = _mm512_loadu_ps(start + r * lds + 16);
       }
     }
     for (int k = 0; k < kc; ++k, a += MR, b += NR) {

@@ -52,9 +52,11 @@ struct Kernel {
     packRows<MR>(g.A + (long)i0 * g.rsA + (long)p0 * g.csA, g.rsA, g.csA, mr, kc, kcp, ap);
   }
 
-  static void micro(int kcp, const uint16_t* a, const uint16_t* b, float* c, long ldc, bool overwrite) {
+  // the driver fills a bias into C first (kBiasRow false): `start` is null (zero) or C itself
+  static constexpr bool kBiasRow = false;
+  static void micro(int kcp, const uint16_t* a, const uint16_t* b, float* c, long ldc, const float* start, long) {
     const long sc = ldc * (long)sizeof(float), sa = (long)kcp * 2;
-    if (overwrite) {
+    if (start == nullptr) {
       _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
     } else {
       _tile_loadd(0, c, sc);

@@ -36,20 +36,22 @@ struct Kernel {
     packPairs<MR>(g.A + (long)i0 * g.rsA + (long)p0 * g.csA, g.rsA, g.csA, mr, kc, kcp, ap);
   }
 
-  // C (MR×NR at c, row stride ldc) = Σ_p a[p][0..MR) ⊙ b[p][0..NR), two k per step (overwrite),
-  // else the same sum with C's values as the accumulators' start
-  static void micro(int kcp, const uint16_t* a16, const uint16_t* b16, float* c, long ldc, bool overwrite) {
+  // C (MR×NR at c, row stride ldc) = S + Σ_p a[p][0..MR) ⊙ b[p][0..NR), two k per step, the
+  // accumulators starting from S (rows at `start`, stride lds: C, or a bias row at lds 0), or
+  // from zero when start is null
+  static constexpr bool kBiasRow = true;
+  static void micro(int kcp, const uint16_t* a16, const uint16_t* b16, float* c, long ldc, const float* start, long lds) {
     const uint32_t* a = reinterpret_cast<const uint32_t*>(a16);
     const uint32_t* b = reinterpret_cast<const uint32_t*>(b16);
     __m512 acc[MR][2];
-    if (overwrite) {
+    if (start == nullptr) {
 #pragma GCC unroll 14
       for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     } else {
 #pragma GCC unroll 14
       for (int r = 0; r < MR; ++r) {
-        acc[r][0] = _mm512_loadu_ps(c + r * ldc);
-        acc[r][1] = _mm512_loadu_ps(c + r * ldc + 16);
+        acc[r][0] = _mm512_loadu_ps(start + r * lds);
+        acc[r][1] = _mm512_loadu_ps(start + r * lds + 16);
       }
     }
     for (int p = 0; p < kcp / 2; ++p, a += MR, b += NR) {

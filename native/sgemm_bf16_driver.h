@@ -9,9 +9,12 @@
 //   KT::packA(g, i0, mr, p0, kc, kcp, ap)   one MR-row panel of op(A), MR·kcp bf16
 //   KT::kPairedA              A panels laid out as packPairs<MR> (then a transposed op(A) is
 //                             packed a block at a time, packPairsBlock)
-//   KT::micro(kcp, a, b, c, ldc, overwrite) C tile = a-panel · b-panel (overwrite), or the
-//                             accumulators started from C's values (each element one chain
-//                             through every pass: the blocking never changes a result), full tile only
+//   KT::micro(kcp, a, b, c, ldc, start, lds) C tile = S + a-panel · b-panel, the accumulators
+//                             started from S (rows at `start`, stride lds: C's values, or with
+//                             kBiasRow a bias row at lds 0), zero when start is null (each
+//                             element one chain through every pass: the blocking never changes
+//                             a result), full tile only
+//   KT::kBiasRow              micro takes a bias row (lds 0) as S; else a bias is filled into C first
 //   KT::begin(), KT::end()    per-call setup (AMX: tile configuration / release)
 // B panels are always pair-interleaved: bp[p][j][2] = (op(B)[2p][j], op(B)[2p+1][j]), NR
 // columns, as both vdpbf16ps and the AMX B tile read them.
@@ -179,7 +182,7 @@ template <class KT>
 static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   constexpr int MR = KT::MR, NR = KT::NR, KP = KT::KP;
   if (i1 <= i0 || j1 <= j0) return;
-  if (g.bias) {   // bf16 starts from a filled C
+  if (!KT::kBiasRow && g.bias) {   // this kernel starts from a filled C
     fillBiasRows(g, i0, i1, j0, j1);
     GemmArgs h = g;
     h.bias = nullptr;
@@ -187,7 +190,8 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   }
   // K = 0: op(A)·op(B) is the zero matrix
   if (g.K == 0) {
-    if (!g.accumulate)
+    if (g.bias) fillBiasRows(g, i0, i1, j0, j1);
+    else if (!g.accumulate)
       for (int i = i0; i < i1; ++i) std::memset(g.C + i * g.ldc + j0, 0, (j1 - j0) * sizeof(float));
     return;
   }
@@ -208,6 +212,7 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
     for (int pc = 0; pc < g.K; pc += KC) {                      // 4th loop: KC depth
       const int kc = std::min(KC, g.K - pc), kcp = (kc + KP - 1) / KP * KP;
       const bool overwrite = !g.accumulate && pc == 0;
+      const bool biasFirst = g.bias != nullptr && pc == 0;   // each tile's chain starts from the bias
       for (int jp = 0; jp < nc; jp += NR)                       // B: (kcp/2, NR, 2) panels
         packPairs<NR>(g.B + (long)pc * g.rsB + (long)(jc + jp) * g.csB, g.csB, g.rsB, std::min(NR, nc - jp),
                       kc, kcp, bp + (long)jp * kcp);
@@ -230,14 +235,15 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
             const uint16_t* a = ap + (long)ir * kcp;
             float* c = g.C + (long)(ic + ir) * g.ldc + jc + jr;
             if (mr == MR && nr == NR) {
-              KT::micro(kcp, a, b, c, g.ldc, overwrite);
+              if (biasFirst) KT::micro(kcp, a, b, c, g.ldc, g.bias + jc + jr, 0);   // C written, never read
+              else KT::micro(kcp, a, b, c, g.ldc, overwrite ? nullptr : c, g.ldc);
             } else {
-              // ragged tile: the full tile aside (the valid part of C copied in), then the valid part back
+              // ragged tile: the full tile aside (the valid part of C, or the bias, copied in), then the valid part back
               if (!overwrite) {
                 std::memset(edge, 0, sizeof edge);
-                for (int r = 0; r < mr; ++r) std::memcpy(edge + r * NR, c + r * g.ldc, nr * sizeof(float));
+                for (int r = 0; r < mr; ++r) std::memcpy(edge + r * NR, biasFirst ? g.bias + jc + jr : c + r * g.ldc, nr * sizeof(float));
               }
-              KT::micro(kcp, a, b, edge, NR, overwrite);
+              KT::micro(kcp, a, b, edge, NR, overwrite ? nullptr : edge, NR);
               for (int r = 0; r < mr; ++r) std::memcpy(c + r * g.ldc, edge + r * NR, nr * sizeof(float));
             }
           }

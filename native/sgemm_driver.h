@@ -1,8 +1,9 @@
 // The blocked GEMM loop nest (BLIS / Goto), templated on a micro-kernel `KT` with
 //   KT::MR, KT::NR            register tile (rows of op(A) × columns of op(B))
-//   KT::micro(kc, a, b, c, ldc, overwrite)   C tile = a-panel · b-panel (overwrite), or
-//                             C tile + a-panel · b-panel accumulated in C's own registers
-//                             (loaded first, then one FMA per k): full tile only.
+//   KT::micro(kc, a, b, c, ldc, start, lds)  C tile = S + a-panel · b-panel, accumulated in
+//                             registers loaded from S first (then one FMA per k): S's rows at
+//                             `start` with stride lds (C itself, or a bias row with lds 0), or
+//                             zero when start is null. Full tile only.
 // and the cache blocks `Blocks` (A block MC×KC and B micro-panel KC×NR in L2) chosen at run
 // time from the cache sizes. Because the micro-kernel continues C's chain rather than adding a
 // separate partial sum, C[i][j] is fma(a[i][K-1], b[K-1][j], … fma(a[i][0], b[0][j], c0)) for
@@ -119,22 +120,22 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
             const float* a = ap + (long)ir * kc;
             float* c = g.C + (long)(ic + ir) * g.ldc + jc + jr;
             // the next tile's C rows, on their way to L1 while this one computes (its chain starts from C)
-            if (!overwrite && ir + MR < mc)
+            if (!overwrite && !biasFirst && ir + MR < mc)
               for (int r = 0; r < MR; ++r) {
                 __builtin_prefetch(c + (MR + r) * g.ldc, 1, 3);
                 __builtin_prefetch(c + (MR + r) * g.ldc + NR - 1, 1, 3);
               }
-            if (biasFirst)
-              for (int r = 0; r < mr; ++r) std::memcpy(c + r * g.ldc, g.bias + jc + jr, nr * sizeof(float));
             if (mr == MR && nr == NR) {
-              KT::micro(kc, a, b, c, g.ldc, overwrite);
+              // a bias-first tile starts from the bias row itself: C is written, never read
+              if (biasFirst) KT::micro(kc, a, b, c, g.ldc, g.bias + jc + jr, 0);
+              else KT::micro(kc, a, b, c, g.ldc, overwrite ? nullptr : c, g.ldc);
             } else {
-              // ragged tile: the full tile aside (the valid part of C copied in), then the valid part back
+              // ragged tile: the full tile aside (the valid part of C, or the bias, copied in), then the valid part back
               if (!overwrite) {
                 std::memset(edge, 0, sizeof edge);
-                for (int r = 0; r < mr; ++r) std::memcpy(edge + r * NR, c + r * g.ldc, nr * sizeof(float));
+                for (int r = 0; r < mr; ++r) std::memcpy(edge + r * NR, biasFirst ? g.bias + jc + jr : c + r * g.ldc, nr * sizeof(float));
               }
-              KT::micro(kc, a, b, edge, NR, overwrite);
+              KT::micro(kc, a, b, edge, NR, overwrite ? nullptr : edge, NR);
               for (int r = 0; r < mr; ++r) std::memcpy(c + r * g.ldc, edge + r * NR, nr * sizeof(float));
             }
           }

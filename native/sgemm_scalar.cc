@@ -16,10 +16,10 @@ struct Kernel {
   static constexpr int MR = 4, NR = 8;
 
   // C = the sum (overwrite) or C + the sum, accumulated from C
-  static void micro(int kc, const float* a, const float* b, float* c, long ldc, bool overwrite) {
+  static void micro(int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds) {
     float acc[MR][NR];
     for (int r = 0; r < MR; ++r)
-      for (int j = 0; j < NR; ++j) acc[r][j] = overwrite ? 0.f : c[r * ldc + j];
+      for (int j = 0; j < NR; ++j) acc[r][j] = start == nullptr ? 0.f : start[r * lds + j];
     for (int k = 0; k < kc; ++k, a += MR, b += NR)
       for (int r = 0; r < MR; ++r)
         for (int j = 0; j < NR; ++j) acc[r][j] += a[r] * b[j];
