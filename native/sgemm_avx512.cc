@@ -202,6 +202,104 @@ static void skinnyM(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   }
 }
 
+// Skinny `tn` products with both operands stored k-major (op(A) = Aᵀ with A (K, M), op(B) = B
+// (K, N) row-major): LoRA's weight gradients dA = duᵀ·x (M = r ≤ 8) and dB = dyᵀ·u (N = r ≤ 8),
+// K the batch's tokens. The narrow operand P (K × s, s ≤ 8) is broadcast, the wide one X (K × w)
+// streamed row by row — each row's w floats contiguous, read once — into an s × w block of sums
+// held in L1 (at most kTnCols columns at a time). The kernels above read such an X a 32-column
+// strip at a time down all K rows, one 128-byte run per row: 40 GFLOP/s at two threads on the
+// SFT shapes. Each sum is C's value (or zero when overwriting) then one FMA per k in k order,
+// so the same bits as every other path. `wideIsN`: X is op(B) and the block is C's rows
+// (dA); otherwise X is op(A) and the block is C transposed (dB).
+constexpr int kTnCols = 1024;
+
+template <int S>
+static void tnStream(const float* P, long ldp, const float* X, long ldx, int K, int w, float* T, long ldt) {
+  const int full = w / 16 * 16;
+  const __mmask16 tail = (__mmask16)((1u << (w - full)) - 1);
+  int k = 0;
+  for (; k + 2 <= K; k += 2) {   // two rows of X a sweep: each sum loaded and stored once for two FMAs
+    __m512 p0[S], p1[S];
+#pragma GCC unroll 8
+    for (int r = 0; r < S; ++r) {
+      p0[r] = _mm512_set1_ps(P[(long)k * ldp + r]);
+      p1[r] = _mm512_set1_ps(P[(long)(k + 1) * ldp + r]);
+    }
+    const float* x0 = X + (long)k * ldx;
+    const float* x1 = x0 + ldx;
+    for (int c = 0; c < full; c += 16) {
+      const __m512 a = _mm512_loadu_ps(x0 + c), b = _mm512_loadu_ps(x1 + c);
+#pragma GCC unroll 8
+      for (int r = 0; r < S; ++r) {
+        float* t = T + r * ldt + c;
+        _mm512_store_ps(t, _mm512_fmadd_ps(p1[r], b, _mm512_fmadd_ps(p0[r], a, _mm512_load_ps(t))));
+      }
+    }
+    if (tail) {
+      const __m512 a = _mm512_maskz_loadu_ps(tail, x0 + full), b = _mm512_maskz_loadu_ps(tail, x1 + full);
+#pragma GCC unroll 8
+      for (int r = 0; r < S; ++r) {
+        float* t = T + r * ldt + full;
+        _mm512_store_ps(t, _mm512_fmadd_ps(p1[r], b, _mm512_fmadd_ps(p0[r], a, _mm512_load_ps(t))));
+      }
+    }
+  }
+  for (; k < K; ++k) {
+    const float* x0 = X + (long)k * ldx;
+    for (int c = 0; c < w; c += 16) {
+      const __mmask16 m = c + 16 <= w ? (__mmask16)0xFFFF : tail;
+      const __m512 a = _mm512_maskz_loadu_ps(m, x0 + c);
+#pragma GCC unroll 8
+      for (int r = 0; r < S; ++r) {
+        float* t = T + r * ldt + c;
+        _mm512_store_ps(t, _mm512_fmadd_ps(_mm512_set1_ps(P[(long)k * ldp + r]), a, _mm512_load_ps(t)));
+      }
+    }
+  }
+}
+
+static void skinnyTn(const GemmArgs& g, int i0, int i1, int j0, int j1, bool wideIsN) {
+  // P (K × s): the narrow side's k-major operand; X (K × w): the wide side's
+  const int s = wideIsN ? i1 - i0 : j1 - j0;
+  const int w0 = wideIsN ? j0 : i0, w1 = wideIsN ? j1 : i1;
+  const float* P = wideIsN ? g.A + i0 : g.B + j0;
+  const long ldp = wideIsN ? g.csA : g.rsB;
+  const float* Xb = wideIsN ? g.B : g.A;
+  const long ldx = wideIsN ? g.rsB : g.csA;
+  thread_local std::vector<float> tbuf;
+  const long ldt = kTnCols;
+  float* T = scratch(tbuf, 8 * ldt);
+  const bool overwrite = !g.accumulate;
+  for (int c0 = w0; c0 < w1; c0 += kTnCols) {
+    const int w = std::min(kTnCols, w1 - c0);
+    const int wpad = (w + 15) / 16 * 16;
+    // the block's sums start from C (rows of it, or its columns when transposed) or from zero
+    for (int r = 0; r < s; ++r) {
+      float* t = T + r * ldt;
+      if (overwrite) std::memset(t, 0, w * sizeof(float));
+      else if (wideIsN) std::memcpy(t, g.C + (long)(i0 + r) * g.ldc + c0, w * sizeof(float));
+      else for (int c = 0; c < w; ++c) t[c] = g.C[(long)(c0 + c) * g.ldc + j0 + r];
+      std::memset(t + w, 0, (wpad - w) * sizeof(float));
+    }
+    const float* X = Xb + c0;
+    switch (s) {
+      case 1: tnStream<1>(P, ldp, X, ldx, g.K, w, T, ldt); break;
+      case 2: tnStream<2>(P, ldp, X, ldx, g.K, w, T, ldt); break;
+      case 3: tnStream<3>(P, ldp, X, ldx, g.K, w, T, ldt); break;
+      case 4: tnStream<4>(P, ldp, X, ldx, g.K, w, T, ldt); break;
+      case 5: tnStream<5>(P, ldp, X, ldx, g.K, w, T, ldt); break;
+      case 6: tnStream<6>(P, ldp, X, ldx, g.K, w, T, ldt); break;
+      case 7: tnStream<7>(P, ldp, X, ldx, g.K, w, T, ldt); break;
+      default: tnStream<8>(P, ldp, X, ldx, g.K, w, T, ldt); break;
+    }
+    for (int r = 0; r < s; ++r) {
+      const float* t = T + r * ldt;
+      if (wideIsN) std::memcpy(g.C + (long)(i0 + r) * g.ldc + c0, t, w * sizeof(float));
+      else for (int c = 0; c < w; ++c) g.C[(long)(c0 + c) * g.ldc + j0 + r] = t[c];
+    }
+  }
+}
+
 void range(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   static const Blocks bl = gemmBlocks(Kernel::MR, Kernel::NR, 4);
   if (g.K > 0 && i1 > i0 && j1 > j0 && (j1 - j0 <= 8 || (i1 - i0 <= 8 && g.csB == 1))) {
@@ -210,6 +308,7 @@ void range(const GemmArgs& g, int i0, int i1, int j0, int j1) {
       fillBiasRows(g, i0, i1, j0, j1);
       h.bias = nullptr;
     }
+    if (g.rsA == 1 && g.csA != 1 && g.csB == 1 && g.rsB != 1) return skinnyTn(h, i0, i1, j0, j1, i1 - i0 <= 8);
     if (j1 - j0 <= 8) return skinnyN(h, i0, i1, j0, j1);
     return skinnyM(h, i0, i1, j0, j1);
   }

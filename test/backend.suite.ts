@@ -128,6 +128,26 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
         });
       }
 
+      // LoRA's weight gradients, `tn` with one side ≤ 8 (dA = duᵀ·x, dB = dyᵀ·u): the same bits as
+      // the product on an explicitly transposed copy of A (another kernel), overwriting and
+      // accumulating, one thread and two, wide sides past one 1024-column block and ragged
+      for (const [M, K, N] of [[8, 41, 70], [3, 640, 1030], [70, 41, 8], [1030, 33, 5], [8, 7, 8]] as const) {
+        it(`tn with a side ≤ 8: M=${M} K=${K} N=${N}, the bits of nn on Aᵀ`, () => {
+          const rng = testRng(M * 13 + K * 5 + N);
+          const A = rand(rng, K * M), B = rand(rng, K * N), C0 = rand(rng, M * N);
+          const At = new Float32Array(M * K);
+          for (let k = 0; k < K; k++) for (let i = 0; i < M; i++) At[i * K + k] = A[k * M + i];
+          for (const accumulate of [false, true]) {
+            for (const threads of [1, 2]) {
+              const want = C0.slice(), got = C0.slice();
+              withThreads(threads, () => be.matmul(want, At, B, M, N, K, false, false, accumulate));
+              withThreads(threads, () => be.matmul(got, A, B, M, N, K, true, false, accumulate));
+              expect(got, `accumulate=${accumulate}, ${threads} thread(s)`).toEqual(want);
+            }
+          }
+        });
+      }
+
       it('bias with accumulate, or a bias shorter than N, is an error', () => {
         const C = new Float32Array(6);
         expect(() => be.matmul(C, new Float32Array(4), new Float32Array(6), 2, 3, 2, false, false, true, new Float32Array(3))).toThrow(/bias/);
