@@ -29,7 +29,14 @@ void fillBiasRows(const GemmArgs& g, int i0, int i1, int j0, int j1);
 struct Blocks {
   int kc, mc, nc;
   long aBytes;
+  // passes at most this deep, with few B panels (nc ≤ kDirectPanels·NR), read op(A) in place
+  // when its rows run along k (the micro-kernel's 14 rows then stay in L1), not packed; 0: never
+  int directKc;
 };
+
+// The B panels an A block must serve to pay for packing it (sgemm_driver.h, Zen 5: reading A in
+// place 2–13% faster up to 16 panels of 32 columns at passes ≤ 768 deep, 4–9% slower at 32–96).
+constexpr int kDirectPanels = 16;
 
 // The two helpers below are static: each ISA's translation unit (compiled under its own target
 // pragma) gets its own copy, so the linker never hands the baseline code an AVX-512 one.

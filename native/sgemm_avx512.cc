@@ -114,7 +114,43 @@ struct Kernel {
       _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
     }
   }
+  // micro with op(A) read in place, its rows along k (a[r·lda + k]): no packed panel. Three row
+  // pointers five rows apart and offsets of 1–4 rows keep the 14 broadcasts' addresses in
+  // registers.
+  static constexpr bool kDirectA = true;
+  static void microDirect(int kc, const float* a, long lda, const float* b, float* c, long ldc, const float* start, long lds) {
+    __m512 acc[MR][2];
+    if (start == nullptr) {
+#pragma GCC unroll 14
+      for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    } else {
+#pragma GCC unroll 14
+      for (int r = 0; r < MR; ++r) {
+        acc[r][0] = _mm512_loadu_ps(start + r * lds);
+        acc[r][1] = _mm512_loadu_ps(start + r * lds + 16);
+      }
+    }
+    const float* q0 = a;
+    const float* q1 = a + 5 * lda;
+    const float* q2 = a + 10 * lda;
+    for (int k = 0; k < kc; ++k, b += NR) {
+      const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 14
+      for (int r = 0; r < MR; ++r) {
+        const float* q = r < 5 ? q0 : r < 10 ? q1 : q2;
+        const __m512 ar = _mm512_set1_ps(q[(r % 5) * lda + k]);
+        acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+        acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+      }
+    }
+#pragma GCC unroll 14
+    for (int r = 0; r < MR; ++r) {
+      _mm512_storeu_ps(c + r * ldc, acc[r][0]);
+      _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
+    }
+  }
 };
+
 
 // Skinny products (LoRA's rank-r factors: N or M ≤ 8), where the 14×32 tile would compute mostly
 // padding after packing all of the wide operand. Same chain per element as Kernel::micro —

@@ -33,7 +33,7 @@ struct Kernel {
   // B micro-panel KC·NR·2 = 32 KiB (L1); A block MC·KC·2 = 256 KiB (L2). Fixed: measured on
   // Sapphire Rapids (2026-11-29); the cache rule of the other kernels is untried with AMX.
   static const Blocks& blocks() {
-    static const Blocks bl{512, 256, 2048, 0};
+    static const Blocks bl{512, 256, 2048, 0, 0};   // directKc 0: the bf16 driver always packs
     return bl;
   }
 

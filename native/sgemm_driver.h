@@ -4,6 +4,9 @@
 //                             registers loaded from S first (then one FMA per k): S's rows at
 //                             `start` with stride lds (C itself, or a bias row with lds 0), or
 //                             zero when start is null. Full tile only.
+//   KT::kDirectA, KT::microDirect(kc, a, lda, b, c, ldc, start, lds)   the same with op(A)'s
+//                             MR rows read in place (a[r·lda + k]), for blocks that serve few B
+//                             panels (Blocks::directKc, kDirectPanels); kDirectA false: never.
 // and the cache blocks `Blocks` (A block MC×KC and B micro-panel KC×NR in L2) chosen at run
 // time from the cache sizes. Because the micro-kernel continues C's chain rather than adding a
 // separate partial sum, C[i][j] is fma(a[i][K-1], b[K-1][j], … fma(a[i][0], b[0][j], c0)) for
@@ -111,7 +114,10 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
       packB<KT>(g, jc, nc, pc, kc, bp);
       for (int ic = i0; ic < i1; ic += MC) {                    // 3rd loop: MC rows
         const int mc = std::min(MC, i1 - ic);
-        packA<KT>(g, ic, mc, pc, kc, ap);
+        // few B panels to serve: op(A)'s rows read in place (full tiles), not packed first
+        bool direct = false;
+        if constexpr (KT::kDirectA) direct = g.csA == 1 && kc <= bl.directKc && nc <= kDirectPanels * NR;
+        if (!direct) packA<KT>(g, ic, mc, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += NR) {                   // 2nd loop: NR columns
           const int nr = std::min(NR, nc - jr);
           const float* b = bp + (long)jr * kc;
@@ -125,6 +131,15 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
                 __builtin_prefetch(c + (MR + r) * g.ldc, 1, 3);
                 __builtin_prefetch(c + (MR + r) * g.ldc + NR - 1, 1, 3);
               }
+            if (direct && mr == MR && nr == NR) {
+              if constexpr (KT::kDirectA) {
+                const float* ad = g.A + (long)(ic + ir) * g.rsA + pc;
+                if (biasFirst) KT::microDirect(kc, ad, g.rsA, b, c, g.ldc, g.bias + jc + jr, 0);
+                else KT::microDirect(kc, ad, g.rsA, b, c, g.ldc, overwrite ? nullptr : c, g.ldc);
+              }
+              continue;
+            }
+            if (direct) packA<KT>(g, ic + ir, mr, pc, kc, ap + (long)ir * kc);   // a ragged tile's own panel
             if (mr == MR && nr == NR) {
               // a bias-first tile starts from the bias row itself: C is written, never read
               if (biasFirst) KT::micro(kc, a, b, c, g.ldc, g.bias + jc + jr, 0);

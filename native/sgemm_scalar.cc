@@ -13,6 +13,7 @@ namespace scalar {
 
 struct Kernel {
   static constexpr bool kFastPack = false;
+  static constexpr bool kDirectA = false;   // op(A) always packed
   static constexpr int MR = 4, NR = 8;
 
   // C = the sum (overwrite) or C + the sum, accumulated from C

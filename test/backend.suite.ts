@@ -148,6 +148,36 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
         });
       }
 
+      // a narrow product reads op(A) in place, a wide one packs it first (sgemm_driver.h): the
+      // first columns of a wide product carry the narrow product's bits, every orientation,
+      // overwriting, accumulating and with a bias, ragged rows, one thread and two
+      for (const [M, K] of [[45, 128], [640, 136], [31, 700]] as const) {
+        it(`op(A) read in place or packed: M=${M} K=${K}, the same bits`, () => {
+          const rng = testRng(M * 3 + K);
+          const N = 96, wide = 1056;
+          const A = rand(rng, M * K), Bw = rand(rng, K * wide), C0 = rand(rng, M * wide), bias = rand(rng, wide);
+          for (const transB of [false, true]) {
+            // op(B) (K, wide) stored (K, wide) or (wide, K); the narrow one is its first N columns
+            const Bs = transB ? new Float32Array(wide * K) : Bw;
+            if (transB) for (let k = 0; k < K; k++) for (let j = 0; j < wide; j++) Bs[j * K + k] = Bw[k * wide + j];
+            const Bn = new Float32Array(K * N);
+            for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) Bn[transB ? j * K + k : k * N + j] = Bw[k * wide + j];
+            for (const mode of ['overwrite', 'accumulate', 'bias'] as const) {
+              for (const threads of [1, 2]) {
+                const Cw = C0.slice(), Cn = new Float32Array(M * N);
+                for (let i = 0; i < M; i++) Cn.set(C0.subarray(i * wide, i * wide + N), i * N);
+                const acc = mode === 'accumulate';
+                withThreads(threads, () => be.matmul(Cw, A, Bs, M, wide, K, false, transB, acc, mode === 'bias' ? bias : undefined));
+                withThreads(threads, () => be.matmul(Cn, A, Bn, M, N, K, false, transB, acc, mode === 'bias' ? bias.subarray(0, N) : undefined));
+                const first = new Float32Array(M * N);
+                for (let i = 0; i < M; i++) first.set(Cw.subarray(i * wide, i * wide + N), i * N);
+                expect(Cn, `transB=${transB} ${mode}, ${threads} thread(s)`).toEqual(first);
+              }
+            }
+          }
+        });
+      }
+
       it('bias with accumulate, or a bias shorter than N, is an error', () => {
         const C = new Float32Array(6);
         expect(() => be.matmul(C, new Float32Array(4), new Float32Array(6), 2, 3, 2, false, false, true, new Float32Array(3))).toThrow(/bias/);
