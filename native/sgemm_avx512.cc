@@ -83,21 +83,28 @@ struct Kernel {
       for (int j = 0; j < NR; ++j) bp[(long)k * NR + j] = j < nr ? b[j * csB + k] : 0.f;
   }
 
+  // the accumulators from S (rows at start, stride lds) or zero; and back to C
+  static inline void startTile(__m512 (&acc)[MR][2], const float* start, long lds) {
+#pragma GCC unroll 14
+    for (int r = 0; r < MR; ++r) {
+      acc[r][0] = start == nullptr ? _mm512_setzero_ps() : _mm512_loadu_ps(start + r * lds);
+      acc[r][1] = start == nullptr ? _mm512_setzero_ps() : _mm512_loadu_ps(start + r * lds + 16);
+    }
+  }
+  static inline void storeTile(const __m512 (&acc)[MR][2], float* c, long ldc) {
+#pragma GCC unroll 14
+    for (int r = 0; r < MR; ++r) {
+      _mm512_storeu_ps(c + r * ldc, acc[r][0]);
+      _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
+    }
+  }
+
   // C (MR×NR at c, row stride ldc) = S + Σ_k a[k][0..MR) ⊗ b[k][0..NR), the accumulators
   // starting from S (rows at `start`, row stride lds: C itself, or a bias row with lds 0), or
   // from zero when start is null
   static void micro(int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds) {
     __m512 acc[MR][2];
-    if (start == nullptr) {
-#pragma GCC unroll 14
-      for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-    } else {
-#pragma GCC unroll 14
-      for (int r = 0; r < MR; ++r) {
-        acc[r][0] = _mm512_loadu_ps(start + r * lds);
-        acc[r][1] = _mm512_loadu_ps(start + r * lds + 16);
-      }
-    }
+    startTile(acc, start, lds);
     for (int k = 0; k < kc; ++k, a += MR, b += NR) {
       _mm_prefetch((const char*)(a + 8 * MR), _MM_HINT_T0);   // the A panel streams from L2
       const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
@@ -108,11 +115,7 @@ struct Kernel {
         acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
       }
     }
-#pragma GCC unroll 14
-    for (int r = 0; r < MR; ++r) {
-      _mm512_storeu_ps(c + r * ldc, acc[r][0]);
-      _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
-    }
+    storeTile(acc, c, ldc);
   }
   // micro with op(A) read in place, its rows along k (a[r·lda + k]): no packed panel. Three row
   // pointers five rows apart and offsets of 1–4 rows keep the 14 broadcasts' addresses in
@@ -120,16 +123,7 @@ struct Kernel {
   static constexpr bool kDirectA = true;
   static void microDirect(int kc, const float* a, long lda, const float* b, float* c, long ldc, const float* start, long lds) {
     __m512 acc[MR][2];
-    if (start == nullptr) {
-#pragma GCC unroll 14
-      for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-    } else {
-#pragma GCC unroll 14
-      for (int r = 0; r < MR; ++r) {
-        acc[r][0] = _mm512_loadu_ps(start + r * lds);
-        acc[r][1] = _mm512_loadu_ps(start + r * lds + 16);
-      }
-    }
+    startTile(acc, start, lds);
     const float* q0 = a;
     const float* q1 = a + 5 * lda;
     const float* q2 = a + 10 * lda;
@@ -143,11 +137,7 @@ struct Kernel {
         acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
       }
     }
-#pragma GCC unroll 14
-    for (int r = 0; r < MR; ++r) {
-      _mm512_storeu_ps(c + r * ldc, acc[r][0]);
-      _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
-    }
+    storeTile(acc, c, ldc);
   }
 };
 
