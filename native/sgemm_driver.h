@@ -116,7 +116,9 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
         const int mc = std::min(MC, i1 - ic);
         // few B panels to serve: op(A)'s rows read in place (full tiles), not packed first
         bool direct = false;
-        if constexpr (KT::kDirectA) direct = g.csA == 1 && kc <= bl.directKc && nc <= kDirectPanels * NR;
+        // (not when rows lie a multiple of 4 KiB apart: all 14 would share a few L1 sets)
+        if constexpr (KT::kDirectA)
+          direct = g.csA == 1 && kc <= bl.directKc && nc <= kDirectPanels * NR && g.rsA % 1024 != 0;
         if (!direct) packA<KT>(g, ic, mc, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += NR) {                   // 2nd loop: NR columns
           const int nr = std::min(NR, nc - jr);
