@@ -185,13 +185,11 @@ Blocks gemmBlocks(int MR, int NR, int bytes) {
   const long l1 = caches.l1d >= 16384 ? caches.l1d : 32768;
   b.directKc = (int)(l1 / ((long)MR * bytes) / 8 * 8);
   if (const char* env = std::getenv("FMN_GEMM_BLOCKS")) {
-    int kc = 0, mc = 0, nc = 0, dkc = -1;
-    const int got = std::sscanf(env, "%d,%d,%d,%d", &kc, &mc, &nc, &dkc);
-    if (got >= 3 && kc >= 8 && mc >= MR && nc >= NR) {
+    int kc = 0, mc = 0, nc = 0;
+    if (std::sscanf(env, "%d,%d,%d", &kc, &mc, &nc) == 3 && kc >= 8 && mc >= MR && nc >= NR) {
       b.kc = kc;
       b.mc = mc / MR * MR;
       b.nc = nc / NR * NR;
-      if (got == 4 && dkc >= 0) b.directKc = dkc;
     }
   }
   return b;

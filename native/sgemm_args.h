@@ -19,6 +19,19 @@ struct GemmArgs {
   const float* bias;
 };
 
+// Where a C tile's accumulators start (the micro-kernels' `start`, `lds`), on the pass that
+// begins at depth p0, for the tile whose first column is j: the bias row (stride 0) on a product's
+// first pass when it has a bias; nothing (zero) on the first pass when overwriting; else C itself.
+struct TileStart {
+  const float* p;
+  long ld;
+};
+static inline TileStart tileStart(const GemmArgs& g, int p0, int j, const float* c) {
+  if (p0 == 0 && g.bias != nullptr) return {g.bias + j, 0};
+  if (p0 == 0 && !g.accumulate) return {nullptr, 0};
+  return {c, g.ldc};
+}
+
 // C[i0:i1, j0:j1] = bias[j0:j1] in every row (paths that start from a filled C instead). Defined
 // in sgemm.cc (built for the baseline ISA) so every variant may call it.
 void fillBiasRows(const GemmArgs& g, int i0, int i1, int j0, int j1);
@@ -57,8 +70,8 @@ static inline int blockRows(const Blocks& bl, int kc, int MR, int bytes) {
   return (int)(rows < MR ? MR : rows > 4096 / MR * MR ? 4096 / MR * MR : rows);
 }
 
-// The blocks for a MR×NR micro-kernel on `bytes`-wide packed elements, from this CPU's L2 size
-// (sysconf), computed once per call site; FMN_GEMM_BLOCKS=KC,MC,NC overrides
+// The blocks for a MR×NR micro-kernel on `bytes`-wide packed elements, from this CPU's L2 and
+// L1d sizes (sysconf), computed once per call site; FMN_GEMM_BLOCKS=KC,MC,NC overrides
 // them (tuning). They change speed only, never a result: every element of C is one chain of
 // fused multiply-adds in k order, however k is cut (see sgemm_driver.h).
 Blocks gemmBlocks(int MR, int NR, int bytes);

@@ -211,8 +211,6 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
     const int nc = std::min(NC, j1 - jc);
     for (int pc = 0; pc < g.K; pc += KC) {                      // 4th loop: KC depth
       const int kc = std::min(KC, g.K - pc), kcp = (kc + KP - 1) / KP * KP;
-      const bool overwrite = !g.accumulate && pc == 0;
-      const bool biasFirst = g.bias != nullptr && pc == 0;   // each tile's chain starts from the bias
       for (int jp = 0; jp < nc; jp += NR)                       // B: (kcp/2, NR, 2) panels
         packPairs<NR>(g.B + (long)pc * g.rsB + (long)(jc + jp) * g.csB, g.csB, g.rsB, std::min(NR, nc - jp),
                       kc, kcp, bp + (long)jp * kcp);
@@ -234,16 +232,16 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
             const int mr = std::min(MR, mc - ir);
             const uint16_t* a = ap + (long)ir * kcp;
             float* c = g.C + (long)(ic + ir) * g.ldc + jc + jr;
+            const TileStart s = tileStart(g, pc, jc + jr, c);   // a bias-first tile's C is written, never read
             if (mr == MR && nr == NR) {
-              if (biasFirst) KT::micro(kcp, a, b, c, g.ldc, g.bias + jc + jr, 0);   // C written, never read
-              else KT::micro(kcp, a, b, c, g.ldc, overwrite ? nullptr : c, g.ldc);
+              KT::micro(kcp, a, b, c, g.ldc, s.p, s.ld);
             } else {
-              // ragged tile: the full tile aside (the valid part of C, or the bias, copied in), then the valid part back
-              if (!overwrite) {
+              // ragged tile: the full tile aside (the valid part of its start copied in), then the valid part back
+              if (s.p != nullptr) {
                 std::memset(edge, 0, sizeof edge);
-                for (int r = 0; r < mr; ++r) std::memcpy(edge + r * NR, biasFirst ? g.bias + jc + jr : c + r * g.ldc, nr * sizeof(float));
+                for (int r = 0; r < mr; ++r) std::memcpy(edge + r * NR, s.p + r * s.ld, nr * sizeof(float));
               }
-              KT::micro(kcp, a, b, edge, NR, overwrite ? nullptr : edge, NR);
+              KT::micro(kcp, a, b, edge, NR, s.p != nullptr ? edge : nullptr, NR);
               for (int r = 0; r < mr; ++r) std::memcpy(c + r * g.ldc, edge + r * NR, nr * sizeof(float));
             }
           }

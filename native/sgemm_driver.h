@@ -85,6 +85,17 @@ static float* scratch(std::vector<float>& v, long n) {
   return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
 }
 
+// One tile: op(A)'s MR rows read in place at ad (row stride lda) when `direct`, else its packed
+// panel a.
+template <class KT>
+static inline void microTile(bool direct, int kc, const float* ad, long lda, const float* a, const float* b, float* c,
+                             long ldc, const float* start, long lds) {
+  if constexpr (KT::kDirectA) {
+    if (direct) return KT::microDirect(kc, ad, lda, b, c, ldc, start, lds);
+  }
+  KT::micro(kc, a, b, c, ldc, start, lds);
+}
+
 template <class KT>
 static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const Blocks& bl) {
   constexpr int MR = KT::MR, NR = KT::NR;
@@ -109,52 +120,44 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
     const int nc = std::min(NC, j1 - jc);
     for (int pc = 0; pc < g.K; pc += KC) {                      // 4th loop: KC depth
       const int kc = std::min(KC, g.K - pc);
-      const bool overwrite = !g.accumulate && pc == 0;
-      const bool biasFirst = g.bias != nullptr && pc == 0;   // each tile's chain starts from the bias
       packB<KT>(g, jc, nc, pc, kc, bp);
       for (int ic = i0; ic < i1; ic += MC) {                    // 3rd loop: MC rows
         const int mc = std::min(MC, i1 - ic);
-        // few B panels to serve: op(A)'s rows read in place (full tiles), not packed first
+        // few B panels to serve: op(A)'s full MR-row panels are read in place, not packed first
+        // (a ragged last panel still is); not when its rows lie a multiple of 4 KiB apart (all
+        // 14 would share a few L1 sets)
         bool direct = false;
-        // (not when rows lie a multiple of 4 KiB apart: all 14 would share a few L1 sets)
         if constexpr (KT::kDirectA)
           direct = g.csA == 1 && kc <= bl.directKc && nc <= kDirectPanels * NR && g.rsA % 1024 != 0;
-        if (!direct) packA<KT>(g, ic, mc, pc, kc, ap);
+        const int packFrom = direct ? mc / MR * MR : 0;
+        if (packFrom < mc) packA<KT>(g, ic + packFrom, mc - packFrom, pc, kc, ap + (long)packFrom * kc);
         for (int jr = 0; jr < nc; jr += NR) {                   // 2nd loop: NR columns
           const int nr = std::min(NR, nc - jr);
           const float* b = bp + (long)jr * kc;
           for (int ir = 0; ir < mc; ir += MR) {                 // 1st loop: MR rows
             const int mr = std::min(MR, mc - ir);
-            const float* a = ap + (long)ir * kc;
             float* c = g.C + (long)(ic + ir) * g.ldc + jc + jr;
+            const TileStart s = tileStart(g, pc, jc + jr, c);   // a bias-first tile's C is written, never read
             // the next tile's C rows, on their way to L1 while this one computes (its chain starts from C)
-            if (!overwrite && !biasFirst && ir + MR < mc)
+            if (s.p == c && ir + MR < mc)
               for (int r = 0; r < MR; ++r) {
                 __builtin_prefetch(c + (MR + r) * g.ldc, 1, 3);
                 __builtin_prefetch(c + (MR + r) * g.ldc + NR - 1, 1, 3);
               }
-            if (direct && mr == MR && nr == NR) {
-              if constexpr (KT::kDirectA) {
-                const float* ad = g.A + (long)(ic + ir) * g.rsA + pc;
-                if (biasFirst) KT::microDirect(kc, ad, g.rsA, b, c, g.ldc, g.bias + jc + jr, 0);
-                else KT::microDirect(kc, ad, g.rsA, b, c, g.ldc, overwrite ? nullptr : c, g.ldc);
-              }
+            const float* ad = g.A + (long)(ic + ir) * g.rsA + pc;   // the tile's rows of op(A) in place (direct)
+            const float* a = ap + (long)ir * kc;                    // or packed
+            if (mr == MR && nr == NR) {
+              microTile<KT>(direct, kc, ad, g.rsA, a, b, c, g.ldc, s.p, s.ld);
               continue;
             }
-            if (direct) packA<KT>(g, ic + ir, mr, pc, kc, ap + (long)ir * kc);   // a ragged tile's own panel
-            if (mr == MR && nr == NR) {
-              // a bias-first tile starts from the bias row itself: C is written, never read
-              if (biasFirst) KT::micro(kc, a, b, c, g.ldc, g.bias + jc + jr, 0);
-              else KT::micro(kc, a, b, c, g.ldc, overwrite ? nullptr : c, g.ldc);
-            } else {
-              // ragged tile: the full tile aside (the valid part of C, or the bias, copied in), then the valid part back
-              if (!overwrite) {
-                std::memset(edge, 0, sizeof edge);
-                for (int r = 0; r < mr; ++r) std::memcpy(edge + r * NR, biasFirst ? g.bias + jc + jr : c + r * g.ldc, nr * sizeof(float));
-              }
-              KT::micro(kc, a, b, edge, NR, overwrite ? nullptr : edge, NR);
-              for (int r = 0; r < mr; ++r) std::memcpy(c + r * g.ldc, edge + r * NR, nr * sizeof(float));
+            // ragged tile: the full tile aside (the valid part of its start copied in), then the valid part back
+            if (s.p != nullptr) {
+              std::memset(edge, 0, sizeof edge);
+              for (int r = 0; r < mr; ++r) std::memcpy(edge + r * NR, s.p + r * s.ld, nr * sizeof(float));
             }
+            const float* es = s.p != nullptr ? edge : nullptr;
+            microTile<KT>(direct && mr == MR, kc, ad, g.rsA, a, b, edge, NR, es, NR);
+            for (int r = 0; r < mr; ++r) std::memcpy(c + r * g.ldc, edge + r * NR, nr * sizeof(float));
           }
         }
       }
