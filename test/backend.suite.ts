@@ -154,7 +154,7 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
       for (const [M, K] of [[45, 128], [640, 136], [31, 700]] as const) {
         it(`op(A) read in place or packed: M=${M} K=${K}, the same bits`, () => {
           const rng = testRng(M * 3 + K);
-          const N = 96, wide = 1056;
+          const N = 100, wide = 1056;   // N: three full B panels and a ragged one
           const A = rand(rng, M * K), Bw = rand(rng, K * wide), C0 = rand(rng, M * wide), bias = rand(rng, wide);
           for (const transB of [false, true]) {
             // op(B) (K, wide) stored (K, wide) or (wide, K); the narrow one is its first N columns
