@@ -54,16 +54,6 @@ inline float laneMax(__m512 v) {
   return _mm_cvtss_f32(q);
 }
 
-// lanes.h's order for a 16-lane accumulator whose leftover terms went into lane 0: 0 + lane 0 +
-// lane 1 + … + lane 15, left to right.
-inline float laneTotal(__m512 acc) {
-  alignas(64) float l[16];
-  _mm512_store_ps(l, acc);
-  float s = 0.f;
-  for (int i = 0; i < 16; ++i) s += l[i];
-  return s;
-}
-
 }  // namespace
 
 // xT (hs, T) = x (T, hs) with row stride rs, in 16×16 blocks transposed in registers.
@@ -83,102 +73,130 @@ void transposeHead(float* xT, const float* x, long rs, long T, long hs) {
   }
 }
 
+// x·scale, rounded: kept from being fused into the subtraction that follows (the generic row
+// stores the product before it subtracts).
+inline __m512 scaled(__m512 x, __m512 vs) {
+  __m512 v = _mm512_mul_ps(x, vs);
+  __asm__("" : "+v"(v));
+  return v;
+}
+
+// 16×16 transpose of float vectors (transpose16.h on their bits).
+inline void transpose16ps(__m512 v[16]) { transpose16(reinterpret_cast<__m512i*>(v)); }
+
+// The causal rows go in groups of 16, t0 ≤ t < t0 + 16 with t0 a multiple of 16: every row of a
+// group has the same t0/16 full vectors before the diagonal block (columns t0 … t0+15), where row
+// t0 + r has r + 1 terms. So the loops over a group's rows all run the same number of times (a
+// row-by-row loop over t + 1 terms ends at a different count on every row, one mispredicted
+// branch each, which had made the rows' serial parts queue instead of overlap), and the serial
+// parts of lanes.h's order are done for all 16 rows at once with the group's vectors transposed:
+// lane r of column j holds row r's term j, so "each leftover term added into lane 0 in order"
+// is one masked add per column, and "0 + lane 0 + … + lane 15" one add per lane — every row's
+// additions in the order the generic row computes them, so the same bits.
+
+// Rows r < rows of the group's sums acc[r] (16 lanes) with the leftover terms of the diagonal
+// block dg[r] (lanes ≤ r) added into lane 0 in order for r < 15 (row 15's diagonal vector is a
+// full one, already in its sum), then each row's 0 + lane 0 + … + lane 15: lane r of the result.
+// fma: the leftovers are products dg·dg2 added with a fused multiply-add (lanes.h's laneDot).
+template <bool kFma>
+inline __m512 groupTotals(__m512 acc[16], __m512 dg[16], __m512 dg2[16]) {
+  transpose16ps(acc);
+  transpose16ps(dg);
+  if (kFma) transpose16ps(dg2);
+  __m512 lane0 = acc[0];
+#pragma GCC unroll 15
+  for (int j = 0; j < 15; ++j) {   // column j: rows j ≤ r < 15
+    const __mmask16 k = (__mmask16)(0x7FFFu & (0xFFFFu << j));
+    lane0 = kFma ? _mm512_mask3_fmadd_ps(dg[j], dg2[j], lane0, k) : _mm512_mask_add_ps(lane0, k, lane0, dg[j]);
+  }
+  acc[0] = lane0;
+  __m512 total = _mm512_setzero_ps();
+#pragma GCC unroll 16
+  for (int l = 0; l < 16; ++l) total = _mm512_add_ps(total, acc[l]);
+  return total;
+}
+
 // Row t of S (row stride ldS) becomes softmax(scale·S[t][0..t]) followed by zeros, for t < T:
 // the products with scale, the max, expFast of each term minus the max, their sum in lanes.h's
-// order and the products with its reciprocal — attention.cc's generic rows, bit for bit. Rows go
-// in groups of kRows, each step over the whole group before the next, so the rows' serial parts
-// (the max's reduction, the sum's 16 ordered adds, the division) overlap instead of queueing.
-constexpr long kRows = 8;
-
+// order and the products with its reciprocal — attention.cc's generic rows, bit for bit.
 void causalSoftmaxRows(float* S, long ldS, long T, float scale) {
   const __m512 vs = _mm512_set1_ps(scale);
-  for (long t0 = 0; t0 < T; t0 += kRows) {
-    const long rows = std::min(kRows, T - t0);
-    float mxs[kRows], inv[kRows];
-    __m512 acc[kRows];
-    for (long r = 0; r < rows; ++r) {            // scale, and each row's max
-      float* a = S + (t0 + r) * ldS;
-      const long n = t0 + r + 1;
+  for (long t0 = 0; t0 < T; t0 += 16) {
+    const long rows = std::min(16L, T - t0), F = t0 / 16;
+    const __mmask16 inRow = tailMask(T - t0);      // the diagonal block's columns inside a row
+    alignas(64) float mxs[16], inv[16];
+    __m512 acc[16], dg[16];
+    for (long r = 0; r < rows; ++r) {              // each row's max of scale·s
+      const float* a = S + (t0 + r) * ldS;
       __m512 mx = _mm512_set1_ps(-INFINITY);
-      for (long j = 0; j < n; j += 16) {
-        const __mmask16 m = tailMask(n - j);
-        const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, a + j), vs);
-        _mm512_mask_storeu_ps(a + j, m, v);
-        mx = _mm512_mask_max_ps(mx, m, mx, v);
-      }
+      for (long f = 0; f < F; ++f) mx = _mm512_max_ps(mx, _mm512_mul_ps(_mm512_loadu_ps(a + 16 * f), vs));
+      const __mmask16 m = tailMask(r + 1);
+      mx = _mm512_mask_max_ps(mx, m, mx, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, a + t0), vs));
       mxs[r] = laneMax(mx);
     }
-    for (long r = 0; r < rows; ++r) {            // e = exp(s − max), summed in 16 lanes
+    for (long r = 0; r < rows; ++r) {              // e = exp(scale·s − max), summed in 16 lanes
       float* a = S + (t0 + r) * ldS;
-      const long n = t0 + r + 1, full = n / 16 * 16;
       const __m512 vmx = _mm512_set1_ps(mxs[r]);
       __m512 sum = _mm512_setzero_ps();
-      for (long j = 0; j < full; j += 16) {
-        const __m512 e = expFast16(_mm512_sub_ps(_mm512_loadu_ps(a + j), vmx));
-        _mm512_storeu_ps(a + j, e);
+      for (long f = 0; f < F; ++f) {
+        const __m512 e = expFast16(_mm512_sub_ps(scaled(_mm512_loadu_ps(a + 16 * f), vs), vmx));
+        _mm512_storeu_ps(a + 16 * f, e);
         sum = _mm512_add_ps(sum, e);
       }
-      if (full < n) {   // the leftover terms, each added into lane 0 in order
-        const __mmask16 m = tailMask(n - full);
-        const __m512 e = expFast16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + full), vmx));
-        _mm512_mask_storeu_ps(a + full, m, e);
-        alignas(64) float el[16];
-        _mm512_store_ps(el, e);
-        float lane0 = _mm512_cvtss_f32(sum);
-        for (long j = 0; j < n - full; ++j) lane0 += el[j];
-        sum = _mm512_mask_mov_ps(sum, 1, _mm512_set1_ps(lane0));
-      }
+      const __mmask16 m = tailMask(r + 1);
+      dg[r] = _mm512_maskz_mov_ps(m, expFast16(_mm512_sub_ps(scaled(_mm512_maskz_loadu_ps(m, a + t0), vs), vmx)));
+      if (r == 15) sum = _mm512_add_ps(sum, dg[r]);
       acc[r] = sum;
     }
-    for (long r = 0; r < rows; ++r) inv[r] = 1.0f / laneTotal(acc[r]);
-    for (long r = 0; r < rows; ++r) {            // normalize; zeros above the diagonal
+    for (long r = rows; r < 16; ++r) acc[r] = dg[r] = _mm512_setzero_ps();
+    __m512 dgT[16];
+    for (int r = 0; r < 16; ++r) dgT[r] = dg[r];
+    _mm512_store_ps(inv, _mm512_div_ps(_mm512_set1_ps(1.0f), groupTotals<false>(acc, dgT, dgT)));
+    for (long r = 0; r < rows; ++r) {              // normalize; zeros above the diagonal
       float* a = S + (t0 + r) * ldS;
-      const long n = t0 + r + 1;
       const __m512 vi = _mm512_set1_ps(inv[r]);
-      for (long j = 0; j < n; j += 16) {
-        const __mmask16 m = tailMask(n - j);
-        _mm512_mask_storeu_ps(a + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, a + j), vi));
-      }
-      for (long j = n; j < T; j += 16) _mm512_mask_storeu_ps(a + j, tailMask(T - j), _mm512_setzero_ps());
+      for (long f = 0; f < F; ++f) _mm512_storeu_ps(a + 16 * f, _mm512_mul_ps(_mm512_loadu_ps(a + 16 * f), vi));
+      _mm512_mask_storeu_ps(a + t0, inRow, _mm512_mul_ps(dg[r], vi));
+      for (long j = t0 + 16; j < T; j += 16) _mm512_mask_storeu_ps(a + j, tailMask(T - j), _mm512_setzero_ps());
     }
   }
 }
 
 // Row t of ds (row stride ldds, datt on entry) becomes att ⊙ (datt − Σ datt·att) · scale over
 // j ≤ t and zeros after: the dot as lanes.h's laneDot (fused multiply-adds, leftovers into lane
-// 0), then (a · (ds − dot)) · scale — attention.cc's generic rows, bit for bit; in groups of
-// kRows rows, as the forward.
+// 0), then (a · (ds − dot)) · scale — attention.cc's generic rows, bit for bit; in groups of 16
+// rows, as the forward.
 void causalSoftmaxBwdRows(float* ds, long ldds, const float* att, long lda, long T, float scale) {
   const __m512 vs = _mm512_set1_ps(scale);
-  for (long t0 = 0; t0 < T; t0 += kRows) {
-    const long rows = std::min(kRows, T - t0);
-    __m512 acc[kRows];
-    float dots[kRows];
+  for (long t0 = 0; t0 < T; t0 += 16) {
+    const long rows = std::min(16L, T - t0), F = t0 / 16;
+    const __mmask16 inRow = tailMask(T - t0);
+    alignas(64) float dots[16];
+    __m512 acc[16], dd[16], ad[16];
     for (long r = 0; r < rows; ++r) {
       const float* d = ds + (t0 + r) * ldds;
       const float* a = att + (t0 + r) * lda;
-      const long n = t0 + r + 1, full = n / 16 * 16;
       __m512 sum = _mm512_setzero_ps();
-      for (long j = 0; j < full; j += 16) sum = _mm512_fmadd_ps(_mm512_loadu_ps(d + j), _mm512_loadu_ps(a + j), sum);
-      if (full < n) {
-        float lane0 = _mm512_cvtss_f32(sum);
-        for (long j = full; j < n; ++j) lane0 = std::fma(d[j], a[j], lane0);
-        sum = _mm512_mask_mov_ps(sum, 1, _mm512_set1_ps(lane0));
-      }
+      for (long f = 0; f < F; ++f) sum = _mm512_fmadd_ps(_mm512_loadu_ps(d + 16 * f), _mm512_loadu_ps(a + 16 * f), sum);
+      const __mmask16 m = tailMask(r + 1);
+      dd[r] = _mm512_maskz_loadu_ps(m, d + t0);
+      ad[r] = _mm512_maskz_loadu_ps(m, a + t0);
+      if (r == 15) sum = _mm512_fmadd_ps(dd[r], ad[r], sum);
       acc[r] = sum;
     }
-    for (long r = 0; r < rows; ++r) dots[r] = laneTotal(acc[r]);
+    for (long r = rows; r < 16; ++r) acc[r] = dd[r] = ad[r] = _mm512_setzero_ps();
+    __m512 ddT[16], adT[16];
+    for (int r = 0; r < 16; ++r) { ddT[r] = dd[r]; adT[r] = ad[r]; }
+    _mm512_store_ps(dots, groupTotals<true>(acc, ddT, adT));
     for (long r = 0; r < rows; ++r) {
       float* d = ds + (t0 + r) * ldds;
       const float* a = att + (t0 + r) * lda;
-      const long n = t0 + r + 1;
       const __m512 dot = _mm512_set1_ps(dots[r]);
-      for (long j = 0; j < n; j += 16) {
-        const __mmask16 m = tailMask(n - j);
-        const __m512 g = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, a + j), _mm512_sub_ps(_mm512_maskz_loadu_ps(m, d + j), dot)), vs);
-        _mm512_mask_storeu_ps(d + j, m, g);
-      }
-      for (long j = n; j < T; j += 16) _mm512_mask_storeu_ps(d + j, tailMask(T - j), _mm512_setzero_ps());
+      for (long f = 0; f < F; ++f)
+        _mm512_storeu_ps(d + 16 * f, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(a + 16 * f), _mm512_sub_ps(_mm512_loadu_ps(d + 16 * f), dot)), vs));
+      const __m512 g = _mm512_mul_ps(_mm512_mul_ps(ad[r], _mm512_sub_ps(dd[r], dot)), vs);
+      _mm512_mask_storeu_ps(d + t0, inRow, _mm512_maskz_mov_ps(tailMask(r + 1), g));
+      for (long j = t0 + 16; j < T; j += 16) _mm512_mask_storeu_ps(d + j, tailMask(T - j), _mm512_setzero_ps());
     }
   }
 }
