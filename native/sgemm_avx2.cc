@@ -18,6 +18,7 @@ namespace avx2 {
 struct Kernel {
   static constexpr bool kFastPack = false;
   static constexpr bool kDirectA = false;   // op(A) always packed
+  static constexpr bool kPartRows = false;  // a ragged panel runs the full tile aside
   static constexpr int MR = 6, NR = 16;
 
   // as the AVX-512 kernel: C = the sum (overwrite) or C + the sum, accumulated from C

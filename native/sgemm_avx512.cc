@@ -2,8 +2,10 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "sgemm_args.h"
@@ -84,16 +86,18 @@ struct Kernel {
   }
 
   // the accumulators from S (rows at start, stride lds) or zero; and back to C
-  static inline void startTile(__m512 (&acc)[MR][2], const float* start, long lds) {
+  template <int R = MR>
+  static inline void startTile(__m512 (&acc)[R][2], const float* start, long lds) {
 #pragma GCC unroll 14
-    for (int r = 0; r < MR; ++r) {
+    for (int r = 0; r < R; ++r) {
       acc[r][0] = start == nullptr ? _mm512_setzero_ps() : _mm512_loadu_ps(start + r * lds);
       acc[r][1] = start == nullptr ? _mm512_setzero_ps() : _mm512_loadu_ps(start + r * lds + 16);
     }
   }
-  static inline void storeTile(const __m512 (&acc)[MR][2], float* c, long ldc) {
+  template <int R = MR>
+  static inline void storeTile(const __m512 (&acc)[R][2], float* c, long ldc) {
 #pragma GCC unroll 14
-    for (int r = 0; r < MR; ++r) {
+    for (int r = 0; r < R; ++r) {
       _mm512_storeu_ps(c + r * ldc, acc[r][0]);
       _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
     }
@@ -103,19 +107,35 @@ struct Kernel {
   // starting from S (rows at `start`, row stride lds: C itself, or a bias row with lds 0), or
   // from zero when start is null
   static void micro(int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds) {
-    __m512 acc[MR][2];
-    startTile(acc, start, lds);
+    microPart<MR>(kc, a, b, c, ldc, start, lds);
+  }
+  // micro on the first R rows of a packed MR-row panel, R rows of C read and written: a ragged
+  // last panel (M = 128 is nine panels and two rows) costs its rows, not a full tile's
+  template <int R>
+  static void microPart(int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds) {
+    __m512 acc[R][2];
+    startTile<R>(acc, start, lds);
     for (int k = 0; k < kc; ++k, a += MR, b += NR) {
       _mm_prefetch((const char*)(a + 8 * MR), _MM_HINT_T0);   // the A panel streams from L2
       const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 14
-      for (int r = 0; r < MR; ++r) {
+      for (int r = 0; r < R; ++r) {
         const __m512 ar = _mm512_set1_ps(a[r]);
         acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
         acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
       }
     }
-    storeTile(acc, c, ldc);
+    storeTile<R>(acc, c, ldc);
+  }
+  static constexpr bool kPartRows = true;
+  using MicroFn = void (*)(int, const float*, const float*, float*, long, const float*, long);
+  template <int... R>
+  static constexpr std::array<MicroFn, sizeof...(R)> partKernels(std::integer_sequence<int, R...>) {
+    return {&microPart<R + 1>...};
+  }
+  static void microRows(int mr, int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds) {
+    static constexpr auto kernels = partKernels(std::make_integer_sequence<int, MR - 1>{});   // heights 1 … MR − 1
+    kernels[mr - 1](kc, a, b, c, ldc, start, lds);
   }
   // micro with op(A) read in place, its rows along k (a[r·lda + k]): no packed panel. Three row
   // pointers five rows apart and offsets of 1–4 rows keep the 14 broadcasts' addresses in

@@ -4,6 +4,9 @@
 //                             registers loaded from S first (then one FMA per k): S's rows at
 //                             `start` with stride lds (C itself, or a bias row with lds 0), or
 //                             zero when start is null. Full tile only.
+//   KT::kPartRows, KT::microRows(mr, …)   micro's chain on the first mr < MR rows of a packed
+//                             panel, mr rows of C read and written; kPartRows false: a ragged
+//                             panel runs the full tile on a copy aside.
 //   KT::kDirectA, KT::microDirect(kc, a, lda, b, c, ldc, start, lds)   the same with op(A)'s
 //                             MR rows read in place (a[r·lda + k]), for blocks that serve few B
 //                             panels (Blocks::directKc, kDirectPanels); kDirectA false: never.
@@ -149,6 +152,12 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
             if (mr == MR && nr == NR) {
               microTile<KT>(direct, kc, ad, g.rsA, a, b, c, g.ldc, s.p, s.ld);
               continue;
+            }
+            if constexpr (KT::kPartRows) {
+              if (nr == NR) {   // a ragged panel, full width: its mr rows only, from its packed panel
+                KT::microRows(mr, kc, a, b, c, g.ldc, s.p, s.ld);
+                continue;
+              }
             }
             // ragged tile: the full tile aside (the valid part of its start copied in), then the valid part back
             if (s.p != nullptr) {

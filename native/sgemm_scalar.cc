@@ -14,6 +14,7 @@ namespace scalar {
 struct Kernel {
   static constexpr bool kFastPack = false;
   static constexpr bool kDirectA = false;   // op(A) always packed
+  static constexpr bool kPartRows = false;  // a ragged panel runs the full tile aside
   static constexpr int MR = 4, NR = 8;
 
   // C = the sum (overwrite) or C + the sum, accumulated from C

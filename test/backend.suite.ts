@@ -178,6 +178,31 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
         });
       }
 
+      // a last row panel of 1–13 rows (the AVX-512 kernel's 14-row panels) computes only its
+      // rows: each row's bits as when it sits in a full panel of a taller product
+      it('a ragged last row panel of every height: the bits of the same rows in full panels', () => {
+        const rng = testRng(1413);
+        const K = 37, tall = 28;
+        for (const N of [64, 80]) {   // whole 32-column panels; and a ragged one
+          const At = rand(rng, tall * K), B = rand(rng, K * N), C0 = rand(rng, tall * N), bias = rand(rng, N);
+          const AtT = new Float32Array(K * tall);   // op(A) = Aᵀ stored (K, tall)
+          for (let i = 0; i < tall; i++) for (let k = 0; k < K; k++) AtT[k * tall + i] = At[i * K + k];
+          for (let M = 15; M < tall; M++) {
+            const AT = new Float32Array(K * M);
+            for (let k = 0; k < K; k++) AT.set(AtT.subarray(k * tall, k * tall + M), k * M);
+            for (const transA of [false, true]) {
+              for (const mode of ['overwrite', 'accumulate', 'bias'] as const) {
+                const acc = mode === 'accumulate', b = mode === 'bias' ? bias : undefined;
+                const Ct = C0.slice(), C = C0.slice(0, M * N);
+                be.matmul(Ct, transA ? AtT : At, B, tall, N, K, transA, false, acc, b);
+                be.matmul(C, transA ? AT : At.subarray(0, M * K), B, M, N, K, transA, false, acc, b);
+                expect(C, `M=${M} N=${N} transA=${transA} ${mode}`).toEqual(Ct.subarray(0, M * N));
+              }
+            }
+          }
+        }
+      });
+
       it('bias with accumulate, or a bias shorter than N, is an error', () => {
         const C = new Float32Array(6);
         expect(() => be.matmul(C, new Float32Array(4), new Float32Array(6), 2, 3, 2, false, false, true, new Float32Array(3))).toThrow(/bias/);
