@@ -59,6 +59,19 @@ static void packA(const GemmArgs& g, int i0, int mc, int p0, int kc, float* ap) 
 template <class KT>
 static void packB(const GemmArgs& g, int j0, int nc, int p0, int kc, float* bp) {
   constexpr int NR = KT::NR;
+  if (g.csB == 1 && nc >= NR && g.rsB >= 1024) {
+    // B (K,N) with rows 4 KiB or more apart: row by row, each row's full panels in one
+    // sequential read (panel by panel, every 128-byte piece of a row is on a page of its own,
+    // where the hardware prefetcher does not follow)
+    const int full = nc / NR;
+    for (int k = 0; k < kc; ++k) {
+      const float* b = g.B + (long)(p0 + k) * g.rsB + j0;
+      for (int p = 0; p < full; ++p) std::memcpy(bp + (long)p * NR * kc + (long)k * NR, b + p * NR, NR * sizeof(float));
+    }
+    bp += (long)full * NR * kc;
+    j0 += full * NR;
+    nc -= full * NR;
+  }
   for (int jp = 0; jp < nc; jp += NR, bp += (long)NR * kc) {
     const int nr = std::min(NR, nc - jp);
     const float* b = g.B + (long)p0 * g.rsB + (j0 + jp) * g.csB;
