@@ -81,9 +81,6 @@ inline __m512 scaled(__m512 x, __m512 vs) {
   return v;
 }
 
-// 16×16 transpose of float vectors (transpose16.h on their bits).
-inline void transpose16ps(__m512 v[16]) { transpose16(reinterpret_cast<__m512i*>(v)); }
-
 // The causal rows go in groups of 16, t0 ≤ t < t0 + 16 with t0 a multiple of 16: every row of a
 // group has the same t0/16 full vectors before the diagonal block (columns t0 … t0+15), where row
 // t0 + r has r + 1 terms. So the loops over a group's rows all run the same number of times (a
@@ -100,9 +97,9 @@ inline void transpose16ps(__m512 v[16]) { transpose16(reinterpret_cast<__m512i*>
 // fma: the leftovers are products dg·dg2 added with a fused multiply-add (lanes.h's laneDot).
 template <bool kFma>
 inline __m512 groupTotals(__m512 acc[16], __m512 dg[16], __m512 dg2[16]) {
-  transpose16ps(acc);
-  transpose16ps(dg);
-  if (kFma) transpose16ps(dg2);
+  transpose16(acc);
+  transpose16(dg);
+  if (kFma) transpose16(dg2);
   __m512 lane0 = acc[0];
 #pragma GCC unroll 15
   for (int j = 0; j < 15; ++j) {   // column j: rows j ≤ r < 15

@@ -19,8 +19,6 @@ namespace avx512 {
 
 #include "transpose16.h"
 
-static inline void transpose16f(__m512 v[16]) { transpose16(reinterpret_cast<__m512i*>(v)); }
-
 struct Kernel {
   static constexpr int MR = 14, NR = 32;
   static constexpr bool kFastPack = true;
@@ -34,7 +32,7 @@ struct Kernel {
       __m512 v[16];
 #pragma GCC unroll 16
       for (int r = 0; r < 16; ++r) v[r] = r < mr ? _mm512_loadu_ps(a + r * rsA + k) : _mm512_setzero_ps();
-      transpose16f(v);
+      transpose16(v);
 #pragma GCC unroll 16
       for (int t = 0; t < 16; ++t) _mm512_mask_storeu_ps(ap + (long)(k + t) * MR, m, v[t]);
     }
@@ -76,7 +74,7 @@ struct Kernel {
         __m512 v[16];
 #pragma GCC unroll 16
         for (int t = 0; t < 16; ++t) v[t] = h + t < nr ? _mm512_loadu_ps(b + (h + t) * csB + k) : _mm512_setzero_ps();
-        transpose16f(v);
+        transpose16(v);
 #pragma GCC unroll 16
         for (int t = 0; t < 16; ++t) _mm512_store_ps(bp + (long)(k + t) * NR + h, v[t]);
       }

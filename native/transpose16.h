@@ -1,4 +1,5 @@
-// In-register 16×16 transpose of 32-bit lanes, for packing GEMM panels (fp32 and bf16 pairs).
+// In-register 16×16 transpose of 32-bit lanes, for packing GEMM panels (fp32 and bf16 pairs) and
+// for attention's row groups.
 // Included inside a per-ISA namespace compiled for AVX-512 (after its `#pragma GCC target`).
 #pragma once
 
@@ -22,3 +23,6 @@ static inline void transpose16(__m512i r[16]) {
     }
   }
 }
+
+// The same on float vectors (their bits).
+static inline void transpose16(__m512 v[16]) { transpose16(reinterpret_cast<__m512i*>(v)); }
