@@ -12,6 +12,7 @@ import { GPT, lmLoss } from './gpt.ts';
 import { micro, nanoLlama } from './presets.ts';
 import { readSafetensors } from './safetensors.ts';
 import { AdamW } from '../optim/adamw.ts';
+import { parameter } from '../tensor/tensor.ts';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'test', 'fixtures');
 const backends: [string, () => Backend | null][] = [
@@ -43,6 +44,45 @@ describe.each(backends)('PyTorch reference (%s backend)', (bname, make) => {
       }
     });
   }
+});
+
+describe.each(backends)('zeroGrad (%s backend)', (_bname, make) => {
+  const be = make();
+  const rngOf = (seed: number) => { const r = testRng(seed); return { next: r }; };
+  const bits = (b: ArrayLike<number> | null) => Buffer.from(Float32Array.from(b as ArrayLike<number>).buffer);
+
+  // zeroGrad leaves the buffers as they are: the next backward's first contribution overwrites
+  // them (a weight gradient's GEMM starting from zero instead of reading C) and any other first
+  // use sees zeros. Either way the gradients must be the bits of a first backward.
+  it.skipIf(be === null)('the next backward gives the bits of a first one; a gradient nothing writes reads zeros', () => {
+    const V = 37, B = 2, T = 9;
+    const r = testRng(11);
+    const batch = () => [Int32Array.from({ length: B * T }, () => Math.floor(r() * V)), Int32Array.from({ length: B * T }, () => Math.floor(r() * V))];
+    const [x, tx] = batch(), [y, ty] = batch();
+    const grads = (m: GPT) => m.namedParameters().map(([n, t]) => [n, bits(t.grad)] as const);
+    const differing = (a: (readonly [string, Buffer])[], b: (readonly [string, Buffer])[]) => a.filter(([n, g], i) => b[i][0] !== n || !g.equals(b[i][1])).map(([n]) => n);
+    const step = (m: GPT, ids: Int32Array, tg: Int32Array) => { const l = crossEntropy(m.forward(ids, B, T), tg); l.backward(); l.releaseGraph(); };
+
+    const first = new GPT(be!, micro(V)); first.initWeights(rngOf(4));   // tied embeddings: the head's and the embedding's contributions
+    step(first, x, tx);
+    const want = grads(first);
+    step(first, y, ty);                                                   // accumulated: x's then y's
+    const wantBoth = grads(first);
+
+    const m = new GPT(be!, micro(V)); m.initWeights(rngOf(4));
+    const unused = parameter(be!, Float32Array.from([1, 2, 3]), [3]);
+    const opt = new AdamW([...m.namedParameters(), ['unused', unused]]);
+    unused.ensureGrad().fill(5);
+    step(m, y, ty);                                                       // stale values in every buffer
+    opt.zeroGrad();
+    step(m, x, tx);
+    expect(differing(grads(m), want)).toEqual([]);
+    expect(Array.from(unused.grad!)).toEqual([0, 0, 0]);
+    step(m, y, ty);
+    expect(differing(grads(m), wantBoth)).toEqual([]);
+    opt.zeroGrad();
+    expect(Array.from(m.namedParameters()[0][1].grad!).every((v) => v === 0)).toBe(true);
+  });
 });
 
 describe('GPT sanity (js backend)', () => {

@@ -46,7 +46,9 @@ export class Tensor {
   readonly size: number;
   readonly backend: Backend;
   requiresGrad: boolean;
-  grad: Buf | null = null;
+  private gradBuf: Buf | null = null;
+  /** zeroGrad() kept the buffer but not its values: it reads as zeros until something writes it. */
+  private gradZeroed = false;
   name: string | undefined;
   /** Graph: inputs of the op that made this tensor, and its backward. */
   parents: Tensor[] = [];
@@ -67,14 +69,26 @@ export class Tensor {
   get dtype(): DType { return this.data instanceof Float64Array ? 'f64' : 'f32'; }
   get ndim(): number { return this.shape.length; }
 
+  /**
+   * The gradient, or null when there is none. After zeroGrad() it reads as zeros: the zeros are
+   * written here, on the first read, unless a backward contribution has written the buffer whole
+   * first (gradSlot's `fresh`).
+   */
+  get grad(): Buf | null {
+    if (this.gradZeroed) { this.gradBuf!.fill(0); this.gradZeroed = false; }
+    return this.gradBuf;
+  }
+
+  set grad(g: Buf | null) { this.gradBuf = g; this.gradZeroed = false; }
+
   /** The gradient buffer, allocated zeroed on first use. */
   ensureGrad(): Buf {
-    if (this.grad === null) {
+    if (this.gradBuf === null) {
       const g = poolOf(this.backend).take(this.size, this.dtype === 'f64');
       g.fill(0);
-      this.grad = g;
+      this.gradBuf = g;
     }
-    return this.grad;
+    return this.grad!;
   }
 
   /**
@@ -84,12 +98,19 @@ export class Tensor {
    * caller adds, as to ensureGrad().
    */
   gradSlot(): { buf: Buf; fresh: boolean } {
-    if (this.grad !== null) return { buf: this.grad, fresh: false };
-    this.grad = poolOf(this.backend).take(this.size, this.dtype === 'f64');
-    return { buf: this.grad, fresh: true };
+    if (this.gradZeroed) { this.gradZeroed = false; return { buf: this.gradBuf!, fresh: true }; }
+    if (this.gradBuf !== null) return { buf: this.gradBuf, fresh: false };
+    this.gradBuf = poolOf(this.backend).take(this.size, this.dtype === 'f64');
+    return { buf: this.gradBuf, fresh: true };
   }
 
-  zeroGrad(): void { if (this.grad !== null) this.grad.fill(0); }
+  /**
+   * Sets the gradient to zero without writing it: the next backward's first contribution that
+   * writes it whole (gradSlot's `fresh`) overwrites it — a weight gradient's GEMM then starts
+   * from zero instead of reading C — and any other first use sees zeros (the `grad` getter and
+   * ensureGrad write them then). The same values either way.
+   */
+  zeroGrad(): void { if (this.gradBuf !== null) this.gradZeroed = true; }
 
   /** Scalar value of a 1-element tensor. */
   item(): number {

@@ -108,6 +108,6 @@ export function linearForward(y: Buf, x: Tensor, w: Tensor, bias: Tensor | null,
 export function linearBackward(dy: Buf, x: Tensor, w: Tensor, bias: Tensor | null, N: number, inF: number, outF: number): void {
   const be = x.backend;
   if (x.requiresGrad) { const dx = x.gradSlot(); gemm(be, 'nt', dx.buf, dy, w.data, N, inF, outF, !dx.fresh); }   // dx (N, in) (+)= dy Wᵀ
-  if (w.requiresGrad) gemm(be, 'tn', w.ensureGrad(), x.data, dy, inF, outF, N, ACC);   // dW (in, out) += xᵀ dy
+  if (w.requiresGrad) { const dw = w.gradSlot(); gemm(be, 'tn', dw.buf, x.data, dy, inF, outF, N, !dw.fresh); }   // dW (in, out) (+)= xᵀ dy
   if (bias !== null && bias.requiresGrad) be.addColumnSums(bias.ensureGrad(), dy, N, outF);   // db (out) += Σ_rows dy
 }
