@@ -318,7 +318,7 @@ Napi::Value CrossEntropyForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// crossEntropyBackward(dlogits, probs, targets, dlosses, N, V, ignoreIndex)
+// crossEntropyBackward(dlogits, probs, targets, dlosses, N, V, ignoreIndex, accumulate)
 Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
   const Args a(info, "crossEntropyBackward");
   const long N = a.size(4, "N"), V = a.size(5, "V");
@@ -326,7 +326,7 @@ Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
   const int32_t* t = a.i32(2, "targets", N);
   checkTargets(a, t, N, V, ignore);
   fmn::crossEntropyBackward(a.f32(0, "dlogits", (D)N * V), a.f32(1, "probs", (D)N * V), t,
-                            a.f32(3, "dlosses", N), N, V, ignore);
+                            a.f32(3, "dlosses", N), N, V, ignore, a.flag(7, "accumulate"));
   return info.Env().Undefined();
 }
 

@@ -48,8 +48,10 @@ void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const
 
 void crossEntropyForward(float* losses, float* probs, const float* logits, const int32_t* targets,
                          long N, long V, int32_t ignoreIndex);
+// dlogits (+)= dlosses · (probs − onehot(target)); accumulate false: written (0 + …, the bits of
+// adding into zeros; ignored rows zero), and dlogits may be probs itself.
 void crossEntropyBackward(float* dlogits, const float* probs, const int32_t* targets,
-                          const float* dlosses, long N, long V, int32_t ignoreIndex);
+                          const float* dlosses, long N, long V, int32_t ignoreIndex, bool accumulate);
 
 // AdamW (torch.optim.AdamW: decoupled decay, then bias-corrected Adam) on every tensor in one call
 // (one parallel job over all of them); gradScale ≠ 1 first scales each gradient in place as

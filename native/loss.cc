@@ -1,6 +1,7 @@
 // Fused softmax cross-entropy, forward and backward, parallel over rows.
 // Twin: src/backend/js/loss.ts.
 #include <cmath>
+#include <cstring>
 
 #include "kernels.h"
 #include "parallel.h"
@@ -23,15 +24,21 @@ void crossEntropyForward(float* losses, float* probs, const float* logits, const
 }
 
 void crossEntropyBackward(float* dlogits, const float* probs, const int32_t* targets,
-                          const float* dlosses, long N, long V, int32_t ignoreIndex) {
+                          const float* dlosses, long N, long V, int32_t ignoreIndex, bool accumulate) {
   parallelFor(N, V, [&](long a, long b) {
     for (long i = a; i < b; ++i) {
       const int32_t t = targets[i];
-      if (t == ignoreIndex) continue;
-      const float dl = dlosses[i];
       float* d = dlogits + i * V;
-      const float* p = probs + i * V;
-      for (long j = 0; j < V; ++j) d[j] += dl * p[j];  // dl · (p − onehot(t))
+      if (t == ignoreIndex) {
+        if (!accumulate) std::memset(d, 0, V * sizeof(float));
+        continue;
+      }
+      const float dl = dlosses[i];
+      const float* p = probs + i * V;                   // may be d itself when not accumulating
+      if (accumulate)
+        for (long j = 0; j < V; ++j) d[j] += dl * p[j];  // dl · (p − onehot(t))
+      else
+        for (long j = 0; j < V; ++j) d[j] = 0.f + dl * p[j];
       d[t] -= dl;
     }
   });

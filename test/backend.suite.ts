@@ -613,12 +613,20 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
           }
           const dlosses = rand(rng, N, 1, 1), dlogits = rand(rng, N * V), dlogitsW = f64(dlogits);
           const before = dlogits.slice();
-          withThreads(2, () => be.crossEntropyBackward(dlogits, probs, targets, dlosses, N, V, ignoreIndex));
-          ref.crossEntropyBackward(dlogitsW, f64(probs), targets, f64(dlosses), N, V, ignoreIndex);
+          withThreads(2, () => be.crossEntropyBackward(dlogits, probs, targets, dlosses, N, V, ignoreIndex, true));
+          ref.crossEntropyBackward(dlogitsW, f64(probs), targets, f64(dlosses), N, V, ignoreIndex, true);
           expectClose(dlogits, dlogitsW, TOL_ELEM, 'dlogits');
           for (let i = 0; i < N; i++) {
             if (targets[i] === ignoreIndex) expect(dlogits.subarray(i * V, (i + 1) * V)).toEqual(before.subarray(i * V, (i + 1) * V));
           }
+          // not accumulating: the bits of adding into zeros, written over whatever the buffer held
+          // or over the probabilities themselves (the tensor op's in-place first gradient)
+          const intoZeros = new Float32Array(N * V), written = rand(rng, N * V), inPlace = probs.slice();
+          withThreads(2, () => be.crossEntropyBackward(intoZeros, probs, targets, dlosses, N, V, ignoreIndex, true));
+          withThreads(2, () => be.crossEntropyBackward(written, probs, targets, dlosses, N, V, ignoreIndex, false));
+          withThreads(2, () => be.crossEntropyBackward(inPlace, inPlace, targets, dlosses, N, V, ignoreIndex, false));
+          expect(Buffer.from(written.buffer).equals(Buffer.from(intoZeros.buffer)), 'written').toBe(true);
+          expect(Buffer.from(inPlace.buffer).equals(Buffer.from(intoZeros.buffer)), 'in place').toBe(true);
         });
       }
     });

@@ -117,9 +117,13 @@ export interface Backend {
    */
   crossEntropyForward(losses: Buf, probs: Buf, logits: Buf, targets: Int32Array,
     N: number, V: number, ignoreIndex: number): void;
-  /** dlogits[i,:] += dlosses[i] · (probs[i,:] − onehot(target[i])); ignored rows untouched. */
+  /**
+   * dlogits[i,:] += dlosses[i] · (probs[i,:] − onehot(target[i])), ignored rows untouched; or,
+   * with accumulate false, written (the bits of adding into zeros; ignored rows zero), and then
+   * dlogits may be probs itself.
+   */
   crossEntropyBackward(dlogits: Buf, probs: Buf, targets: Int32Array, dlosses: Buf,
-    N: number, V: number, ignoreIndex: number): void;
+    N: number, V: number, ignoreIndex: number, accumulate: boolean): void;
 
   /**
    * One AdamW step (PyTorch's torch.optim.AdamW), in place, on every tensor in one call (a fused

@@ -105,6 +105,17 @@ export class Tensor {
   }
 
   /**
+   * Makes `buf` (a pool buffer of this tensor's size, which the caller then writes whole) the
+   * gradient when there is none yet, and says whether it did: a kernel can then turn a buffer it
+   * is done with into the gradient in place (cross-entropy's probabilities into dlogits).
+   */
+  adoptGrad(buf: Buf): boolean {
+    if (this.gradBuf !== null) return false;
+    this.gradBuf = buf;
+    return true;
+  }
+
+  /**
    * Sets the gradient to zero without writing it: the next backward's first contribution that
    * writes it whole (gradSlot's `fresh`) overwrites it — a weight gradient's GEMM then starts
    * from zero instead of reading C — and any other first use sees zeros (the `grad` getter and

@@ -75,7 +75,7 @@ int main() {
     for (long i = 0; i < N; ++i) targets[i] = i == 2 ? -100 : (int32_t)((i * 7) % C);
     std::vector<float> losses(N), probs(N * C), dlogits(N * C), dl(N, 1.f / N);
     crossEntropyForward(losses.data(), probs.data(), logits.data(), targets.data(), N, C, -100);
-    crossEntropyBackward(dlogits.data(), probs.data(), targets.data(), dl.data(), N, C, -100);
+    crossEntropyBackward(dlogits.data(), probs.data(), targets.data(), dl.data(), N, C, -100, true);
     out("crossEntropy").add(losses); out("crossEntropy").add(probs); out("crossEntropy").add(dlogits);
   }
   // elementwise kernels (their lanes are independent, but contraction could differ)

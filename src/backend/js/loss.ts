@@ -17,15 +17,16 @@ export function crossEntropyForward(losses: Buf, probs: Buf, logits: Buf, target
   }
 }
 
-/** dlogits[i,:] += dlosses[i] · (probs[i,:] − onehot(target)). */
+/** dlogits[i,:] (+)= dlosses[i] · (probs[i,:] − onehot(target)); written as 0 + … when not accumulating (dlogits may be probs). */
 export function crossEntropyBackward(dlogits: Buf, probs: Buf, targets: Int32Array, dlosses: Buf,
-  N: number, V: number, ignoreIndex: number): void {
+  N: number, V: number, ignoreIndex: number, accumulate: boolean): void {
   for (let i = 0; i < N; i++) {
     const t = targets[i];
-    if (t === ignoreIndex) continue;
     const r = i * V;
+    if (t === ignoreIndex) { if (!accumulate) dlogits.fill(0, r, r + V); continue; }
     const dl = dlosses[i];
-    for (let j = 0; j < V; j++) dlogits[r + j] += dl * probs[r + j];
+    if (accumulate) for (let j = 0; j < V; j++) dlogits[r + j] += dl * probs[r + j];
+    else for (let j = 0; j < V; j++) dlogits[r + j] = 0 + dl * probs[r + j];
     dlogits[r + t] -= dl;
   }
 }

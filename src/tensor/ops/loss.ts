@@ -28,8 +28,11 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, opts: { ignore
   const r = record(out, [logits], () => {
     const dl = pool.take(N, f64);
     dl.fill(count > 0 ? out.grad![0] / count : 0);
-    be.crossEntropyBackward(logits.ensureGrad(), probs, targets, dl, N, V, ignore);
-    pool.give(dl); pool.give(probs); pool.give(losses);
+    // the first gradient of the logits is written over the probabilities, which become it (no
+    // zeroed N·V buffer, one pass in place); a later one is added
+    if (logits.adoptGrad(probs)) be.crossEntropyBackward(probs, probs, targets, dl, N, V, ignore, false);
+    else { be.crossEntropyBackward(logits.ensureGrad(), probs, targets, dl, N, V, ignore, true); pool.give(probs); }
+    pool.give(dl); pool.give(losses);
   });
   if (r.backwardFn === null) { pool.give(probs); pool.give(losses); }
   return r;
