@@ -12,6 +12,10 @@
  * Other flags: --warmup N (untimed steps before timing, default 3, like the peer; the sft row
  * warms up on one pass over its timed batches, so every batch shape has been seen once),
  * --rounds N (ours and the peer alternately N times per row; each figure the median, default 1),
+ * --pairs N [--burst K] (paired mode, bench/paired.ts: the peer a live process, the two sides
+ * taking turns in bursts of one untimed and K timed steps on the same batches, N pairs; the ratio
+ * is the median of the pairs' ratios with its sign-test interval; K defaults per config to a
+ * burst of ~0.1–0.5 s where a step allows: tiny 2, small 1, gpt2s 1, sft 4; infer rows stay unpaired),
  * --openblas-core auto|env|NAME, --peer-malloc keep|default, --peer-isa auto|default (the peer's
  * own settings, see peer-env.ts: by default OpenBLAS picks its kernels for the CPU, freed memory is
  * kept, PyTorch runs its AVX-512 kernels where the CPU has them),
@@ -27,8 +31,9 @@
  * peer's `2p` (two threads, passive OpenMP waiting: PyTorch's best two-thread setting here).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   AdamW, GPT, Rng, T, adapterParameters, applyLora, noGrad, releasing, selectBackend,
@@ -38,7 +43,8 @@ import { PRECISIONS, type Precision } from '../src/backend/backend.ts';
 import { configParams } from '../src/model/config.ts';
 import { nano } from '../src/model/presets.ts';
 import { childEnv, chooseOpenblas, peerIsaEnv, peerMallocEnv } from './peer-env.ts';
-import { runOursSft, runPeerSft, SFT_BATCH, SFT_VOCAB, sftBatches, type SftBatches } from './sft.ts';
+import { runPaired, pairMedian, PeerServer, type PairedResult } from './paired.ts';
+import { oursSft, runOursSft, runPeerSft, SFT_BATCH, SFT_VOCAB, sftBatches, sftTokens, writeSftBatches, type SftBatches } from './sft.ts';
 
 type Mode = 'full' | 'lora' | 'infer';
 
@@ -54,6 +60,8 @@ const CONFIGS: Record<string, { V: number; d: number; L: number; H: number; T: n
   sft: { V: SFT_VOCAB, d: 128, L: 4, H: 4, T: 40, B: SFT_BATCH, steps: 30 },
 };
 const MODES: Mode[] = ['full', 'lora', 'infer'];
+/** Paired mode's timed steps per burst (--burst): short bursts pair closer in time (tiny, 1T: bursts of 1, 2 and 8 steps gave ratios 1.43, 1.43, 1.38 with intervals 0.08, 0.10, 0.34 wide). */
+const PAIR_BURST: Record<string, number> = { tiny: 2, small: 1, gpt2s: 1, nano: 1, sft: 4 };
 const LR = 1e-4;
 
 interface Side { tok_s: number; step_s_median: number; step_s_min: number; step_s_max: number; flops_per_token: number; gflops: number; params: number; trainable: number }
@@ -70,15 +78,21 @@ interface Row {
   peer_threads: string | null; peer_error?: string;
   /** The OpenBLAS kernels the peer's torch ran on (its own report). */
   peer_blas_core: string | null;
-  /** Every round's tokens/s (the row's figures are their medians). */
-  rounds: { ours_tok_s: number[]; peer_tok_s: number[] };
+  /** Every round's tokens/s (the row's figures are their medians); absent in paired rows. */
+  rounds?: { ours_tok_s: number[]; peer_tok_s: number[] };
+  /**
+   * Paired rows (--pairs): the row's ratio is the median of the pairs' ratios (ours tok/s / the
+   * peer's on the same timed steps, run seconds apart), ratio_lo..ratio_hi its sign-test interval
+   * (coverage ≥ 95%, null under 6 pairs); ours_tok_s and peer_tok_s are the medians of the pairs'.
+   */
+  paired?: Omit<PairedResult, 'ratio'>;
 }
 
 /* ---------- arguments ---------- */
 
 function usage(msg: string): never {
   process.stderr.write(`bench:peer: ${msg}\n`);
-  process.stderr.write('usage: npm run bench:peer -- [--configs tiny,small,gpt2s] [--modes full,lora,infer] [--threads 1,2] [--steps N] [--warmup N] [--rounds N] [--precision fp32,bf16] [--json] [--no-peer] [--python PATH] [--peer-script PATH] [--openblas-core auto|env|NAME] [--peer-malloc keep|default] [--peer-isa auto|default]\n');
+  process.stderr.write('usage: npm run bench:peer -- [--configs tiny,small,gpt2s] [--modes full,lora,infer] [--threads 1,2] [--steps N] [--warmup N] [--rounds N | --pairs N [--burst K]] [--precision fp32,bf16] [--json] [--no-peer] [--python PATH] [--peer-script PATH] [--openblas-core auto|env|NAME] [--peer-malloc keep|default] [--peer-isa auto|default]\n');
   process.exit(2);
 }
 
@@ -119,7 +133,12 @@ const warmupGiven = warmupArg === '0' ? 0 : posInt('--warmup', warmupArg);
 const warmup = warmupGiven ?? 3;
 /** The sft row's warm-up: one pass over its timed batches unless --warmup is given (see sftWarmup). */
 const sftWarmup = (steps: number): number => warmupGiven ?? steps;
-const rounds = posInt('--rounds', opt('--rounds')) ?? 1;
+const roundsArg = opt('--rounds');
+const rounds = posInt('--rounds', roundsArg) ?? 1;
+const pairs = posInt('--pairs', opt('--pairs'));
+const burstArg = posInt('--burst', opt('--burst'));
+if (pairs !== undefined && roundsArg !== undefined) usage('--pairs and --rounds do not combine (a paired row alternates step bursts, not whole runs)');
+if (burstArg !== undefined && pairs === undefined) usage('--burst needs --pairs');
 const blasRequest = opt('--openblas-core') ?? 'auto';
 const mallocRequest = opt('--peer-malloc') ?? 'keep';
 const isaRequest = opt('--peer-isa') ?? 'auto';
@@ -154,7 +173,8 @@ function randomIds(rng: Rng, n: number, V: number): Int32Array {
   return a;
 }
 
-function runOurs(backend: Backend, name: string, mode: Mode, steps: number): Side {
+/** Our model, trainable parameters and step for a config (the step trains, or scores for infer). */
+function oursModel(backend: Backend, name: string, mode: Mode): { step: () => void; flopsTok: number; nParams: number; nTrain: number; tok: number } {
   const c = CONFIGS[name];
   const cfg: GPTConfig = {
     modelType: 'gpt2', vocabSize: c.V, nCtx: c.T, nEmbd: c.d, nLayer: c.L, nHead: c.H, nKvHead: c.H,
@@ -201,15 +221,25 @@ function runOurs(backend: Backend, name: string, mode: Mode, steps: number): Sid
     };
   }
 
-  for (let i = 0; i < warmup; i++) step();
+  return { step, flopsTok, nParams, nTrain, tok: c.B * c.T };
+}
+
+/** Seconds of each of n steps. */
+function timeSteps(step: () => void, n: number): number[] {
   const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
+  for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     step();
     times.push((performance.now() - t0) / 1e3);
   }
+  return times;
+}
+
+function runOurs(backend: Backend, name: string, mode: Mode, steps: number): Side {
+  const { step, flopsTok, nParams, nTrain, tok } = oursModel(backend, name, mode);
+  timeSteps(step, warmup);
+  const times = timeSteps(step, steps);
   const med = median(times);
-  const tok = c.B * c.T;
   return {
     tok_s: tok / med, step_s_median: med, step_s_min: Math.min(...times), step_s_max: Math.max(...times),
     flops_per_token: flopsTok, gflops: (flopsTok * tok) / med / 1e9, params: nParams, trainable: nTrain,
@@ -270,6 +300,76 @@ function medianSide(sides: Side[]): Side {
   return { ...sides[0]!, tok_s: m((s) => s.tok_s), step_s_median: m((s) => s.step_s_median), step_s_min: Math.min(...sides.map((s) => s.step_s_min)),
     step_s_max: Math.max(...sides.map((s) => s.step_s_max)), gflops: m((s) => s.gflops) };
 }
+const servePeerScript = resolve(repoRoot, 'scripts/torch_peer_serve.py');
+let pairedInferNoted = false;
+/**
+ * A row in paired mode (bench/paired.ts): the peer a live process stepping on command, ours in this
+ * one, alternating bursts of steps on the same batches; one row per precision against the same peer.
+ */
+async function pairedRows(name: string, mode: 'full' | 'lora', threads: number, peerThreads: string): Promise<Row[]> {
+  const burst = burstArg ?? PAIR_BURST[name] ?? 1;
+  const isSft = name === 'sft';
+  const w = isSft ? sftWarmup(CONFIGS.sft.steps) : warmup;
+  const dir = isSft ? mkdtempSync(join(tmpdir(), 'fmn-sft-peer-')) : null;
+  let server: PeerServer | null = null;
+  try {
+    if (!isSft && peerScript === null) throw new Error('peer script shared/peers/torch_gpt.py not found (give --peer-script PATH)');
+    const args = isSft
+      ? [sftPeerScript, '--batches', writeSftBatches(dir!, sftData!), '--mode', mode, '--threads', peerThreads, '--warmup', String(w), '--serve']
+      : [servePeerScript, '--peer-script', peerScript!, '--config', name, '--mode', mode, '--threads', peerThreads, '--warmup', String(w)];
+    log(`${name} ${mode} ${threads}T: peer (threads ${peerThreads}) starting, ${w} warm-up steps …`);
+    server = new PeerServer(python, args, peerEnv);
+    const ready = await server.ready();
+    const peerStep = isSft
+      ? (first: number, n: number) => server!.run(`run ${first} ${n}`)
+      : (_first: number, n: number) => server!.run(`run ${n}`);
+    const out: Row[] = [];
+    for (const precision of precisions) {
+      backend.setThreads(threads);
+      const mm = backend.setMatmulPrecision(precision);
+      log(`${name} ${mode} ${threads}T: ours ${mm.label} against the peer, ${pairs} pairs of ${burst} timed steps a side …`);
+      let oursStep: (first: number, n: number) => Promise<number[]>;
+      let side: (tokS: number) => Side, tokens: (first: number, n: number) => number;
+      if (isSft) {
+        const o = oursSft(backend, mode, sftData!, w + pairs! * (1 + burst));
+        await o.steps(0, w);
+        oursStep = (first, n) => o.steps(first, n);
+        tokens = (first, n) => sftTokens(sftData!, first, n);
+        side = (tokS) => sftSide({ tok_s: tokS, step_s_median: sftTokens(sftData!, 0, sftData!.batches.length) / sftData!.batches.length / tokS, trainable: o.trainable }, mode, sftData!);
+      } else {
+        const o = oursModel(backend, name, mode);
+        timeSteps(o.step, w);
+        oursStep = async (_first, n) => timeSteps(o.step, n);
+        tokens = (_first, n) => n * o.tok;
+        side = (tokS) => ({ tok_s: tokS, step_s_median: o.tok / tokS, step_s_min: NaN, step_s_max: NaN, flops_per_token: o.flopsTok, gflops: o.flopsTok * tokS / 1e9, params: o.nParams, trainable: o.nTrain });
+      }
+      const r = await runPaired(oursStep, peerStep, pairs!, burst, w, tokens, log);
+      backend.setMatmulPrecision('fp32');
+      const o = side(pairMedian(r.ours_tok_s));
+      const peerTokS = pairMedian(r.peer_tok_s);
+      const peerFlops = isSft ? sftSide({ tok_s: peerTokS, step_s_median: o.step_s_median, trainable: Number(ready.trainable) }, mode, sftData!).flops_per_token : Number(ready.flops_per_token);
+      const { ratio, ...paired } = r;
+      out.push({
+        config: name, mode, threads, precision, matmul: mm.kernel, vs_fp32: null,
+        ours_tok_s: o.tok_s, peer_tok_s: peerTokS, ratio,
+        ours_step_s: o.step_s_median, ours_flops_per_token: o.flops_per_token, ours_gflops: o.gflops,
+        ours_params: o.params, ours_trainable: o.trainable,
+        peer_step_s: o.step_s_median * o.tok_s / peerTokS, peer_gflops: peerFlops * peerTokS / 1e9, peer_trainable: Number(ready.trainable),
+        peer_threads: peerThreads, peer_blas_core: typeof ready.blas_core === 'string' ? ready.blas_core : null,
+        paired,
+      });
+      log(`  ours ${precision} ${o.tok_s.toFixed(0)} tok/s, peer ${peerTokS.toFixed(0)} tok/s (medians of the pairs), ratio ${ratio.toFixed(2)}` +
+        (r.ratio_lo !== null ? ` [${r.ratio_lo.toFixed(2)}, ${r.ratio_hi!.toFixed(2)}]` : ''));
+    }
+    const fp32 = out.find((x) => x.precision === 'fp32');
+    for (const x of out) if (x.precision !== 'fp32' && fp32) x.vs_fp32 = x.ours_tok_s / fp32.ours_tok_s;
+    return out;
+  } finally {
+    server?.close();
+    if (dir !== null) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 for (const name of configs) {
   for (const mode of modes) {
     if (name === 'sft' && mode === 'infer') continue;   // a fine-tuning step only
@@ -280,6 +380,19 @@ for (const name of configs) {
       const peerRounds: PeerResult[] = [];
       let peerFailure: PeerFailure | null = null;
       const peerThreads = threads === 2 ? '2p' : String(threads);
+      if (pairs !== undefined && !noPeer) {
+        if (mode === 'infer') {
+          if (!pairedInferNoted) log('paired mode: inference rows are measured unpaired (the served peer trains only)');
+          pairedInferNoted = true;
+        } else {
+          try {
+            rows.push(...await pairedRows(name, mode, threads, peerThreads));
+            continue;
+          } catch (e) {
+            log(`${name} ${mode} ${threads}T: paired mode failed (${(e as Error).message}); measuring unpaired`);
+          }
+        }
+      }
       // rounds alternate ours and the peer, so a burst of load on the machine touches one round of one side
       for (let round = 0; round < rounds; round++) {
         const tag = rounds > 1 ? ` (round ${round + 1}/${rounds})` : '';
@@ -333,7 +446,8 @@ backend.setThreads(1);
 
 if (json) {
   console.log(JSON.stringify({
-    rows, backend: backend.name, warmup, sft_warmup: warmupGiven ?? 'one pass over the timed batches', steps: stepsOverride ?? null, rounds,
+    rows, backend: backend.name, warmup, sft_warmup: warmupGiven ?? 'one pass over the timed batches', steps: stepsOverride ?? null, rounds: pairs === undefined ? rounds : null,
+    pairs: pairs ?? null, burst: pairs === undefined ? null : burstArg ?? PAIR_BURST,
     peer_script: noPeer ? null : peerScript,
     peer_env: noPeer ? null : Object.fromEntries(Object.entries(peerEnv).map(([k, v]) => [k, v ?? null])),
     openblas: blas === null ? null : { path: blas.path, core: blas.core, core_default: blas.defaultCore, note: blas.note },
@@ -341,15 +455,20 @@ if (json) {
   }));
 } else {
   const fmt = (x: number | null, digits = 0): string => (x === null ? '-' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-  const head = ['config', 'mode', 'thr', 'prec', 'ours tok/s', 'peer tok/s', 'ratio', '×fp32', 'ours GFLOP/s', 'peer GFLOP/s'];
-  const w = [8, 6, 4, 5, 12, 12, 7, 6, 13, 13];
+  const anyPaired = rows.some((r) => r.paired !== undefined);
+  const head = ['config', 'mode', 'thr', 'prec', 'ours tok/s', 'peer tok/s', 'ratio', ...(anyPaired ? ['95% interval'] : []), '×fp32', 'ours GFLOP/s', 'peer GFLOP/s'];
+  const w = [8, 6, 4, 5, 12, 12, 7, ...(anyPaired ? [14] : []), 6, 13, 13];
   const line = (cells: string[]): string => cells.map((s, i) => (i < 2 ? s.padEnd(w[i]) : s.padStart(w[i]))).join(' ');
-  console.log(`backend ${backend.name}; medians over the timed steps after ${warmup} warm-up steps (sft: ${warmupGiven ?? 'one pass over its timed batches'})${rounds > 1 ? `, then the median of ${rounds} rounds` : ''}; ratio = ours / peer (PyTorch; our 2 threads vs its 2p)`);
+  console.log(pairs !== undefined
+    ? `backend ${backend.name}; paired: ${pairs} pairs of alternating bursts (one untimed step, then ${burstArg ?? 'a config\'s'} timed steps a side, same batches) after ${warmup} warm-up steps (sft: ${warmupGiven ?? 'one pass over its batches'}); ratio = the median of the pairs' ours / peer, with its sign-test interval (PyTorch; our 2 threads vs its 2p)`
+    : `backend ${backend.name}; medians over the timed steps after ${warmup} warm-up steps (sft: ${warmupGiven ?? 'one pass over its timed batches'})${rounds > 1 ? `, then the median of ${rounds} rounds` : ''}; ratio = ours / peer (PyTorch; our 2 threads vs its 2p)`);
   for (const n of peerNotes) console.log(`peer: ${n}`);
   console.log(line(head));
   for (const r of rows) {
     console.log(line([r.config, r.mode, String(r.threads), r.precision === 'bf16' && r.matmul === 'fp32' ? 'bf16*' : r.precision,
-      fmt(r.ours_tok_s), fmt(r.peer_tok_s), fmt(r.ratio, 2), fmt(r.vs_fp32, 2), fmt(r.ours_gflops, 1), fmt(r.peer_gflops, 1)]));
+      fmt(r.ours_tok_s), fmt(r.peer_tok_s), fmt(r.ratio, 2),
+      ...(anyPaired ? [r.paired?.ratio_lo != null ? `[${fmt(r.paired.ratio_lo, 2)}, ${fmt(r.paired.ratio_hi, 2)}]` : '-'] : []),
+      fmt(r.vs_fp32, 2), fmt(r.ours_gflops, 1), fmt(r.peer_gflops, 1)]));
   }
   const errs = [...new Set(rows.map((r) => r.peer_error).filter((e): e is string => e !== undefined))];
   for (const e of errs) console.log(`peer: ${e}`);

@@ -54,27 +54,60 @@ class Replay implements BatchSource {
 
 export interface SftSide { tok_s: number; step_s_median: number; trainable: number; blas_core?: string | null }
 
-/** Our step on `data` (warmup batches first, then `steps` timed ones), through the Trainer. */
-export async function runOursSft(backend: Backend, mode: 'lora' | 'full', data: SftBatches, warmup: number, steps: number): Promise<SftSide> {
+/** Our SFT training on `data` through the Trainer: `steps(first, n)` takes n steps from batch `first` (the next ones). */
+export interface OursSft { trainable: number; steps(first: number, n: number): Promise<number[]> }
+
+/** Our fine-tuning step on `data`, set up for `total` steps (the schedule's length; the rate is constant). */
+export function oursSft(backend: Backend, mode: 'lora' | 'full', data: SftBatches, total: number): OursSft {
   const model = new GPT(backend, nano(data.vocab));
   model.initWeights(new Rng(0));
   const params = mode === 'lora' ? adapterParameters(applyLora(model, { ...LORA_DEFAULTS }, new Rng(1))) : model.namedParameters();
   const trainer = new Trainer(params, new Replay(data.batches), {
-    steps: warmup + steps, maxLr: 1e-4, minLr: 1e-4, warmup: 0, clip: 1, gradAccum: 1,
+    steps: total, maxLr: 1e-4, minLr: 1e-4, warmup: 0, clip: 1, gradAccum: 1,
     adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, logEvery: 0, evalEvery: 0, checkpointEvery: 0,
   }, { loss: (b) => ({ loss: lmLoss(model, b.ids, b.B, b.T, b.targets), tokens: b.ids.length }) }, null);
-  await trainer.run({ stopAt: warmup });
-  const times: number[] = [];
-  let tokens = 0;
-  for (let s = warmup; s < warmup + steps; s++) {
-    const b = data.batches[s % data.batches.length]!;
-    const t0 = performance.now();
-    await trainer.run({ stopAt: s + 1 });
-    times.push((performance.now() - t0) / 1e3);
-    tokens += b.B * b.T;
-  }
+  let at = 0;
+  return {
+    trainable: params.reduce((a, [, p]) => a + p.size, 0),
+    async steps(first, n) {
+      if (first !== at) throw new Error(`oursSft: asked for batch ${first}, the next is ${at}`);
+      const times: number[] = [];
+      for (let s = first; s < first + n; s++) {
+        const t0 = performance.now();
+        await trainer.run({ stopAt: s + 1 });
+        times.push((performance.now() - t0) / 1e3);
+      }
+      at = first + n;
+      return times;
+    },
+  };
+}
+
+/** Padded tokens of n batches from `first` on (the batches served in order, modulo their count). */
+export function sftTokens(data: SftBatches, first: number, n: number): number {
+  let t = 0;
+  for (let i = first; i < first + n; i++) { const b = data.batches[i % data.batches.length]!; t += b.B * b.T; }
+  return t;
+}
+
+/** Our step on `data` (warmup batches first, then `steps` timed ones), through the Trainer. */
+export async function runOursSft(backend: Backend, mode: 'lora' | 'full', data: SftBatches, warmup: number, steps: number): Promise<SftSide> {
+  const ours = oursSft(backend, mode, data, warmup + steps);
+  await ours.steps(0, warmup);
+  const times = await ours.steps(warmup, steps);
   const sorted = [...times].sort((a, b) => a - b);
-  return { tok_s: tokens / times.reduce((a, b) => a + b, 0), step_s_median: sorted[sorted.length >> 1]!, trainable: params.reduce((a, [, p]) => a + p.size, 0) };
+  return { tok_s: sftTokens(data, warmup, steps) / times.reduce((a, b) => a + b, 0), step_s_median: sorted[sorted.length >> 1]!, trainable: ours.trainable };
+}
+
+/** The batch file the peer reads (scripts/torch_sft_peer.py's --batches), written into `dir`. */
+export function writeSftBatches(dir: string, data: SftBatches): string {
+  const c = nano(data.vocab);
+  const file = join(dir, 'batches.json');
+  writeFileSync(file, JSON.stringify({
+    model: { vocab: data.vocab, d: c.nEmbd, layers: c.nLayer, heads: c.nHead, ctx: c.nCtx, mlp: c.intermediateSize },
+    batches: data.batches.map((b) => ({ B: b.B, T: b.T, ids: Array.from(b.ids), targets: Array.from(b.targets) })),
+  }));
+  return file;
 }
 
 /** The peer on the same batches; null with the reason when it cannot run. */
@@ -83,12 +116,7 @@ export function runPeerSft(python: string, script: string, mode: 'lora' | 'full'
   { ok: true; side: SftSide } | { ok: false; error: string } {
   const dir = mkdtempSync(join(tmpdir(), 'fmn-sft-peer-'));
   try {
-    const c = nano(data.vocab);
-    const file = join(dir, 'batches.json');
-    writeFileSync(file, JSON.stringify({
-      model: { vocab: data.vocab, d: c.nEmbd, layers: c.nLayer, heads: c.nHead, ctx: c.nCtx, mlp: c.intermediateSize },
-      batches: data.batches.map((b) => ({ B: b.B, T: b.T, ids: Array.from(b.ids), targets: Array.from(b.targets) })),
-    }));
+    const file = writeSftBatches(dir, data);
     const r = spawnSync(python, [script, '--batches', file, '--mode', mode, '--threads', threads, '--warmup', String(warmup), '--steps', String(steps)],
       { encoding: 'utf8', timeout: 30 * 60 * 1000, maxBuffer: 16 << 20, env: childEnv(env) });
     if (r.error) return { ok: false, error: `${python}: ${r.error.message}` };

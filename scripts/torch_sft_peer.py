@@ -14,7 +14,9 @@ bench/peer.ts — the very ids and targets ours trains on — so both sides do t
 
 One mode and thread setting per process (OpenBLAS's thread count is fixed before torch loads).
 Prints one JSON line: step time median/min/max over the timed steps, tokens per step (B*T,
-padded) and supervised tokens per step, tokens/s.
+padded) and supervised tokens per step, tokens/s. With --serve (bench:peer's paired mode) it
+prints a ready line after the warm-up instead, then takes `run I N` lines from stdin (batches
+I..I+N-1, modulo their count) and answers each with {"times": [seconds of each step]}.
 
   /usr/bin/python3 scripts/torch_sft_peer.py --batches b.json --mode lora --threads 1
 """
@@ -35,6 +37,8 @@ ap.add_argument("--warmup", type=int, default=5)
 ap.add_argument("--rank", type=int, default=8)
 ap.add_argument("--alpha", type=float, default=16.0)
 ap.add_argument("--lr", type=float, default=1e-4)
+ap.add_argument("--serve", action="store_true",
+                help="after the warm-up, print a ready line, then take `run I N` from stdin (batches I..I+N-1) and answer each with its steps' times")
 args = ap.parse_args()
 
 n = args.threads.rstrip("p")
@@ -158,6 +162,9 @@ def main():
 
     for i in range(args.warmup):
         step(i)
+    if args.serve:
+        serve(step, params)
+        return
     times, toks, sup = [], 0, 0
     for i in range(args.warmup, args.warmup + args.steps):
         t0 = time.perf_counter()
@@ -172,6 +179,25 @@ def main():
                           step_s_median=times[len(times) // 2], step_s_min=times[0], step_s_max=times[-1],
                           tokens_per_s=toks / total, supervised_tokens_per_s=sup / total)))
     sys.stdout.flush()
+
+
+def serve(step, params):
+    """bench:peer's paired mode: a JSON line when ready, then {"times": [...]} for each `run I N`."""
+    print(json.dumps(dict(ready=True, mode=args.mode, threads=args.threads, torch=torch.__version__, blas_core=blas_core(),
+                          trainable=sum(p.numel() for p in params))), flush=True)
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == "quit":
+            break
+        if cmd[0] != "run" or len(cmd) != 3 or not (cmd[1].isdigit() and cmd[2].isdigit()):
+            sys.exit(f"torch_sft_peer.py: unknown command {line.strip()!r}")
+        first, n = int(cmd[1]), int(cmd[2])
+        times = []
+        for i in range(first, first + n):
+            t0 = time.perf_counter()
+            step(i)
+            times.append(time.perf_counter() - t0)
+        print(json.dumps(dict(times=times)), flush=True)
 
 
 if __name__ == "__main__":

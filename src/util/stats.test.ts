@@ -7,6 +7,7 @@ import {
   mean,
   meanSd,
   meanStderr,
+  medianInterval,
   normalQuantile,
   pairedBootstrapDrift,
   pairedDiff,
@@ -60,6 +61,45 @@ describe('meanStderr / meanSd (lm-eval acc_stderr convention)', () => {
     expect(quantileSorted(xs, 1)).toBe(10);
     expect(quantileSorted(xs, 0.5)).toBe(3);
     expect(quantileSorted(xs, 0.9)).toBeCloseTo(7.6, 12); // h = 3.6 → 4 + 0.6·6
+  });
+});
+
+describe('medianInterval (sign-test interval of a median)', () => {
+  const xs = (n: number) => Array.from({ length: n }, (_, i) => (i * 7) % n + 0.5);   // a permutation of 0.5 … n − 0.5
+  it('takes the binomial order statistics: n 6 → [x1, x6], 10 → [x2, x9], 20 → [x6, x15]', () => {
+    for (const [n, j, cov] of [[6, 1, 1 - 2 / 64], [10, 2, 1 - 2 * 11 / 1024], [20, 6, 1 - 2 * 21700 / 1048576]] as const) {
+      const r = medianInterval(xs(n))!;
+      expect(r.lo).toBe(j - 0.5);
+      expect(r.hi).toBe(n - j + 0.5);
+      expect(r.coverage).toBeCloseTo(cov, 12);
+      expect(r.n).toBe(n);
+    }
+  });
+  it('gives the sample median (the middle pair\'s mean for an even n) and null below 6 values at 95%', () => {
+    expect(medianInterval([3, 1, 2, 9, 4, 5, 7])!.median).toBe(4);
+    expect(medianInterval([3, 1, 2, 9, 4, 6])!.median).toBe(3.5);
+    expect(medianInterval([1, 2, 3, 4, 5])).toBeNull();
+    expect(medianInterval([])).toBeNull();
+    expect(medianInterval([1, 2, 3, 4, 5], 0.9)).not.toBeNull();
+    expect(() => medianInterval([1, NaN])).toThrow(/finite/);
+    expect(() => medianInterval([1, 2], 1)).toThrow(/level/);
+  });
+  it('covers a skewed population\'s median at least at its stated level (simulation)', () => {
+    const rng = new Rng(17);
+    const trueMedian = Math.LN2;   // Exp(1)
+    for (const n of [8, 15, 31]) {
+      let hits = 0, cov = 0;
+      const reps = 4000;
+      for (let r = 0; r < reps; r++) {
+        const s = Array.from({ length: n }, () => -Math.log(1 - rng.next()));
+        const m = medianInterval(s)!;
+        cov = m.coverage;
+        if (m.lo <= trueMedian && trueMedian <= m.hi) hits++;
+      }
+      // binomial sd of the hit rate at reps 4000 is ~0.003
+      expect(Math.abs(hits / reps - cov)).toBeLessThan(0.012);
+      expect(cov).toBeGreaterThanOrEqual(0.95);
+    }
   });
 });
 

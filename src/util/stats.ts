@@ -86,6 +86,42 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[i]! + (h - i) * (sorted[i + 1]! - sorted[i]!);
 }
 
+/** A distribution-free interval for a median (medianInterval). */
+export interface MedianInterval {
+  median: number;
+  lo: number;
+  hi: number;
+  /** Its exact coverage for a continuous distribution: 1 − 2·P(Bin(n, ½) ≤ j − 1) ≥ the level asked. */
+  coverage: number;
+  n: number;
+}
+
+/**
+ * The sample median (the mean of the two middle values for an even n) and a distribution-free
+ * interval for the population median from the order statistics: [x₍ⱼ₎, x₍ₙ₋ⱼ₊₁₎] (1-based) with
+ * j the largest such that P(Bin(n, ½) ≤ j − 1) ≤ (1 − level)/2 — the sign test's interval,
+ * valid for independent draws of any continuous distribution. null when n is too small for
+ * the level (at 0.95: n < 6, where even [min, max] covers less).
+ */
+export function medianInterval(xs: readonly number[], level = 0.95): MedianInterval | null {
+  if (!(level > 0 && level < 1)) throw new RangeError(`medianInterval: level must be in (0, 1), got ${level}`);
+  for (const x of xs) if (!Number.isFinite(x)) throw new RangeError(`medianInterval: values must be finite, got ${x}`);
+  const n = xs.length;
+  const sorted = [...xs].sort((a, b) => a - b);
+  // cdf[i] = P(Bin(n, ½) ≤ i), summed in log space
+  const cdf: number[] = [];
+  let logPmf = -n * Math.LN2, logCdf = logPmf;
+  for (let i = 0; i <= n; i++) {
+    if (i > 0) { logPmf += Math.log((n - i + 1) / i); logCdf = logAddExp(logCdf, logPmf); }
+    cdf.push(Math.exp(logCdf));
+  }
+  let j = 0;
+  while (j + 1 <= (n + 1) / 2 && cdf[j]! <= (1 - level) / 2) j++;
+  if (j === 0) return null;
+  const median = n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+  return { median, lo: sorted[j - 1]!, hi: sorted[n - j]!, coverage: 1 - 2 * cdf[j - 1]!, n };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Control-perplexity drift with a paired bootstrap
 // ---------------------------------------------------------------------------------------------
