@@ -69,7 +69,7 @@ interface Row {
   config: string; mode: Mode; threads: number;
   /** Our matmul precision (--precision); the peer always runs fp32. */
   precision: Precision; matmul: string;
-  /** ours_tok_s / our fp32 row's, measured in the same run (null for fp32 rows or without one). */
+  /** ours_tok_s / our fp32 row's, measured in the same run (paired rows: ratio / the fp32 row's ratio); null for fp32 rows or without one. */
   vs_fp32: number | null;
   ours_tok_s: number; peer_tok_s: number | null; ratio: number | null;
   ours_step_s: number; ours_flops_per_token: number; ours_gflops: number;
@@ -361,8 +361,10 @@ async function pairedRows(name: string, mode: 'full' | 'lora', threads: number, 
       log(`  ours ${precision} ${o.tok_s.toFixed(0)} tok/s, peer ${peerTokS.toFixed(0)} tok/s (medians of the pairs), ratio ${ratio.toFixed(2)}` +
         (r.ratio_lo !== null ? ` [${r.ratio_lo.toFixed(2)}, ${r.ratio_hi!.toFixed(2)}]` : ''));
     }
+    // against the same peer process, the quotient of the two rows' ratios: each set of pairs
+    // normalized by the peer in its own minutes (the rows run one after the other)
     const fp32 = out.find((x) => x.precision === 'fp32');
-    for (const x of out) if (x.precision !== 'fp32' && fp32) x.vs_fp32 = x.ours_tok_s / fp32.ours_tok_s;
+    for (const x of out) if (x.precision !== 'fp32' && fp32) x.vs_fp32 = x.ratio! / fp32.ratio!;
     return out;
   } finally {
     server?.close();
