@@ -100,6 +100,26 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// matmulPlus(C, A, B, M, N, K, transA, transB, accumulate, bias | undefined, A2, B2, K2, transA2, transB2)
+Napi::Value MatmulPlus(const Napi::CallbackInfo& info) {
+  const Args a(info, "matmulPlus");
+  const long M = a.size(3, "M"), N = a.size(4, "N"), K = a.size(5, "K"), K2 = a.size(12, "K2");
+  const bool tA = a.flag(6, "transA"), tB = a.flag(7, "transB"), acc = a.flag(8, "accumulate");
+  const bool tA2 = a.flag(13, "transA2"), tB2 = a.flag(14, "transB2");
+  float* C = a.f32(0, "C", (D)M * N);
+  const float* A = a.f32(1, "A", (D)M * K);
+  const float* B = a.f32(2, "B", (D)K * N);
+  const float* bias = nullptr;
+  if (!info[9].IsUndefined()) {
+    if (acc) a.fail("bias with accumulate: the bias is C's starting value", false);
+    bias = a.f32(9, "bias", N);
+  }
+  const float* A2 = a.f32(10, "A2", (D)M * K2);
+  const float* B2 = a.f32(11, "B2", (D)K2 * N);
+  fmn::sgemmPlus(tA, tB, (int)M, (int)N, (int)K, A, B, C, acc, bias, tA2, tB2, (int)K2, A2, B2);
+  return info.Env().Undefined();
+}
+
 // layernormForward(out, mean, rstd, inp, weight, bias, N, C, eps)
 Napi::Value LayernormForward(const Napi::CallbackInfo& info) {
   const Args a(info, "layernormForward");
@@ -443,6 +463,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set(name, Napi::Function::New(env, cb, name));
   };
   fn("matmul", Matmul);
+  fn("matmulPlus", MatmulPlus);
   fn("layernormForward", LayernormForward);
   fn("layernormBackward", LayernormBackward);
   fn("rmsnormForward", RmsnormForward);

@@ -247,14 +247,13 @@ void sgemmSerial(bool transA, bool transB, int M, int N, int K, const float* A, 
   variant().range(g, 0, M, 0, N);
 }
 
-void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
-           bool accumulate, const float* bias) {
-  if (M <= 0 || N <= 0) return;
-  const GemmVariant* bf16 = g_matmulVariant.load(std::memory_order_relaxed);
-  const GemmVariant& v = bf16 ? *bf16 : variant();
-  const GemmArgs g = makeArgs(transA, transB, M, N, K, A, B, C, accumulate, bias);
+namespace {
+
+// One GEMM (with its second product, when it has one) on the pool's threads.
+void runGemm(const GemmVariant& v, const GemmArgs& g) {
+  const int M = g.M, N = g.N;
   const int nt = poolThreads();
-  if (nt == 1 || (double)M * N * K < kParallelMinFlops) {
+  if (nt == 1 || (double)M * N * ((double)g.K + g.K2) < kParallelMinFlops) {
     v.range(g, 0, M, 0, N);
     return;
   }
@@ -269,6 +268,34 @@ void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const 
     if (alongM) v.range(g, a, b, 0, N);
     else v.range(g, 0, M, a, b);
   });
+}
+
+}  // namespace
+
+void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
+           bool accumulate, const float* bias) {
+  if (M <= 0 || N <= 0) return;
+  const GemmVariant* bf16 = g_matmulVariant.load(std::memory_order_relaxed);
+  runGemm(bf16 ? *bf16 : variant(), makeArgs(transA, transB, M, N, K, A, B, C, accumulate, bias));
+}
+
+void sgemmPlus(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
+               bool accumulate, const float* bias, bool transA2, bool transB2, int K2, const float* A2,
+               const float* B2) {
+  if (M <= 0 || N <= 0) return;
+  const GemmVariant* bf16 = g_matmulVariant.load(std::memory_order_relaxed);
+  if (bf16 != nullptr || K2 <= 0) {
+    // the bf16 drivers take one product: the two in turn, each rounded as sgemm rounds it
+    sgemm(transA, transB, M, N, K, A, B, C, accumulate, bias);
+    if (K2 > 0) sgemm(transA2, transB2, M, N, K2, A2, B2, C, true, nullptr);
+    return;
+  }
+  GemmArgs g = makeArgs(transA, transB, M, N, K, A, B, C, accumulate, bias);
+  const GemmArgs h = makeArgs(transA2, transB2, M, N, K2, A2, B2, C, true);
+  g.A2 = h.A; g.rsA2 = h.rsA; g.csA2 = h.csA;
+  g.B2 = h.B; g.rsB2 = h.rsB; g.csB2 = h.csB;
+  g.K2 = K2;
+  runGemm(variant(), g);
 }
 
 }  // namespace fmn

@@ -17,7 +17,34 @@ struct GemmArgs {
   // C[i][j] in place of C's old value; written into each C tile just before the tile is first
   // computed (in cache), so y = x W + b costs no separate pass over y
   const float* bias;
+  // matmulPlus's second product (null: none): C += op(A2)·op(B2) after op(A)·op(B), op(A2)
+  // (M, K2), op(B2) (K2, N) — each element's chain continues over the K2 terms, so the bits of a
+  // second GEMM accumulating into C, applied to each C tile right after its last pass (in L1)
+  const float* A2 = nullptr;
+  long rsA2 = 0, csA2 = 0;
+  const float* B2 = nullptr;
+  long rsB2 = 0, csB2 = 0;
+  int K2 = 0;
 };
+
+// A GemmArgs without its second product, and the second product as a GEMM of its own that
+// accumulates into C: the paths that do not fuse it run these one after the other.
+static inline GemmArgs mainProduct(const GemmArgs& g) {
+  GemmArgs h = g;
+  h.A2 = nullptr;
+  h.B2 = nullptr;
+  h.K2 = 0;
+  return h;
+}
+static inline GemmArgs plusProduct(const GemmArgs& g) {
+  GemmArgs h = mainProduct(g);
+  h.A = g.A2; h.rsA = g.rsA2; h.csA = g.csA2;
+  h.B = g.B2; h.rsB = g.rsB2; h.csB = g.csB2;
+  h.K = g.K2;
+  h.accumulate = true;
+  h.bias = nullptr;
+  return h;
+}
 
 // Where a C tile's accumulators start (the micro-kernels' `start`, `lds`), on the pass that
 // begins at depth p0, for the tile whose first column is j: the bias row (stride 0) on a product's

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -101,18 +102,9 @@ struct Kernel {
     }
   }
 
-  // C (MR×NR at c, row stride ldc) = S + Σ_k a[k][0..MR) ⊗ b[k][0..NR), the accumulators
-  // starting from S (rows at `start`, row stride lds: C itself, or a bias row with lds 0), or
-  // from zero when start is null
-  static void micro(int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds) {
-    microPart<MR>(kc, a, b, c, ldc, start, lds);
-  }
-  // micro on the first R rows of a packed MR-row panel, R rows of C read and written: a ragged
-  // last panel (M = 128 is nine panels and two rows) costs its rows, not a full tile's
+  // acc += Σ_k a[k][0..R) ⊗ b[k][0..NR), k in order, over packed panels
   template <int R>
-  static void microPart(int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds) {
-    __m512 acc[R][2];
-    startTile<R>(acc, start, lds);
+  static inline void fmaPanels(__m512 (&acc)[R][2], int kc, const float* a, const float* b) {
     for (int k = 0; k < kc; ++k, a += MR, b += NR) {
       _mm_prefetch((const char*)(a + 8 * MR), _MM_HINT_T0);   // the A panel streams from L2
       const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
@@ -123,23 +115,47 @@ struct Kernel {
         acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
       }
     }
+  }
+
+  // C (MR×NR at c, row stride ldc) = S + Σ_k a[k][0..MR) ⊗ b[k][0..NR), the accumulators
+  // starting from S (rows at `start`, row stride lds: C itself, or a bias row with lds 0), or
+  // from zero when start is null; then, with kc2 > 0, + Σ_k a2[k] ⊗ b2[k] over a second pair of
+  // packed panels before C is stored (matmulPlus's second product: each chain goes on over its
+  // terms in registers, no store and reload between)
+  static void micro(int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds,
+                    int kc2 = 0, const float* a2 = nullptr, const float* b2 = nullptr) {
+    microPart<MR>(kc, a, b, c, ldc, start, lds, kc2, a2, b2);
+  }
+  // micro on the first R rows of a packed MR-row panel, R rows of C read and written: a ragged
+  // last panel (M = 128 is nine panels and two rows) costs its rows, not a full tile's
+  template <int R>
+  static void microPart(int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds,
+                        int kc2 = 0, const float* a2 = nullptr, const float* b2 = nullptr) {
+    __m512 acc[R][2];
+    startTile<R>(acc, start, lds);
+    fmaPanels<R>(acc, kc, a, b);
+    if (kc2 > 0) fmaPanels<R>(acc, kc2, a2, b2);
     storeTile<R>(acc, c, ldc);
   }
+  // the micro-kernels take a second product's panels (sgemm_driver.h's microTile)
+  static constexpr bool kTail = true;
   static constexpr bool kPartRows = true;
-  using MicroFn = void (*)(int, const float*, const float*, float*, long, const float*, long);
+  using MicroFn = void (*)(int, const float*, const float*, float*, long, const float*, long, int, const float*, const float*);
   template <int... R>
   static constexpr std::array<MicroFn, sizeof...(R)> partKernels(std::integer_sequence<int, R...>) {
     return {&microPart<R + 1>...};
   }
-  static void microRows(int mr, int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds) {
+  static void microRows(int mr, int kc, const float* a, const float* b, float* c, long ldc, const float* start, long lds,
+                        int kc2 = 0, const float* a2 = nullptr, const float* b2 = nullptr) {
     static constexpr auto kernels = partKernels(std::make_integer_sequence<int, MR - 1>{});   // heights 1 … MR − 1
-    kernels[mr - 1](kc, a, b, c, ldc, start, lds);
+    kernels[mr - 1](kc, a, b, c, ldc, start, lds, kc2, a2, b2);
   }
   // micro with op(A) read in place, its rows along k (a[r·lda + k]): no packed panel. Three row
   // pointers five rows apart and offsets of 1–4 rows keep the 14 broadcasts' addresses in
   // registers.
   static constexpr bool kDirectA = true;
-  static void microDirect(int kc, const float* a, long lda, const float* b, float* c, long ldc, const float* start, long lds) {
+  static void microDirect(int kc, const float* a, long lda, const float* b, float* c, long ldc, const float* start, long lds,
+                          int kc2 = 0, const float* a2 = nullptr, const float* b2 = nullptr) {
     __m512 acc[MR][2];
     startTile(acc, start, lds);
     const float* q0 = a;
@@ -155,6 +171,7 @@ struct Kernel {
         acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
       }
     }
+    if (kc2 > 0) fmaPanels<MR>(acc, kc2, a2, b2);
     storeTile(acc, c, ldc);
   }
 };
@@ -347,6 +364,11 @@ static void skinnyTn(const GemmArgs& g, int i0, int i1, int j0, int j1, bool wid
 void range(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   static const Blocks bl = gemmBlocks(Kernel::MR, Kernel::NR, 4);
   if (g.K > 0 && i1 > i0 && j1 > j0 && (j1 - j0 <= 8 || (i1 - i0 <= 8 && g.csB == 1))) {
+    if (g.A2 != nullptr) {   // the skinny kernels take one product: matmulPlus's two in turn
+      range(mainProduct(g), i0, i1, j0, j1);
+      if (g.K2 > 0) range(plusProduct(g), i0, i1, j0, j1);
+      return;
+    }
     GemmArgs h = g;   // the skinny kernels start from a filled C
     if (g.bias) {
       fillBiasRows(g, i0, i1, j0, j1);

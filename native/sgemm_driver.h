@@ -16,7 +16,7 @@
 // any KC: the blocking (and so the CPU's cache sizes) never changes a result's bits.
 // Included inside a per-ISA namespace after `#pragma GCC target`, so everything here is
 // compiled once per instruction set (no shared inline functions across variants).
-// Needs <algorithm>, <cstring>, <vector> and sgemm_args.h included first.
+// Needs <algorithm>, <cstring>, <type_traits>, <vector> and sgemm_args.h included first.
 
 // Pack rows i0..i0+mc of op(A), depth p0..p0+kc, into MR-row panels: ap[panel][k][r].
 // Rows past mc are zero so the micro-kernel always runs a full tile. A kernel with
@@ -101,20 +101,47 @@ static float* scratch(std::vector<float>& v, long n) {
   return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
 }
 
+// Whether KT's micro-kernels take a second product's panels (KT::kTail; false when absent).
+template <class KT, class = void>
+struct HasTail { static constexpr bool value = false; };
+template <class KT>
+struct HasTail<KT, std::void_t<decltype(KT::kTail)>> { static constexpr bool value = KT::kTail; };
+template <class KT>
+static constexpr bool kTailOf() { return HasTail<KT>::value; }
+
 // One tile: op(A)'s MR rows read in place at ad (row stride lda) when `direct`, else its packed
 // panel a.
+// With kc2 > 0, the second product's packed panels a2, b2 follow: in the same registers when the
+// kernel takes them (KT::kTail), else as a second micro call from the stored tile.
 template <class KT>
 static inline void microTile(bool direct, int kc, const float* ad, long lda, const float* a, const float* b, float* c,
-                             long ldc, const float* start, long lds) {
-  if constexpr (KT::kDirectA) {
-    if (direct) return KT::microDirect(kc, ad, lda, b, c, ldc, start, lds);
+                             long ldc, const float* start, long lds, int kc2 = 0, const float* a2 = nullptr,
+                             const float* b2 = nullptr) {
+  if constexpr (kTailOf<KT>()) {
+    if constexpr (KT::kDirectA) {
+      if (direct) return KT::microDirect(kc, ad, lda, b, c, ldc, start, lds, kc2, a2, b2);
+    }
+    return KT::micro(kc, a, b, c, ldc, start, lds, kc2, a2, b2);
+  } else {
+    if constexpr (KT::kDirectA) {
+      if (direct) KT::microDirect(kc, ad, lda, b, c, ldc, start, lds);
+      else KT::micro(kc, a, b, c, ldc, start, lds);
+    } else {
+      KT::micro(kc, a, b, c, ldc, start, lds);
+    }
+    if (kc2 > 0) KT::micro(kc2, a2, b2, c, ldc, c, ldc);
   }
-  KT::micro(kc, a, b, c, ldc, start, lds);
 }
 
 template <class KT>
 static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const Blocks& bl) {
   constexpr int MR = KT::MR, NR = KT::NR;
+  // a second product (matmulPlus) with no first one to ride on, or empty: one GEMM after the other
+  if (g.A2 != nullptr && (g.K == 0 || g.K2 <= 0)) {
+    gemmRange<KT>(mainProduct(g), i0, i1, j0, j1, bl);
+    if (g.K2 > 0) gemmRange<KT>(plusProduct(g), i0, i1, j0, j1, bl);
+    return;
+  }
   const int NC = bl.nc;
   // the depth in evened-out passes of at most bl.kc; the A block's rows from that depth
   const int KC = passDepth(g.K, bl.kc, 8);
@@ -127,15 +154,24 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
       for (int i = i0; i < i1; ++i) std::memset(g.C + i * g.ldc + j0, 0, (j1 - j0) * sizeof(float));
     return;
   }
-  thread_local std::vector<float> abuf, bbuf;
+  thread_local std::vector<float> abuf, bbuf, a2buf, b2buf;
   float* ap = scratch(abuf, (long)MC * KC);
   float* bp = scratch(bbuf, (long)KC * ((NC + NR - 1) / NR * NR));
   alignas(64) float edge[MR * NR];
+  // the second product (matmulPlus): its packed panels, applied to each tile after the last pass
+  const bool plus = g.A2 != nullptr;
+  const GemmArgs g2 = plus ? plusProduct(g) : g;
+  const int K2 = plus ? g.K2 : 0;
+  float* a2p = plus ? scratch(a2buf, (long)MC * K2) : nullptr;
+  float* b2p = plus ? scratch(b2buf, (long)K2 * ((NC + NR - 1) / NR * NR)) : nullptr;
 
   for (int jc = j0; jc < j1; jc += NC) {                       // 5th loop: NC columns
     const int nc = std::min(NC, j1 - jc);
+    if (plus) packB<KT>(g2, jc, nc, 0, K2, b2p);
     for (int pc = 0; pc < g.K; pc += KC) {                      // 4th loop: KC depth
       const int kc = std::min(KC, g.K - pc);
+      const bool last = pc + kc >= g.K;
+      const bool tail = plus && last;                           // the second product rides this pass
       packB<KT>(g, jc, nc, pc, kc, bp);
       for (int ic = i0; ic < i1; ic += MC) {                    // 3rd loop: MC rows
         const int mc = std::min(MC, i1 - ic);
@@ -147,9 +183,11 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
           direct = g.csA == 1 && kc <= bl.directKc && nc <= kDirectPanels * NR && g.rsA % 1024 != 0;
         const int packFrom = direct ? mc / MR * MR : 0;
         if (packFrom < mc) packA<KT>(g, ic + packFrom, mc - packFrom, pc, kc, ap + (long)packFrom * kc);
+        if (tail) packA<KT>(g2, ic, mc, 0, K2, a2p);
         for (int jr = 0; jr < nc; jr += NR) {                   // 2nd loop: NR columns
           const int nr = std::min(NR, nc - jr);
           const float* b = bp + (long)jr * kc;
+          const float* b2 = tail ? b2p + (long)jr * K2 : nullptr;
           for (int ir = 0; ir < mc; ir += MR) {                 // 1st loop: MR rows
             const int mr = std::min(MR, mc - ir);
             float* c = g.C + (long)(ic + ir) * g.ldc + jc + jr;
@@ -162,13 +200,18 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
               }
             const float* ad = g.A + (long)(ic + ir) * g.rsA + pc;   // the tile's rows of op(A) in place (direct)
             const float* a = ap + (long)ir * kc;                    // or packed
-            if (mr == MR && nr == NR) {
-              microTile<KT>(direct, kc, ad, g.rsA, a, b, c, g.ldc, s.p, s.ld);
+            const float* a2 = tail ? a2p + (long)ir * K2 : nullptr;
+            if (mr == MR && nr == NR) {   // (with the second product's K2 terms after the last pass's)
+              microTile<KT>(direct, kc, ad, g.rsA, a, b, c, g.ldc, s.p, s.ld, tail ? K2 : 0, a2, b2);
               continue;
             }
             if constexpr (KT::kPartRows) {
               if (nr == NR) {   // a ragged panel, full width: its mr rows only, from its packed panel
-                KT::microRows(mr, kc, a, b, c, g.ldc, s.p, s.ld);
+                if constexpr (kTailOf<KT>()) KT::microRows(mr, kc, a, b, c, g.ldc, s.p, s.ld, tail ? K2 : 0, a2, b2);
+                else {
+                  KT::microRows(mr, kc, a, b, c, g.ldc, s.p, s.ld);
+                  if (tail) KT::microRows(mr, K2, a2, b2, c, g.ldc, c, g.ldc);
+                }
                 continue;
               }
             }
@@ -178,7 +221,7 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
               for (int r = 0; r < mr; ++r) std::memcpy(edge + r * NR, s.p + r * s.ld, nr * sizeof(float));
             }
             const float* es = s.p != nullptr ? edge : nullptr;
-            microTile<KT>(direct && mr == MR, kc, ad, g.rsA, a, b, edge, NR, es, NR);
+            microTile<KT>(direct && mr == MR, kc, ad, g.rsA, a, b, edge, NR, es, NR, tail ? K2 : 0, a2, b2);
             for (int r = 0; r < mr; ++r) std::memcpy(c + r * g.ldc, edge + r * NR, nr * sizeof(float));
           }
         }

@@ -44,6 +44,15 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: numbe
   expect(e, `${what}: relative error ${e.toExponential(2)} > ${tol.toExponential(2)}`).toBeLessThanOrEqual(tol);
 }
 
+/** Bit-for-bit equality of two float32 arrays, reported as the first differing index (fast on large arrays). */
+function expectSameBits(got: Float32Array, want: Float32Array, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  const g = new Uint32Array(got.buffer, got.byteOffset, got.length), w = new Uint32Array(want.buffer, want.byteOffset, want.length);
+  let first = -1;
+  for (let i = 0; i < g.length; i++) if (g[i] !== w[i]) { first = i; break; }
+  expect(first === -1 ? 'same bits' : `first difference at ${first}: ${got[first]} vs ${want[first]}`, what).toBe('same bits');
+}
+
 /** A Float32Array view at a nonzero byteOffset, inside a larger buffer filled with a sentinel. */
 function offsetView(a: Float32Array, pad = 5): { view: Float32Array; whole: Float32Array } {
   const whole = new Float32Array(a.length + 2 * pad).fill(-12345);
@@ -122,6 +131,40 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
                 withThreads(threads, () => be.matmul(got, A, B, M, N, K, false, false, false, bias));
                 expect(got, `${precision}, ${threads} thread(s)`).toEqual(filled);
                 expectPadsUntouched(whole, M * N);
+              }
+            } finally { be.setMatmulPrecision('fp32'); }
+          }
+        });
+      }
+
+      // matmulPlus: a second product riding the first (LoRA's u Bᵀ on x W + b, du A on dy Wᵀ):
+      // the bits of matmul, then matmul accumulating, on every path — blocked tiles and ragged
+      // edges (rows and columns), K in several passes, skinny N ≤ 8 and M ≤ 8, K = 0, K2 = 0,
+      // every orientation of both products, overwrite / accumulate / bias, threads 1 and 2, bf16
+      for (const [M, K, N, K2] of [[33, 65, 130, 8], [640, 128, 384, 8], [130, 600, 97, 3], [45, 2900, 70, 8], [6, 40, 7, 8], [5, 17, 300, 2], [3, 0, 9, 4], [29, 31, 45, 0]] as const) {
+        if (be.name === 'js' && M * N * (K + K2) > 1e6) continue;   // the js twin is the two calls themselves
+        it(`matmulPlus: M=${M} K=${K} N=${N} K2=${K2}, the bits of two matmuls`, () => {
+          const rng = testRng(M * 131 + K * 17 + N * 3 + K2);
+          const A = rand(rng, M * K), B = rand(rng, K * N), A2 = rand(rng, M * K2), B2 = rand(rng, K2 * N), bias = rand(rng, N), C0 = rand(rng, M * N);
+          const precisions = be.name === 'js' ? ['fp32'] as const : ['fp32', 'bf16'] as const;
+          for (const precision of precisions) {
+            be.setMatmulPrecision(precision);
+            try {
+              for (const [tA, tB, tA2, tB2] of [[false, false, false, true], [false, true, false, false], [true, false, true, true], [true, true, true, false]] as const) {
+                for (const mode of ['overwrite', 'accumulate', 'bias'] as const) {
+                  for (const threads of [1, 2]) {
+                    const acc = mode === 'accumulate', b = mode === 'bias' ? bias : undefined;
+                    const want = C0.slice();
+                    withThreads(threads, () => {
+                      be.matmul(want, A, B, M, N, K, tA, tB, acc, b);
+                      be.matmul(want, A2, B2, M, N, K2, tA2, tB2, true);
+                    });
+                    const { view: got, whole } = offsetView(C0.slice());
+                    withThreads(threads, () => be.matmulPlus(got, A, B, M, N, K, tA, tB, acc, b, A2, B2, K2, tA2, tB2));
+                    expectSameBits(got, want, `${precision} ${tA ? 't' : 'n'}${tB ? 't' : 'n'} + ${tA2 ? 't' : 'n'}${tB2 ? 't' : 'n'} ${mode}, ${threads} thread(s)`);
+                    expectPadsUntouched(whole, M * N);
+                  }
+                }
               }
             } finally { be.setMatmulPrecision('fp32'); }
           }

@@ -50,6 +50,16 @@ export interface Backend {
    */
   matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number,
     transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf): void;
+  /**
+   * matmul followed by a second product into the same C: C = [bias | C | 0] + op(A)·op(B) +
+   * op(A2)·op(B2), with op(A2) (M,K2) and op(B2) (K2,N) — the bits of `matmul(C, A, B, …)` then
+   * `matmul(C, A2, B2, M, N, K2, transA2, transB2, true)` (every element's chain goes on over the
+   * K2 terms). LoRA's low-rank term rides the base layer's product: y = x W + b + u Bᵀ and
+   * dx (+)= dy Wᵀ + du A, with no separate pass over y or dx.
+   */
+  matmulPlus(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number,
+    transA: boolean, transB: boolean, accumulate: boolean, bias: Buf | undefined,
+    A2: Buf, B2: Buf, K2: number, transA2: boolean, transB2: boolean): void;
 
   /** out, mean, rstd: (N,C), (N), (N); y = (x − mean) · rstd · w + b, biased variance. */
   layernormForward(out: Buf, mean: Buf, rstd: Buf, inp: Buf, weight: Buf, bias: Buf,

@@ -62,6 +62,10 @@ export function profiled(be: Backend, spec = process.env.FMN_PROFILE): Backend {
         const [M, N, K] = args.slice(3, 6) as number[];
         name = `matmul ${orientation(args[6] as boolean, args[7] as boolean)} M${cls(M)} N${cls(N)} K${cls(K)}`;
         flops = 2 * M * N * K;
+      } else if (key === 'matmulPlus') {
+        const [M, N, K] = args.slice(3, 6) as number[], K2 = args[12] as number;
+        name = `matmul ${orientation(args[6] as boolean, args[7] as boolean)} M${cls(M)} N${cls(N)} K${cls(K)} + K2 ${K2}`;
+        flops = 2 * M * N * (K + K2);
       }
       const p = phase(current);
       const e = p.kernels.get(name) ?? { calls: 0, ms: 0, flops: 0 };

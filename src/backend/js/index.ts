@@ -26,6 +26,12 @@ export function createJsBackend(): Backend {
       if (mode === BF16) matmulBf16(C, A, B, M, N, K, transA, transB, accumulate, bias);
       else matmul(C, A, B, M, N, K, transA, transB, accumulate, bias);
     },
+    matmulPlus(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, bias: Buf | undefined,
+      A2: Buf, B2: Buf, K2: number, transA2: boolean, transB2: boolean) {
+      // the spec: the two products in turn, the second accumulating
+      this.matmul(C, A, B, M, N, K, transA, transB, accumulate, bias);
+      this.matmul(C, A2, B2, M, N, K2, transA2, transB2, true);
+    },
     layernormForward, layernormBackward, rmsnormForward, rmsnormBackward,
     geluForward, geluBackward, siluForward, siluBackward, softmaxForward, softmaxBackward, addBuffers, addColumnSums,
     embeddingForward, embeddingBackward,

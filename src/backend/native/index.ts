@@ -81,7 +81,7 @@ function setPrecision(addon: NativeAddon, p: Precision): MatmulMode {
  * reference. One table, so a new kernel cannot forget its fallback.
  */
 const KERNELS: Record<KernelName, readonly number[]> = {
-  matmul: [0, 1, 2],
+  matmul: [0, 1, 2], matmulPlus: [0, 1, 2, 10, 11],
   layernormForward: [0, 1, 2, 3, 4, 5], layernormBackward: [0, 1, 2, 3, 4, 5, 6, 7],
   rmsnormForward: [0, 1, 2, 3], rmsnormBackward: [0, 1, 2, 3, 4, 5],
   geluForward: [0, 1], geluBackward: [0, 1, 2], siluForward: [0, 1], siluBackward: [0, 1, 2],
@@ -92,8 +92,8 @@ const KERNELS: Record<KernelName, readonly number[]> = {
   adamwStep: [], sumSquares: [0], scaleInPlace: [0],
 };
 
-/** Optional float buffers (absent, or Float32Array for the addon): matmul's bias. */
-const OPTIONAL_BUFS: Partial<Record<KernelName, readonly number[]>> = { matmul: [9] };
+/** Optional float buffers (absent, or Float32Array for the addon): matmul's and matmulPlus's bias. */
+const OPTIONAL_BUFS: Partial<Record<KernelName, readonly number[]>> = { matmul: [9], matmulPlus: [9] };
 /** Arguments that are arrays of float buffers (every entry Float32Array for the addon): the fused optimizer's. */
 const ARRAY_BUFS: Partial<Record<KernelName, readonly number[]>> = { adamwStep: [0, 1, 2, 3] };
 

@@ -8,7 +8,8 @@ import { gemm, linearBackward, linearDims, linearForward } from './matmul.ts';
  * Backward, with u = s · xd Aᵀ (N, r) and du = s · dy B (N, r):
  *   dx += dy Wᵀ     dW += xᵀ dy     db += Σ dy
  *   dB += dyᵀ u     dA += duᵀ xd    dxd += du A
- * A frozen W gets no dW GEMM (the LoRA saving).
+ * A frozen W gets no dW GEMM (the LoRA saving). The u Bᵀ and du A terms ride the base layer's
+ * GEMMs (Backend.matmulPlus: the same bits as a second GEMM, without its pass over y or dx).
  */
 export function linearLowRank(x: Tensor, w: Tensor, bias: Tensor | null, A: Tensor, B: Tensor, s: number, xd: Tensor = x): Tensor {
   const { N, inF, outF } = linearDims(x, w, bias, 'linearLowRank');
@@ -17,21 +18,22 @@ export function linearLowRank(x: Tensor, w: Tensor, bias: Tensor | null, A: Tens
     () => `linearLowRank: x [${x.shape}], W [${w.shape}], A [${A.shape}], B [${B.shape}]`);
   const be = x.backend, pool = poolOf(be), f64 = x.dtype === 'f64';
   const y = empty(be, [...x.shape.slice(0, -1), outF], x.dtype);     // (..., out)
-  linearForward(y.data, x, w, bias, N);                                          // x W (+ b)
   const u = pool.take(N * r, f64);                                                // (N, r)
   gemm(be, 'nt', u, xd.data, A.data, N, r, inF, false);                          // u = xd Aᵀ
   for (let i = 0; i < N * r; i++) u[i] *= s;                                     // u = s · xd Aᵀ
-  gemm(be, 'nt', y.data, u, B.data, N, outF, r, true);                           // y += u Bᵀ
+  linearForward(y.data, x, w, bias, N, { A2: u, B2: B.data, K2: r, transB2: true });   // y = x W (+ b), then += u Bᵀ in the same pass
   const inputs = [x, w, ...(bias ? [bias] : []), A, B, ...(xd !== x ? [xd] : [])];
   const out = record(y, inputs, () => {
     const dy = y.grad!;
-    linearBackward(dy, x, w, bias, N, inF, outF);                                                  // dx, dW, db
-    if (B.requiresGrad) gemm(be, 'tn', B.ensureGrad(), dy, u, outF, r, N, true);                  // dB += dyᵀ u
     const du = pool.take(N * r, f64);                                                              // (N, r)
     gemm(be, 'nn', du, dy, B.data, N, r, outF, false);                                            // du = dy B
     for (let i = 0; i < N * r; i++) du[i] *= s;
+    // without dropout xd is x: dx (+)= dy Wᵀ, then += du A in the same pass over dx
+    const fused = xd === x && x.requiresGrad;
+    linearBackward(dy, x, w, bias, N, inF, outF, fused ? { A2: du, B2: A.data, K2: r, transB2: false } : undefined);   // dx, dW, db
+    if (B.requiresGrad) gemm(be, 'tn', B.ensureGrad(), dy, u, outF, r, N, true);                  // dB += dyᵀ u
     if (A.requiresGrad) gemm(be, 'tn', A.ensureGrad(), du, xd.data, r, inF, N, true);             // dA += duᵀ xd
-    if (xd.requiresGrad) {
+    if (xd.requiresGrad && !fused) {
       const g = gradTarget(xd);
       gemm(be, 'nn', g.buf, du, A.data, N, inF, r, true);                                         // dxd += du A
       g.done();

@@ -97,17 +97,31 @@ export function linearDims(x: Tensor, w: Tensor, bias: Tensor | null, op: string
   return { N: x.size / inF, inF, outF };
 }
 
-/** y (N, out) = x W + b, written into y (the forward of linear). */
-export function linearForward(y: Buf, x: Tensor, w: Tensor, bias: Tensor | null, N: number): void {
+/**
+ * A second product that rides a linear's GEMM (Backend.matmulPlus): op(A2) (N, K2) · op(B2)
+ * (K2, cols) added to each element after the layer's own terms, in the same pass over the output.
+ */
+export interface PlusProduct { A2: Buf; B2: Buf; K2: number; transB2: boolean }
+
+/** y (N, out) = x W + b (+ plus), written into y (the forward of linear). */
+export function linearForward(y: Buf, x: Tensor, w: Tensor, bias: Tensor | null, N: number, plus?: PlusProduct): void {
   const [inF, outF] = w.shape;
   // the bias starts every element's chain: the backend writes it into each tile of y as it gets there
-  gemm(x.backend, 'nn', y, x.data, w.data, N, outF, inF, false, bias?.data);          // y (N, out) = b + x W
+  if (plus) x.backend.matmulPlus(y, x.data, w.data, N, outF, inF, false, false, false, bias?.data, plus.A2, plus.B2, plus.K2, false, plus.transB2);
+  else gemm(x.backend, 'nn', y, x.data, w.data, N, outF, inF, false, bias?.data);     // y (N, out) = b + x W
 }
 
-/** Accumulates the gradients of y = x W + b from dy: dx += dy Wᵀ, dW += xᵀ dy, db += Σ dy (frozen ones skipped). */
-export function linearBackward(dy: Buf, x: Tensor, w: Tensor, bias: Tensor | null, N: number, inF: number, outF: number): void {
+/**
+ * Accumulates the gradients of y = x W + b from dy: dx += dy Wᵀ (+ plusDx, in the same pass
+ * over dx), dW += xᵀ dy, db += Σ dy (frozen ones skipped).
+ */
+export function linearBackward(dy: Buf, x: Tensor, w: Tensor, bias: Tensor | null, N: number, inF: number, outF: number, plusDx?: PlusProduct): void {
   const be = x.backend;
-  if (x.requiresGrad) { const dx = x.gradSlot(); gemm(be, 'nt', dx.buf, dy, w.data, N, inF, outF, !dx.fresh); }   // dx (N, in) (+)= dy Wᵀ
+  if (x.requiresGrad) {
+    const dx = x.gradSlot();   // dx (N, in) (+)= dy Wᵀ (+ plusDx)
+    if (plusDx) be.matmulPlus(dx.buf, dy, w.data, N, inF, outF, false, true, !dx.fresh, undefined, plusDx.A2, plusDx.B2, plusDx.K2, false, plusDx.transB2);
+    else gemm(be, 'nt', dx.buf, dy, w.data, N, inF, outF, !dx.fresh);
+  }
   if (w.requiresGrad) { const dw = w.gradSlot(); gemm(be, 'tn', dw.buf, x.data, dy, inF, outF, N, !dw.fresh); }   // dW (in, out) (+)= xᵀ dy
   if (bias !== null && bias.requiresGrad) be.addColumnSums(bias.ensureGrad(), dy, N, outF);   // db (out) += Σ_rows dy
 }
