@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
-import { medianInterval } from '../src/util/stats.ts';
+import { medianInterval, quantileSorted } from '../src/util/stats.ts';
 import { childEnv } from './peer-env.ts';
 
 /** A peer process that answers one JSON line per command. */
@@ -87,10 +87,8 @@ export interface PairedResult {
   peer_tok_s: number[];
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b), n = s.length;
-  return n % 2 === 1 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
-};
+/** The sample median (the middle pair's mean for an even count). */
+const median = (xs: readonly number[]): number => quantileSorted([...xs].sort((a, b) => a - b), 0.5);
 
 /**
  * `pairs` pairs of bursts from batch `start` on: each side one untimed step and `burst` timed ones

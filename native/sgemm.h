@@ -12,8 +12,8 @@ void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const 
 
 // C = [bias | C | 0] + op(A)·op(B) + op(A2)·op(B2), op(A2) (M,K2), op(B2) (K2,N): the bits of
 // sgemm(A, B) followed by sgemm(A2, B2, accumulate) — every element's chain goes on over the K2
-// terms — with the second product applied to each C tile while it is in L1 (LoRA's low-rank term
-// riding the base layer's product). bf16 runs the two in turn.
+// terms — with the second product applied to each C tile before it is stored (LoRA's low-rank
+// term riding the base layer's product). bf16 runs the two in turn.
 void sgemmPlus(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
                bool accumulate, const float* bias, bool transA2, bool transB2, int K2, const float* A2,
                const float* B2);

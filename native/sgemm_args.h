@@ -17,9 +17,10 @@ struct GemmArgs {
   // C[i][j] in place of C's old value; written into each C tile just before the tile is first
   // computed (in cache), so y = x W + b costs no separate pass over y
   const float* bias;
-  // matmulPlus's second product (null: none): C += op(A2)·op(B2) after op(A)·op(B), op(A2)
-  // (M, K2), op(B2) (K2, N) — each element's chain continues over the K2 terms, so the bits of a
-  // second GEMM accumulating into C, applied to each C tile right after its last pass (in L1)
+  // matmulPlus's second product (null: none; K2 > 0 when set): C += op(A2)·op(B2) after
+  // op(A)·op(B), op(A2) (M, K2), op(B2) (K2, N) — each element's chain continues over the K2
+  // terms, so the bits of a second GEMM accumulating into C, applied to each C tile after its
+  // last pass (in the micro-kernel's registers where it takes them, else from the stored tile)
   const float* A2 = nullptr;
   long rsA2 = 0, csA2 = 0;
   const float* B2 = nullptr;

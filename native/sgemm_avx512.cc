@@ -366,7 +366,7 @@ void range(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   if (g.K > 0 && i1 > i0 && j1 > j0 && (j1 - j0 <= 8 || (i1 - i0 <= 8 && g.csB == 1))) {
     if (g.A2 != nullptr) {   // the skinny kernels take one product: matmulPlus's two in turn
       range(mainProduct(g), i0, i1, j0, j1);
-      if (g.K2 > 0) range(plusProduct(g), i0, i1, j0, j1);
+      range(plusProduct(g), i0, i1, j0, j1);
       return;
     }
     GemmArgs h = g;   // the skinny kernels start from a filled C

@@ -136,10 +136,10 @@ static inline void microTile(bool direct, int kc, const float* ad, long lda, con
 template <class KT>
 static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const Blocks& bl) {
   constexpr int MR = KT::MR, NR = KT::NR;
-  // a second product (matmulPlus) with no first one to ride on, or empty: one GEMM after the other
-  if (g.A2 != nullptr && (g.K == 0 || g.K2 <= 0)) {
+  // a second product (matmulPlus) with no first one to ride on: one GEMM after the other
+  if (g.A2 != nullptr && g.K == 0) {
     gemmRange<KT>(mainProduct(g), i0, i1, j0, j1, bl);
-    if (g.K2 > 0) gemmRange<KT>(plusProduct(g), i0, i1, j0, j1, bl);
+    gemmRange<KT>(plusProduct(g), i0, i1, j0, j1, bl);
     return;
   }
   const int NC = bl.nc;

@@ -118,8 +118,7 @@ export function medianInterval(xs: readonly number[], level = 0.95): MedianInter
   let j = 0;
   while (j + 1 <= (n + 1) / 2 && cdf[j]! <= (1 - level) / 2) j++;
   if (j === 0) return null;
-  const median = n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
-  return { median, lo: sorted[j - 1]!, hi: sorted[n - j]!, coverage: 1 - 2 * cdf[j - 1]!, n };
+  return { median: quantileSorted(sorted, 0.5), lo: sorted[j - 1]!, hi: sorted[n - j]!, coverage: 1 - 2 * cdf[j - 1]!, n };
 }
 
 // ---------------------------------------------------------------------------------------------
