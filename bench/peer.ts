@@ -36,7 +36,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  AdamW, GPT, Rng, T, adapterParameters, applyLora, noGrad, releasing, selectBackend,
+  AdamW, GPT, Rng, T, adapterParameters, applyLora, frozenMatrices, noGrad, releasing, selectBackend,
   type Backend, type GPTConfig, type Tensor,
 } from '../src/index.ts';
 import { PRECISIONS, type Precision } from '../src/backend/backend.ts';
@@ -174,7 +174,7 @@ function randomIds(rng: Rng, n: number, V: number): Int32Array {
 }
 
 /** Our model, trainable parameters and step for a config (the step trains, or scores for infer). */
-function oursModel(backend: Backend, name: string, mode: Mode): { step: () => void; flopsTok: number; nParams: number; nTrain: number; tok: number } {
+function oursModel(backend: Backend, name: string, mode: Mode): { step: () => void; release: () => void; flopsTok: number; nParams: number; nTrain: number; tok: number } {
   const c = CONFIGS[name];
   const cfg: GPTConfig = {
     modelType: 'gpt2', vocabSize: c.V, nCtx: c.T, nEmbd: c.d, nLayer: c.L, nHead: c.H, nKvHead: c.H,
@@ -185,9 +185,11 @@ function oursModel(backend: Backend, name: string, mode: Mode): { step: () => vo
   const nParams = model.numParams();
 
   let trainParams: [string, Tensor][] = [];
+  let release = () => {};
   if (mode === 'lora') {
     const adapters = applyLora(model, { rank: 8, alpha: 16, dropout: 0, targets: ['c_attn', 'attn.c_proj'], rslora: false, init: 'kaiming' }, new Rng(1));
     trainParams = adapterParameters(adapters);
+    release = backend.freezeOperands(frozenMatrices(model));   // as fmn finetune does: a bf16 path packs the base once
   } else if (mode === 'full') {
     trainParams = model.namedParameters();
   }
@@ -221,7 +223,7 @@ function oursModel(backend: Backend, name: string, mode: Mode): { step: () => vo
     };
   }
 
-  return { step, flopsTok, nParams, nTrain, tok: c.B * c.T };
+  return { step, release, flopsTok, nParams, nTrain, tok: c.B * c.T };
 }
 
 /** Seconds of each of n steps. */
@@ -236,9 +238,10 @@ function timeSteps(step: () => void, n: number): number[] {
 }
 
 function runOurs(backend: Backend, name: string, mode: Mode, steps: number): Side {
-  const { step, flopsTok, nParams, nTrain, tok } = oursModel(backend, name, mode);
+  const { step, release, flopsTok, nParams, nTrain, tok } = oursModel(backend, name, mode);
   timeSteps(step, warmup);
   const times = timeSteps(step, steps);
+  release();
   const med = median(times);
   return {
     tok_s: tok / med, step_s_median: med, step_s_min: Math.min(...times), step_s_max: Math.max(...times),
@@ -329,21 +332,24 @@ async function pairedRows(name: string, mode: 'full' | 'lora', threads: number, 
       const mm = backend.setMatmulPrecision(precision);
       log(`${name} ${mode} ${threads}T: ours ${mm.label} against the peer, ${pairs} pairs of ${burst} timed steps a side …`);
       let oursStep: (first: number, n: number) => Promise<number[]>;
-      let side: (tokS: number) => Side, tokens: (first: number, n: number) => number;
+      let side: (tokS: number) => Side, tokens: (first: number, n: number) => number, release: () => void;
       if (isSft) {
         const o = oursSft(backend, mode, sftData!, w + pairs! * (1 + burst));
+        release = o.release;
         await o.steps(0, w);
         oursStep = (first, n) => o.steps(first, n);
         tokens = (first, n) => sftTokens(sftData!, first, n);
         side = (tokS) => sftSide({ tok_s: tokS, step_s_median: sftTokens(sftData!, 0, sftData!.batches.length) / sftData!.batches.length / tokS, trainable: o.trainable }, mode, sftData!);
       } else {
         const o = oursModel(backend, name, mode);
+        release = o.release;
         timeSteps(o.step, w);
         oursStep = async (_first, n) => timeSteps(o.step, n);
         tokens = (_first, n) => n * o.tok;
         side = (tokS) => ({ tok_s: tokS, step_s_median: o.tok / tokS, step_s_min: NaN, step_s_max: NaN, flops_per_token: o.flopsTok, gflops: o.flopsTok * tokS / 1e9, params: o.nParams, trainable: o.nTrain });
       }
       const r = await runPaired(oursStep, peerStep, pairs!, burst, w, tokens, log);
+      release();
       backend.setMatmulPrecision('fp32');
       const o = side(pairMedian(r.ours_tok_s));
       const peerTokS = pairMedian(r.peer_tok_s);

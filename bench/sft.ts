@@ -17,7 +17,7 @@ import { childEnv } from './peer-env.ts';
 import { generateSft } from '../src/corpus/sft.ts';
 import { encodeSft, sftText } from '../src/data/sft-format.ts';
 import { LORA_DEFAULTS } from '../src/lora/config.ts';
-import { adapterParameters, applyLora } from '../src/lora/inject.ts';
+import { adapterParameters, applyLora, frozenMatrices } from '../src/lora/inject.ts';
 import { GPT, lmLoss } from '../src/model/gpt.ts';
 import { nano } from '../src/model/presets.ts';
 import { DEFAULT_SPECIALS, PAD } from '../src/tokenizer/special.ts';
@@ -55,13 +55,15 @@ class Replay implements BatchSource {
 export interface SftSide { tok_s: number; step_s_median: number; trainable: number; blas_core?: string | null }
 
 /** Our SFT training on `data` through the Trainer: `steps(first, n)` takes n steps from batch `first` (the next ones). */
-export interface OursSft { trainable: number; steps(first: number, n: number): Promise<number[]> }
+export interface OursSft { trainable: number; steps(first: number, n: number): Promise<number[]>; release(): void }
 
 /** Our fine-tuning step on `data`, set up for `total` steps (the schedule's length; the rate is constant). */
 export function oursSft(backend: Backend, mode: 'lora' | 'full', data: SftBatches, total: number): OursSft {
   const model = new GPT(backend, nano(data.vocab));
   model.initWeights(new Rng(0));
   const params = mode === 'lora' ? adapterParameters(applyLora(model, { ...LORA_DEFAULTS }, new Rng(1))) : model.namedParameters();
+  // as fmn finetune does: a LoRA run's base is declared fixed (a bf16 path packs it once)
+  const release = mode === 'lora' ? backend.freezeOperands(frozenMatrices(model)) : () => {};
   const trainer = new Trainer(params, new Replay(data.batches), {
     steps: total, maxLr: 1e-4, minLr: 1e-4, warmup: 0, clip: 1, gradAccum: 1,
     adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, logEvery: 0, evalEvery: 0, checkpointEvery: 0,
@@ -69,6 +71,7 @@ export function oursSft(backend: Backend, mode: 'lora' | 'full', data: SftBatche
   let at = 0;
   return {
     trainable: params.reduce((a, [, p]) => a + p.size, 0),
+    release,
     async steps(first, n) {
       if (first !== at) throw new Error(`oursSft: asked for batch ${first}, the next is ${at}`);
       const times: number[] = [];
@@ -95,6 +98,7 @@ export async function runOursSft(backend: Backend, mode: 'lora' | 'full', data: 
   const ours = oursSft(backend, mode, data, warmup + steps);
   await ours.steps(0, warmup);
   const times = await ours.steps(warmup, steps);
+  ours.release();
   const sorted = [...times].sort((a, b) => a - b);
   return { tok_s: sftTokens(data, warmup, steps) / times.reduce((a, b) => a + b, 0), step_s_median: sorted[sorted.length >> 1]!, trainable: ours.trainable };
 }

@@ -83,7 +83,28 @@ class Args {
 
 using D = double;  // lengths are computed in double: no integer overflow before the check
 
-// matmul(C, A, B, M, N, K, transA, transB, accumulate, bias?)
+// Argument i when it is an ArrayBuffer from packMatmulB (sgemm checks that it fits the product
+// and the path in use, and otherwise packs B as usual), else null.
+const void* packedArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsArrayBuffer()) return nullptr;
+  return info[i].As<Napi::ArrayBuffer>().Data();
+}
+
+// packMatmulB(B, K, N, transB) → ArrayBuffer, or null when the fp32 path is in use: op(B) (K, N)
+// converted and packed once for the bf16 path in use (a frozen weight), for matmul's `packed`.
+Napi::Value PackMatmulB(const Napi::CallbackInfo& info) {
+  const Args a(info, "packMatmulB");
+  const long K = a.size(1, "K"), N = a.size(2, "N");
+  const bool tB = a.flag(3, "transB");
+  const float* B = a.f32(0, "B", (D)K * N);
+  const long bytes = fmn::packedBBytes(tB, (int)K, (int)N);
+  if (bytes <= 0) return info.Env().Null();
+  Napi::ArrayBuffer out = Napi::ArrayBuffer::New(info.Env(), (size_t)bytes);
+  if (!fmn::packB(tB, (int)K, (int)N, B, out.Data(), bytes)) return info.Env().Null();
+  return out;
+}
+
+// matmul(C, A, B, M, N, K, transA, transB, accumulate, bias?, packed?)
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const Args a(info, "matmul");
   const long M = a.size(3, "M"), N = a.size(4, "N"), K = a.size(5, "K");
@@ -96,11 +117,11 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
     if (acc) a.fail("bias with accumulate: the bias is C's starting value", false);
     bias = a.f32(9, "bias", N);
   }
-  fmn::sgemm(tA, tB, (int)M, (int)N, (int)K, A, B, C, acc, bias);
+  fmn::sgemm(tA, tB, (int)M, (int)N, (int)K, A, B, C, acc, bias, packedArg(info, 10));
   return info.Env().Undefined();
 }
 
-// matmulPlus(C, A, B, M, N, K, transA, transB, accumulate, bias | undefined, A2, B2, K2, transA2, transB2)
+// matmulPlus(C, A, B, M, N, K, transA, transB, accumulate, bias | undefined, A2, B2, K2, transA2, transB2, packed?)
 Napi::Value MatmulPlus(const Napi::CallbackInfo& info) {
   const Args a(info, "matmulPlus");
   const long M = a.size(3, "M"), N = a.size(4, "N"), K = a.size(5, "K"), K2 = a.size(12, "K2");
@@ -116,7 +137,7 @@ Napi::Value MatmulPlus(const Napi::CallbackInfo& info) {
   }
   const float* A2 = a.f32(10, "A2", (D)M * K2);
   const float* B2 = a.f32(11, "B2", (D)K2 * N);
-  fmn::sgemmPlus(tA, tB, (int)M, (int)N, (int)K, A, B, C, acc, bias, tA2, tB2, (int)K2, A2, B2);
+  fmn::sgemmPlus(tA, tB, (int)M, (int)N, (int)K, A, B, C, acc, bias, tA2, tB2, (int)K2, A2, B2, packedArg(info, 15));
   return info.Env().Undefined();
 }
 
@@ -464,6 +485,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   };
   fn("matmul", Matmul);
   fn("matmulPlus", MatmulPlus);
+  fn("packMatmulB", PackMatmulB);
   fn("layernormForward", LayernormForward);
   fn("layernormBackward", LayernormBackward);
   fn("rmsnormForward", RmsnormForward);

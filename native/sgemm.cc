@@ -272,21 +272,75 @@ void runGemm(const GemmVariant& v, const GemmArgs& g) {
 
 }  // namespace
 
+namespace {
+
+// packB's block: this header, then the panels from the first 64-byte boundary after it.
+struct PackedHeader {
+  uint64_t magic;
+  const GemmVariant* variant;
+  const float* source;
+  int32_t K, N, transB, reserved;
+  int64_t elems;
+};
+constexpr uint64_t kPackedMagic = 0x31424b4341504e46ull;   // "FNPACKB1"
+
+const uint16_t* packedData(const void* block) {
+  const auto p = reinterpret_cast<uintptr_t>(block) + sizeof(PackedHeader);
+  return reinterpret_cast<const uint16_t*>((p + 63) & ~uintptr_t(63));
+}
+
+// The panels of `packed` when it fits this product on the path in use, else null.
+const uint16_t* packedFor(const GemmVariant& v, const void* packed, bool transB, int K, int N, const float* B) {
+  if (packed == nullptr || v.packedBElems == nullptr) return nullptr;
+  const auto* h = static_cast<const PackedHeader*>(packed);
+  if (h->magic != kPackedMagic || h->variant != &v || h->source != B || h->K != K || h->N != N ||
+      h->transB != (transB ? 1 : 0) || h->elems != v.packedBElems(K, N))
+    return nullptr;
+  return packedData(packed);
+}
+
+}  // namespace
+
 void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
-           bool accumulate, const float* bias) {
+           bool accumulate, const float* bias, const void* packed) {
   if (M <= 0 || N <= 0) return;
   const GemmVariant* bf16 = g_matmulVariant.load(std::memory_order_relaxed);
-  runGemm(bf16 ? *bf16 : variant(), makeArgs(transA, transB, M, N, K, A, B, C, accumulate, bias));
+  const GemmVariant& v = bf16 ? *bf16 : variant();
+  GemmArgs g = makeArgs(transA, transB, M, N, K, A, B, C, accumulate, bias);
+  g.packedB = packedFor(v, packed, transB, K, N, B);
+  runGemm(v, g);
+}
+
+long packedBBytes(bool transB, int K, int N) {
+  (void)transB;
+  const GemmVariant* v = g_matmulVariant.load(std::memory_order_relaxed);
+  if (v == nullptr || v->packedBElems == nullptr || K <= 0 || N <= 0) return 0;
+  return (long)sizeof(PackedHeader) + 64 + v->packedBElems(K, N) * (long)sizeof(uint16_t);
+}
+
+bool packB(bool transB, int K, int N, const float* B, void* out, long bytes) {
+  const GemmVariant* v = g_matmulVariant.load(std::memory_order_relaxed);
+  if (v == nullptr || v->packedBElems == nullptr || K <= 0 || N <= 0 || bytes < packedBBytes(transB, K, N)) return false;
+  GemmArgs g = makeArgs(false, transB, 0, N, K, nullptr, B, nullptr, false);
+  v->packB(g, const_cast<uint16_t*>(packedData(out)));
+  auto* h = static_cast<PackedHeader*>(out);
+  *h = PackedHeader{kPackedMagic, v, B, K, N, transB ? 1 : 0, 0, v->packedBElems(K, N)};
+  return true;
+}
+
+bool packedBUsable(const void* packed, bool transB, int K, int N, const float* B) {
+  const GemmVariant* v = g_matmulVariant.load(std::memory_order_relaxed);
+  return v != nullptr && packedFor(*v, packed, transB, K, N, B) != nullptr;
 }
 
 void sgemmPlus(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
                bool accumulate, const float* bias, bool transA2, bool transB2, int K2, const float* A2,
-               const float* B2) {
+               const float* B2, const void* packed) {
   if (M <= 0 || N <= 0) return;
   const GemmVariant* bf16 = g_matmulVariant.load(std::memory_order_relaxed);
   if (bf16 != nullptr || K2 <= 0) {
     // the bf16 drivers take one product: the two in turn, each rounded as sgemm rounds it
-    sgemm(transA, transB, M, N, K, A, B, C, accumulate, bias);
+    sgemm(transA, transB, M, N, K, A, B, C, accumulate, bias, packed);
     if (K2 > 0) sgemm(transA2, transB2, M, N, K2, A2, B2, C, true, nullptr);
     return;
   }

@@ -7,8 +7,10 @@ namespace fmn {
 // With `bias` (N floats; accumulate then ignored): C = bias in every row + op(A)·op(B), each
 // element's chain of fused multiply-adds starting from bias[j] — the bits of filling C with the
 // bias and accumulating, without a separate pass over C.
+// `packed` (optional): a block from packB for this B, orientation, K and N — used while the bf16
+// path that packed it is in use (B not converted and packed again), ignored otherwise.
 void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
-           bool accumulate, const float* bias = nullptr);
+           bool accumulate, const float* bias = nullptr, const void* packed = nullptr);
 
 // C = [bias | C | 0] + op(A)·op(B) + op(A2)·op(B2), op(A2) (M,K2), op(B2) (K2,N): the bits of
 // sgemm(A, B) followed by sgemm(A2, B2, accumulate) — every element's chain goes on over the K2
@@ -16,7 +18,18 @@ void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const 
 // term riding the base layer's product). bf16 runs the two in turn.
 void sgemmPlus(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
                bool accumulate, const float* bias, bool transA2, bool transB2, int K2, const float* A2,
-               const float* B2);
+               const float* B2, const void* packed = nullptr);
+
+// A matrix that stays fixed across many products (a frozen weight) packed once for the bf16
+// path in use: op(B) (K, N) converted to bf16 and laid out as the driver packs it, in a
+// self-describing block (the path, B's address, orientation, K, N) that sgemm / sgemmPlus take
+// as `packed`. The same values in the same places as packing on every call: the same bits.
+// packedBBytes: the block's size, 0 when the fp32 path is in use (nothing to pack).
+long packedBBytes(bool transB, int K, int N);
+// Packs into `out` (packedBBytes bytes); false (nothing written) when the path in use has no packing.
+bool packB(bool transB, int K, int N, const float* B, void* out, long bytes);
+// Whether `packed` is a block packB wrote for this B, orientation, K and N, for the path in use.
+bool packedBUsable(const void* packed, bool transB, int K, int N, const float* B);
 
 // Same, always on the calling thread (used inside kernels that are already parallel).
 void sgemmSerial(bool transA, bool transB, int M, int N, int K, const float* A, const float* B,

@@ -2,6 +2,8 @@
 // op(A)[i,k] = A[i*rsA + k*csA], op(B)[k,j] = B[k*rsB + j*csB], C[i,j] = C[i*ldc + j].
 #pragma once
 
+#include <cstdint>
+
 namespace fmn {
 
 struct GemmArgs {
@@ -26,6 +28,9 @@ struct GemmArgs {
   const float* B2 = nullptr;
   long rsB2 = 0, csB2 = 0;
   int K2 = 0;
+  // op(B) already packed whole by this (bf16) variant for this K and N (variant.packB's layout):
+  // the driver reads its panels instead of converting and packing B again (null: pack B)
+  const uint16_t* packedB = nullptr;
 };
 
 // A GemmArgs without its second product, and the second product as a GEMM of its own that
@@ -110,6 +115,11 @@ struct GemmVariant {
   const char* name;
   int MR, NR;
   void (*range)(const GemmArgs& g, int i0, int i1, int j0, int j1);
+  // bf16 variants: op(B) (K, N) packed whole as `range` packs it, pass after pass, into
+  // packedBElems(K, N) elements (64-byte aligned); `range` reads them through g.packedB. Null on
+  // the fp32 variants (their packing is a copy, a percent of a product).
+  long (*packedBElems)(int K, int N) = nullptr;
+  void (*packB)(const GemmArgs& g, uint16_t* out) = nullptr;
 };
 
 // Any strides, on the calling thread (attention uses it on strided q/k/v views).

@@ -83,9 +83,12 @@ struct Kernel {
 };
 
 void range(const GemmArgs& g, int i0, int i1, int j0, int j1) { gemmRangeBf16<Kernel>(g, i0, i1, j0, j1); }
+long packedBElems(int K, int N) { return packedBElemsBf16<Kernel>(K, N); }
+void packB(const GemmArgs& g, uint16_t* out) { packBWholeBf16<Kernel>(g, out); }
 
 }  // namespace bf16amx
 
-const GemmVariant kGemmBf16Amx = {"amx", bf16amx::Kernel::MR, bf16amx::Kernel::NR, bf16amx::range};
+const GemmVariant kGemmBf16Amx = {"amx", bf16amx::Kernel::MR, bf16amx::Kernel::NR, bf16amx::range,
+                                   bf16amx::packedBElems, bf16amx::packB};
 
 }  // namespace fmn

@@ -72,9 +72,12 @@ struct Kernel {
 };
 
 void range(const GemmArgs& g, int i0, int i1, int j0, int j1) { gemmRangeBf16<Kernel>(g, i0, i1, j0, j1); }
+long packedBElems(int K, int N) { return packedBElemsBf16<Kernel>(K, N); }
+void packB(const GemmArgs& g, uint16_t* out) { packBWholeBf16<Kernel>(g, out); }
 
 }  // namespace bf16avx512
 
-const GemmVariant kGemmBf16Avx512 = {"avx512bf16", bf16avx512::Kernel::MR, bf16avx512::Kernel::NR, bf16avx512::range};
+const GemmVariant kGemmBf16Avx512 = {"avx512bf16", bf16avx512::Kernel::MR, bf16avx512::Kernel::NR, bf16avx512::range,
+                                   bf16avx512::packedBElems, bf16avx512::packB};
 
 }  // namespace fmn

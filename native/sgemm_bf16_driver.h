@@ -178,6 +178,33 @@ static uint16_t* scratch16(std::vector<uint16_t>& v, long n) {
   return reinterpret_cast<uint16_t*>((p + 63) & ~uintptr_t(63));
 }
 
+// op(B) packed whole, as gemmRangeBf16 packs it block by block: pass after pass (depth KC, the
+// last zero-padded to kcp), each pass its NR-column panels for all N columns (Np of them, N
+// rounded up to NR), so the pass at depth pc starts at pc·Np (every earlier pass is KC deep, a
+// multiple of KP) and the panel of column j at j·kcp within it.
+template <class KT>
+static long packedBElemsBf16(int K, int N) {
+  constexpr int NR = KT::NR, KP = KT::KP;
+  const int KC = passDepth(K, KT::blocks().kc, KP > 8 ? KP : 8);
+  const long Np = (long)(N + NR - 1) / NR * NR;
+  long n = 0;
+  for (int pc = 0; pc < K; pc += KC) n += (long)((std::min(KC, K - pc) + KP - 1) / KP * KP) * Np;
+  return n;
+}
+
+template <class KT>
+static void packBWholeBf16(const GemmArgs& g, uint16_t* out) {
+  constexpr int NR = KT::NR, KP = KT::KP;
+  const int KC = passDepth(g.K, KT::blocks().kc, KP > 8 ? KP : 8);
+  const long Np = (long)(g.N + NR - 1) / NR * NR;
+  for (int pc = 0; pc < g.K; pc += KC) {
+    const int kc = std::min(KC, g.K - pc), kcp = (kc + KP - 1) / KP * KP;
+    for (int jp = 0; jp < g.N; jp += NR)
+      packPairs<NR>(g.B + (long)pc * g.rsB + (long)jp * g.csB, g.csB, g.rsB, std::min(NR, g.N - jp), kc, kcp,
+                    out + (long)pc * Np + (long)jp * kcp);
+  }
+}
+
 template <class KT>
 static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   constexpr int MR = KT::MR, NR = KT::NR, KP = KT::KP;
@@ -201,9 +228,9 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   const int KC = passDepth(g.K, bl.kc, KP > 8 ? KP : 8);
   const int MC = blockRows(bl, KC, MR, 2), NC = bl.nc;
   thread_local std::vector<uint16_t> abuf, bbuf;
-  const long MCr = (MC + MR - 1) / MR * MR, NCr = (NC + NR - 1) / NR * NR;
+  const long MCr = (MC + MR - 1) / MR * MR, NCr = (NC + NR - 1) / NR * NR, Np = (long)(g.N + NR - 1) / NR * NR;
   uint16_t* ap = scratch16(abuf, MCr * KC);
-  uint16_t* bp = scratch16(bbuf, (long)KC * NCr);
+  uint16_t* bp = g.packedB ? nullptr : scratch16(bbuf, (long)KC * NCr);
   alignas(64) float edge[MR * NR];
   KT::begin();
 
@@ -211,9 +238,12 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
     const int nc = std::min(NC, j1 - jc);
     for (int pc = 0; pc < g.K; pc += KC) {                      // 4th loop: KC depth
       const int kc = std::min(KC, g.K - pc), kcp = (kc + KP - 1) / KP * KP;
-      for (int jp = 0; jp < nc; jp += NR)                       // B: (kcp/2, NR, 2) panels
-        packPairs<NR>(g.B + (long)pc * g.rsB + (long)(jc + jp) * g.csB, g.csB, g.rsB, std::min(NR, nc - jp),
-                      kc, kcp, bp + (long)jp * kcp);
+      // B: (kcp/2, NR, 2) panels, packed here or already (packBWholeBf16; jc is a multiple of NR)
+      const uint16_t* bpc = g.packedB ? g.packedB + (long)pc * Np + (long)jc * kcp : bp;
+      if (!g.packedB)
+        for (int jp = 0; jp < nc; jp += NR)
+          packPairs<NR>(g.B + (long)pc * g.rsB + (long)(jc + jp) * g.csB, g.csB, g.rsB, std::min(NR, nc - jp),
+                        kc, kcp, bp + (long)jp * kcp);
       for (int ic = i0; ic < i1; ic += MC) {                    // 3rd loop: MC rows
         const int mc = std::min(MC, i1 - ic);
         bool packed = false;
@@ -227,7 +257,7 @@ static void gemmRangeBf16(const GemmArgs& g, int i0, int i1, int j0, int j1) {
           for (int ip = 0; ip < mc; ip += MR) KT::packA(g, ic + ip, std::min(MR, mc - ip), pc, kc, kcp, ap + (long)ip * kcp);
         for (int jr = 0; jr < nc; jr += NR) {                   // 2nd loop: NR columns
           const int nr = std::min(NR, nc - jr);
-          const uint16_t* b = bp + (long)jr * kcp;
+          const uint16_t* b = bpc + (long)jr * kcp;
           for (int ir = 0; ir < mc; ir += MR) {                 // 1st loop: MR rows
             const int mr = std::min(MR, mc - ir);
             const uint16_t* a = ap + (long)ir * kcp;

@@ -31,7 +31,7 @@ export { readSafetensors, parseSafetensors, serializeSafetensors } from './model
 // LoRA
 export { LORA_DEFAULTS, type LoraConfig } from './lora/config.ts';
 export { LoraLinear } from './lora/linear.ts';
-export { applyLora, adapterParameters, mergeAll, unmergeAll, setLoraDisabled, type Adapters } from './lora/inject.ts';
+export { applyLora, adapterParameters, frozenMatrices, mergeAll, unmergeAll, setLoraDisabled, type Adapters } from './lora/inject.ts';
 export { saveAdapter, loadAdapter } from './lora/peft.ts';
 export { mergeAndVerify } from './lora/merge.ts';
 export { loraParamCounts } from './lora/params.ts';

@@ -343,6 +343,71 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
         expect(relErr(bf, fp32a)).toBeLessThan(2e-2);
       });
 
+      // freezeOperands: a frozen B is converted and packed once per orientation and shape, and
+      // the products read that: the bits of the same product on an unfrozen copy, on every path
+      // (ragged tiles, K in two passes, skinny shapes, K = 0), every orientation, overwrite /
+      // accumulate / bias, matmulPlus, threads 1 and 2; and fp32 unaffected
+      for (const [M, K, N] of [[33, 65, 130], [640, 128, 384], [130, 600, 97], [45, 2900, 70], [5, 17, 300], [6, 40, 7], [3, 0, 9]] as const) {
+        if (be.name === 'js' && M * N * K > 1e6) continue;   // js packs nothing: the small shapes show it
+        it(`freezeOperands: M=${M} K=${K} N=${N}, the bits of the unfrozen product, bf16 and fp32`, () => {
+          const rng = testRng(M * 37 + K * 11 + N);
+          const A = rand(rng, M * K), B = rand(rng, K * N), bias = rand(rng, N), C0 = rand(rng, M * N);
+          const A2 = rand(rng, M * 8), B2 = rand(rng, 8 * N), copy = B.slice();
+          const release = be.freezeOperands([B]);
+          try {
+            for (const precision of ['bf16', 'fp32'] as const) {
+              be.setMatmulPrecision(precision);
+              for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+                for (const mode of ['overwrite', 'accumulate', 'bias'] as const) {
+                  for (const threads of [1, 2]) {
+                    const acc = mode === 'accumulate', b = mode === 'bias' ? bias : undefined;
+                    const what = `${be.matmulMode.kernel} ${tA ? 't' : 'n'}${tB ? 't' : 'n'} ${mode}, ${threads} thread(s)`;
+                    const want = C0.slice(), got = C0.slice();
+                    withThreads(threads, () => { be.matmul(want, A, copy, M, N, K, tA, tB, acc, b); be.matmul(got, A, B, M, N, K, tA, tB, acc, b); });
+                    expectSameBits(got, want, what);
+                    const wantPlus = C0.slice(), gotPlus = C0.slice();
+                    withThreads(threads, () => {
+                      be.matmulPlus(wantPlus, A, copy, M, N, K, tA, tB, acc, b, A2, B2, 8, false, tB);
+                      be.matmulPlus(gotPlus, A, B, M, N, K, tA, tB, acc, b, A2, B2, 8, false, tB);
+                    });
+                    expectSameBits(gotPlus, wantPlus, `matmulPlus ${what}`);
+                  }
+                }
+              }
+            }
+          } finally { release(); be.setMatmulPrecision('fp32'); }
+        });
+      }
+
+      it('freezeOperands: the packed form is what a frozen product reads (a write to B is not seen until the release); fp32 reads B', () => {
+        const rng = testRng(7);
+        const [M, K, N] = [40, 300, 50];
+        const A = rand(rng, M * K), B = rand(rng, K * N);
+        const product = () => { const C = new Float32Array(M * N); be.matmul(C, A, B, M, N, K, false, true, false); return C; };
+        const release = be.freezeOperands([B, B]);   // a buffer named twice is held once
+        try {
+          const kernel = withBf16(() => be.matmulMode.kernel);
+          const before = withBf16(product);
+          B.fill(0);
+          const afterWrite = withBf16(product);
+          expect(Array.from(product()).every((x) => x === 0), 'fp32 reads B as it is').toBe(true);
+          if (be.name === 'js' || kernel === 'fp32') expect(Array.from(afterWrite).every((x) => x === 0)).toBe(true);
+          else expectSameBits(afterWrite, before, `${kernel}: the packed B, not the written one`);
+        } finally { release(); }
+        release();   // a second release changes nothing
+        expect(Array.from(withBf16(product)).every((x) => x === 0), 'after the release B is read again').toBe(true);
+        // holds nest: B frozen twice stays frozen until the last release
+        B.set(rand(testRng(8), K * N));
+        const r1 = be.freezeOperands([B]), r2 = be.freezeOperands([B]);
+        const held = withBf16(product);
+        r1();
+        B.fill(0);
+        const stillHeld = withBf16(product);
+        r2();
+        if (be.name !== 'js' && withBf16(() => be.matmulMode.kernel) !== 'fp32') expectSameBits(stillHeld, held, 'held by the second declaration');
+        expect(Array.from(withBf16(product)).every((x) => x === 0), 'released by both').toBe(true);
+      });
+
       it('K = 0, views at nonzero offsets, threads = 2', () => {
         withBf16(() => {
           const C = new Float32Array(6).fill(3);

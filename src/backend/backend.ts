@@ -61,6 +61,16 @@ export interface Backend {
     transA: boolean, transB: boolean, accumulate: boolean, bias: Buf | undefined,
     A2: Buf, B2: Buf, K2: number, transA2: boolean, transB2: boolean): void;
 
+  /**
+   * Declares matrices that stay unchanged until the returned release is called (a LoRA run's
+   * frozen base weights). Where a bf16 `matmul` or `matmulPlus` takes one of them (the same
+   * buffer) as B, the backend converts and packs it once for each orientation it is used in and
+   * reuses that, instead of on every call: the same values in the same places, so the same bits,
+   * for 2 bytes an element per orientation, freed by the release. Writing to one before the
+   * release gives stale products: the caller promises they stay fixed. fp32 and js ignore it.
+   */
+  freezeOperands(bufs: readonly Buf[]): () => void;
+
   /** out, mean, rstd: (N,C), (N), (N); y = (x − mean) · rstd · w + b, biased variance. */
   layernormForward(out: Buf, mean: Buf, rstd: Buf, inp: Buf, weight: Buf, bias: Buf,
     N: number, C: number, eps: number): void;

@@ -52,7 +52,7 @@ export function profiled(be: Backend, spec = process.env.FMN_PROFILE): Backend {
   const wrapped = Object.create(be) as Backend;
   for (const key of Object.keys(be) as (keyof Backend)[]) {
     const f = be[key];
-    if (typeof f !== 'function' || key === 'setThreads' || key === 'setMatmulPrecision') continue;
+    if (typeof f !== 'function' || key === 'setThreads' || key === 'setMatmulPrecision' || key === 'freezeOperands') continue;
     (wrapped as unknown as Record<string, unknown>)[key] = (...args: unknown[]) => {
       const t0 = performance.now();
       const result = (f as (...a: unknown[]) => unknown).apply(be, args);   // sumSquares returns its sum

@@ -1,3 +1,4 @@
+import type { Buf } from '../backend/backend.ts';
 import type { Rng } from '../util/rng.ts';
 import { ConfigError } from '../errors.ts';
 import type { GPT } from '../model/gpt.ts';
@@ -67,6 +68,14 @@ export function adapterParameters(adapters: Adapters): [string, Tensor][] {
     out.push([`${path}.lora_A.weight`, a.loraA], [`${path}.lora_B.weight`, a.loraB]);
   }
   return out;
+}
+
+/**
+ * The weight matrices a LoRA run leaves fixed: every 2-D parameter of the model without a
+ * gradient (the base's linears and embeddings), for Backend.freezeOperands.
+ */
+export function frozenMatrices(model: Module): Buf[] {
+  return model.namedParameters().filter(([, p]) => !p.requiresGrad && p.ndim === 2).map(([, p]) => p.data);
 }
 
 export function setLoraTraining(adapters: Adapters, training: boolean): void {

@@ -13,7 +13,7 @@ import { baseParameters, saveModel } from '../model/checkpoint.ts';
 import { lmLoss } from '../model/gpt.ts';
 import { readText, writeFileAtomic } from '../util/fs.ts';
 import { loraScaling, type LoraConfig } from '../lora/config.ts';
-import { adapterParameters, applyLora, setLoraDisabled, setLoraTraining, type Adapters } from '../lora/inject.ts';
+import { adapterParameters, applyLora, frozenMatrices, setLoraDisabled, setLoraTraining, type Adapters } from '../lora/inject.ts';
 import { saveAdapter } from '../lora/peft.ts';
 import { loraDeltaSqNorm, sqDistance } from '../lora/regularizer.ts';
 import { add, scale } from '../tensor/ops/elementwise.ts';
@@ -95,10 +95,11 @@ export async function finetune(cfgIn: FinetuneConfig, ctx: RunContext): Promise<
   if (cfgIn.seeds > 1) throw new ConfigError('finetune runs one seed; finetuneSeeds (fmn finetune --seeds N) runs several', { field: 'seeds' });
   const release = claimRunDir(cfgIn.out, { resume: cfgIn.resume, overwrite: cfgIn.overwrite }, ctx.log);
   const restore = usePrecision(ctx, cfgIn.precision);
-  try { return await runFinetune(cfgIn, values, ctx); } finally { restore(); release(); }
+  const cleanups: (() => void)[] = [];
+  try { return await runFinetune(cfgIn, values, ctx, cleanups); } finally { for (const c of cleanups.reverse()) c(); restore(); release(); }
 }
 
-async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContext): Promise<FinetuneResult> {
+async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContext, cleanups: (() => void)[]): Promise<FinetuneResult> {
   const t0 = performance.now();
   const { model, tok } = loadForInference(cfgIn.base, undefined, ctx);
   const nCtx = model.config.nCtx;
@@ -138,6 +139,9 @@ async function runFinetune(cfgIn: FinetuneConfig, values: Values, ctx: RunContex
   if (cfg.method.kind === 'lora') {
     adapters = applyLora(model, cfg.method, rng.fork(), dropoutRng);
     params = adapterParameters(adapters);
+    // the base stays fixed for the whole run (nothing here merges the adapters or writes it): a
+    // bf16 path converts and packs its matrices once, not in every product
+    cleanups.push(ctx.backend.freezeOperands(frozenMatrices(model)));
   } else {
     params = model.namedParameters();
     for (const [, p] of params) p.requiresGrad = true;

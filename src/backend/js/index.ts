@@ -32,6 +32,8 @@ export function createJsBackend(): Backend {
       this.matmul(C, A, B, M, N, K, transA, transB, accumulate, bias);
       this.matmul(C, A2, B2, M, N, K2, transA2, transB2, true);
     },
+    // the reference packs nothing: every product reads B as it is
+    freezeOperands() { return () => {}; },
     layernormForward, layernormBackward, rmsnormForward, rmsnormBackward,
     geluForward, geluBackward, siluForward, siluBackward, softmaxForward, softmaxBackward, addBuffers, addColumnSums,
     embeddingForward, embeddingBackward,

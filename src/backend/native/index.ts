@@ -4,11 +4,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendError } from '../../errors.ts';
-import type { Backend, MatmulMode, Precision } from '../backend.ts';
+import type { Backend, Buf, MatmulMode, Precision } from '../backend.ts';
 import { createJsBackend } from '../js/index.ts';
 
 /** The addon's exports (native/binding.cc): Backend methods on Float32Array only, plus extras. */
-export interface NativeAddon extends Omit<Backend, 'name' | 'threads' | 'setThreads' | 'matmulMode' | 'setMatmulPrecision'> {
+export interface NativeAddon extends Omit<Backend, 'name' | 'threads' | 'setThreads' | 'matmulMode' | 'setMatmulPrecision' | 'freezeOperands'> {
   setThreads(n: number): number;
   /**
    * matmul's precision, process-wide; `force` picks a bf16 path (tests; RangeError when this CPU
@@ -25,6 +25,13 @@ export interface NativeAddon extends Omit<Backend, 'name' | 'threads' | 'setThre
   peakGflops(seconds: number): number;
   /** The fp32 AVX-512 GEMM's cache blocks and the cache sizes they came from (bench). */
   gemmInfo(): { kc: number; mc: number; nc: number; l1d: number; l2: number };
+  /** Backend.matmul, and with `packed` (from packMatmulB for this B, orientation and shape, on the path in use) B is not packed again. */
+  matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf, packed?: ArrayBuffer): void;
+  /** Backend.matmulPlus, with matmul's `packed`. */
+  matmulPlus(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, bias: Buf | undefined,
+    A2: Buf, B2: Buf, K2: number, transA2: boolean, transB2: boolean, packed?: ArrayBuffer): void;
+  /** op(B) (K, N) converted and packed once for the bf16 path in use, for matmul's and matmulPlus's `packed`; null on fp32. */
+  packMatmulB(B: Float32Array, K: number, N: number, transB: boolean): ArrayBuffer | null;
   /** Bench only: dlopen an OpenBLAS shared library; false when it cannot be opened. */
   openblasLoad(path: string): boolean;
   /** The kernel set the loaded OpenBLAS picked ("Haswell", "SkylakeX", …), null if unknown. */
@@ -58,7 +65,7 @@ export function loadNativeAddon(): NativeAddon {
   return cached;
 }
 
-type KernelName = Exclude<keyof Backend, 'name' | 'threads' | 'setThreads' | 'matmulMode' | 'setMatmulPrecision'>;
+type KernelName = Exclude<keyof Backend, 'name' | 'threads' | 'setThreads' | 'matmulMode' | 'setMatmulPrecision' | 'freezeOperands'>;
 
 // The addon's matmul precision is process-wide, so its mode is too.
 let mode: MatmulMode = { precision: 'fp32', kernel: 'fp32', label: 'precision fp32' };
@@ -109,8 +116,49 @@ export function loadNativeBackend(): Backend {
     return [name, (...args: unknown[]) => (bufs.every((i) => f32(args[i])) && optional.every((i) => args[i] === undefined || f32(args[i]))
       && arrays.every((i) => Array.isArray(args[i]) && (args[i] as unknown[]).every(f32)) ? fast(...args) : slow(...args))];
   })) as Pick<Backend, KernelName>;
+  // freezeOperands: each frozen buffer's packed forms, by path, orientation and shape (made on
+  // first use; null where the path packs nothing), and how many declarations hold it
+  const frozen = new Map<Buf, { holds: number; packs: Map<string, ArrayBuffer | null> }>();
+  const packedFor = (B: Buf, K: number, N: number, transB: boolean): ArrayBuffer | null => {
+    if (mode.kernel === 'fp32' || !(B instanceof Float32Array)) return null;
+    const entry = frozen.get(B);
+    if (entry === undefined) return null;
+    const key = `${mode.kernel} ${transB ? 't' : 'n'} ${K} ${N}`;
+    let p = entry.packs.get(key);
+    if (p === undefined) { p = addon.packMatmulB(B, K, N, transB); entry.packs.set(key, p); }
+    return p;
+  };
+  const f32 = (...xs: (Buf | undefined)[]) => xs.every((x) => x === undefined || x instanceof Float32Array);
+  const { matmul, matmulPlus } = kernels;
+  kernels.matmul = (C, A, B, M, N, K, transA, transB, accumulate, bias) => {
+    const p = frozen.size > 0 ? packedFor(B, K, N, transB) : null;
+    if (p !== null && f32(C, A, bias)) addon.matmul(C, A, B, M, N, K, transA, transB, accumulate, bias, p);
+    else matmul(C, A, B, M, N, K, transA, transB, accumulate, bias);
+  };
+  kernels.matmulPlus = (C, A, B, M, N, K, transA, transB, accumulate, bias, A2, B2, K2, transA2, transB2) => {
+    const p = frozen.size > 0 ? packedFor(B, K, N, transB) : null;
+    if (p !== null && f32(C, A, bias, A2, B2)) addon.matmulPlus(C, A, B, M, N, K, transA, transB, accumulate, bias, A2, B2, K2, transA2, transB2, p);
+    else matmulPlus(C, A, B, M, N, K, transA, transB, accumulate, bias, A2, B2, K2, transA2, transB2);
+  };
   return {
     name: `native-${addon.simdLevel()}`,
+    freezeOperands(bufs: readonly Buf[]) {
+      const held = [...new Set(bufs)];
+      for (const b of held) {
+        const e = frozen.get(b);
+        if (e) e.holds++;
+        else frozen.set(b, { holds: 1, packs: new Map() });
+      }
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        for (const b of held) {
+          const e = frozen.get(b)!;
+          if (--e.holds === 0) frozen.delete(b);
+        }
+      };
+    },
     get threads() { return addon.getThreads(); },
     setThreads(n: number) { addon.setThreads(Math.max(1, Math.floor(n))); },
     get matmulMode() { return mode; },
