@@ -116,10 +116,11 @@ struct GemmVariant {
   int MR, NR;
   void (*range)(const GemmArgs& g, int i0, int i1, int j0, int j1);
   // bf16 variants: op(B) (K, N) packed whole as `range` packs it, pass after pass, into
-  // packedBElems(K, N) elements (64-byte aligned); `range` reads them through g.packedB. Null on
-  // the fp32 variants (their packing is a copy, a percent of a product).
+  // packedBElems(K, N) elements (64-byte aligned), columns j0 ≤ j < j1 of it (j0 a multiple of
+  // NR) by one packB call; `range` reads them through g.packedB. Null on the fp32 variants
+  // (their packing is a copy, a percent of a product).
   long (*packedBElems)(int K, int N) = nullptr;
-  void (*packB)(const GemmArgs& g, uint16_t* out) = nullptr;
+  void (*packB)(const GemmArgs& g, uint16_t* out, int j0, int j1) = nullptr;
 };
 
 // Any strides, on the calling thread (attention uses it on strided q/k/v views).

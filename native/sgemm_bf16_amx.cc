@@ -84,7 +84,7 @@ struct Kernel {
 
 void range(const GemmArgs& g, int i0, int i1, int j0, int j1) { gemmRangeBf16<Kernel>(g, i0, i1, j0, j1); }
 long packedBElems(int K, int N) { return packedBElemsBf16<Kernel>(K, N); }
-void packB(const GemmArgs& g, uint16_t* out) { packBWholeBf16<Kernel>(g, out); }
+void packB(const GemmArgs& g, uint16_t* out, int j0, int j1) { packBWholeBf16<Kernel>(g, out, j0, j1); }
 
 }  // namespace bf16amx
 

@@ -192,14 +192,15 @@ static long packedBElemsBf16(int K, int N) {
   return n;
 }
 
+// Columns j0 ≤ j < j1 of it (j0 a multiple of NR; threads pack disjoint ranges of one block).
 template <class KT>
-static void packBWholeBf16(const GemmArgs& g, uint16_t* out) {
+static void packBWholeBf16(const GemmArgs& g, uint16_t* out, int j0, int j1) {
   constexpr int NR = KT::NR, KP = KT::KP;
   const int KC = passDepth(g.K, KT::blocks().kc, KP > 8 ? KP : 8);
   const long Np = (long)(g.N + NR - 1) / NR * NR;
   for (int pc = 0; pc < g.K; pc += KC) {
     const int kc = std::min(KC, g.K - pc), kcp = (kc + KP - 1) / KP * KP;
-    for (int jp = 0; jp < g.N; jp += NR)
+    for (int jp = j0; jp < std::min(j1, g.N); jp += NR)
       packPairs<NR>(g.B + (long)pc * g.rsB + (long)jp * g.csB, g.csB, g.rsB, std::min(NR, g.N - jp), kc, kcp,
                     out + (long)pc * Np + (long)jp * kcp);
   }
