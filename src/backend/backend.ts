@@ -66,8 +66,10 @@ export interface Backend {
    * frozen base weights). Where a bf16 `matmul` or `matmulPlus` takes one of them (the same
    * buffer) as B, the backend converts and packs it once for each orientation it is used in and
    * reuses that, instead of on every call: the same values in the same places, so the same bits,
-   * for 2 bytes an element per orientation, freed by the release. Writing to one before the
-   * release gives stale products: the caller promises they stay fixed. fp32 and js ignore it.
+   * for 2 bytes an element per orientation, freed by the release (native: while all packs stay
+   * within an eighth of the machine's memory and 2 GiB stays available; past that, products pack
+   * as before). Writing to one before the release gives stale products: the caller promises they
+   * stay fixed. fp32 and js ignore it.
    */
   freezeOperands(bufs: readonly Buf[]): () => void;
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, freemem, totalmem } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +104,9 @@ const OPTIONAL_BUFS: Partial<Record<KernelName, readonly number[]>> = { matmul: 
 /** Arguments that are arrays of float buffers (every entry Float32Array for the addon): the fused optimizer's. */
 const ARRAY_BUFS: Partial<Record<KernelName, readonly number[]>> = { adamwStep: [0, 1, 2, 3] };
 
+/** freezeOperands' packs: at most this share of the machine's memory, and never below this much left available. */
+const PACK_SHARE = 1 / 8, PACK_RESERVE = 2 * 2 ** 30;
+
 /** Loads the N-API addon (build/Release/fmn_native.node). Throws BackendError when absent. */
 export function loadNativeBackend(): Backend {
   const addon = loadNativeAddon();
@@ -117,15 +120,24 @@ export function loadNativeBackend(): Backend {
       && arrays.every((i) => Array.isArray(args[i]) && (args[i] as unknown[]).every(f32)) ? fast(...args) : slow(...args))];
   })) as Pick<Backend, KernelName>;
   // freezeOperands: each frozen buffer's packed forms, by path, orientation and shape (made on
-  // first use; null where the path packs nothing), and how many declarations hold it
+  // first use; null where the path packs nothing or memory is short), and how many declarations
+  // hold it. Packs are memory a run may need: one is made only while all of them stay within
+  // PACK_SHARE of the machine's memory and PACK_RESERVE of it stays available; past that, products
+  // convert and pack B as before (the same bits either way).
   const frozen = new Map<Buf, { holds: number; packs: Map<string, ArrayBuffer | null> }>();
+  let packedBytes = 0;
   const packedFor = (B: Buf, K: number, N: number, transB: boolean): ArrayBuffer | null => {
     if (mode.kernel === 'fp32' || !(B instanceof Float32Array)) return null;
     const entry = frozen.get(B);
     if (entry === undefined) return null;
     const key = `${mode.kernel} ${transB ? 't' : 'n'} ${K} ${N}`;
     let p = entry.packs.get(key);
-    if (p === undefined) { p = addon.packMatmulB(B, K, N, transB); entry.packs.set(key, p); }
+    if (p === undefined) {
+      const need = 2 * K * N;
+      p = packedBytes + need <= PACK_SHARE * totalmem() && freemem() - need >= PACK_RESERVE ? addon.packMatmulB(B, K, N, transB) : null;
+      if (p !== null) packedBytes += p.byteLength;
+      entry.packs.set(key, p);
+    }
     return p;
   };
   const f32 = (...xs: (Buf | undefined)[]) => xs.every((x) => x === undefined || x instanceof Float32Array);
@@ -155,7 +167,9 @@ export function loadNativeBackend(): Backend {
         released = true;
         for (const b of held) {
           const e = frozen.get(b)!;
-          if (--e.holds === 0) frozen.delete(b);
+          if (--e.holds > 0) continue;
+          for (const p of e.packs.values()) packedBytes -= p?.byteLength ?? 0;
+          frozen.delete(b);
         }
       };
     },
