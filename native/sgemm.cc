@@ -127,6 +127,8 @@ std::atomic<const GemmVariant*> g_matmulVariant{nullptr};
 // bf16 products split along M share one packing of B from this many elements of it (below, the
 // extra pool job costs more than the packing it saves: 0.97× at K 128, N 384).
 constexpr long kSharedPackMinElems = 1 << 17;
+// and up to this many: the block stays allocated on the calling thread (32 MiB at most)
+constexpr long kSharedPackMaxElems = 1 << 24;
 
 // Below this many multiply-adds a second thread costs more than it saves.
 constexpr double kParallelMinFlops = 1 << 18;
@@ -268,7 +270,8 @@ void runGemm(const GemmVariant& v, const GemmArgs& g) {
   const int tiles = (len + tile - 1) / tile;
   const int tasks = std::min(nt, tiles);
   GemmArgs h = g;
-  if (alongM && v.packB != nullptr && g.packedB == nullptr && (long)g.K * N >= kSharedPackMinElems) {
+  if (alongM && v.packB != nullptr && g.packedB == nullptr && (long)g.K * N >= kSharedPackMinElems &&
+      (long)g.K * N <= kSharedPackMaxElems) {
     // bf16 split along M: every chunk would convert and pack all of B. Pack it once, whole, the
     // threads taking disjoint column panels, and let every chunk read that (the same panels, so
     // the same bits). Zen 5, two threads, in-process A/B: 1.00–1.07× on gpt2s's products.

@@ -3,7 +3,9 @@ import { existsSync, statSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../backend/backend.ts';
 import { createJsBackend } from '../backend/js/index.ts';
+import { loadNativeBackend } from '../backend/native/index.ts';
 import { Rng } from '../util/rng.ts';
 import { saveModel } from '../model/checkpoint.ts';
 import { GPT } from '../model/gpt.ts';
@@ -59,6 +61,28 @@ describe('finetune', () => {
     expect(bytes(join(dir, 'split-run', 'adapter_model.safetensors')).equals(bytes(join(dir, 'full-run', 'adapter_model.safetensors')))).toBe(true);
     const lossesOf = (r: string) => readFileSync(join(dir, r, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => 'loss' in m).map((m) => m.loss);
     expect(lossesOf('split-run')).toEqual(lossesOf('full-run'));
+  });
+
+  it('LoRA declares the frozen base to the backend for the run and releases it; bf16 gives the adapter of a run that ignores the declaration, bit for bit', async () => {
+    let nb: Backend;
+    try { nb = loadNativeBackend(); } catch { nb = createJsBackend(); }
+    const seen: { bufs: number; released: boolean }[] = [];
+    const declaring = Object.create(nb) as Backend;
+    declaring.freezeOperands = (bufs) => {
+      const e = { bufs: bufs.length, released: false };
+      seen.push(e);
+      const release = nb.freezeOperands(bufs);
+      return () => { e.released = true; release(); };
+    };
+    const ignoring = Object.create(nb) as Backend;
+    ignoring.freezeOperands = () => () => {};
+    await finetune(cfg('frozen-declared', { precision: 'bf16' }), { backend: declaring, log: () => {} });
+    await finetune(cfg('frozen-ignored', { precision: 'bf16' }), { backend: ignoring, log: () => {} });
+    // every 2-D base parameter: wte, wpe, and each block's four linears
+    const layers = new GPT(be, { ...micro(300), nCtx: 48 }).config.nLayer;
+    expect(seen).toEqual([{ bufs: 2 + 4 * layers, released: true }]);
+    expect(bytes(join(dir, 'frozen-declared', 'adapter_model.safetensors')).equals(bytes(join(dir, 'frozen-ignored', 'adapter_model.safetensors')))).toBe(true);
+    expect(nb.matmulMode.precision).toBe('fp32');
   });
 
   it('writes a PEFT adapter with the recipe keys, and a resolved config naming the backend', async () => {
