@@ -97,7 +97,7 @@ Napi::Value PackMatmulB(const Napi::CallbackInfo& info) {
   const long K = a.size(1, "K"), N = a.size(2, "N");
   const bool tB = a.flag(3, "transB");
   const float* B = a.f32(0, "B", (D)K * N);
-  const long bytes = fmn::packedBBytes(tB, (int)K, (int)N);
+  const long bytes = fmn::packedBBytes((int)K, (int)N);
   if (bytes <= 0) return info.Env().Null();
   Napi::ArrayBuffer out = Napi::ArrayBuffer::New(info.Env(), (size_t)bytes);
   if (!fmn::packB(tB, (int)K, (int)N, B, out.Data(), bytes)) return info.Env().Null();

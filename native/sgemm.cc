@@ -293,10 +293,6 @@ void runGemm(const GemmVariant& v, const GemmArgs& g) {
   });
 }
 
-}  // namespace
-
-namespace {
-
 // packB's block: this header, then the panels from the first 64-byte boundary after it.
 struct PackedHeader {
   uint64_t magic;
@@ -334,8 +330,7 @@ void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const 
   runGemm(v, g);
 }
 
-long packedBBytes(bool transB, int K, int N) {
-  (void)transB;
+long packedBBytes(int K, int N) {
   const GemmVariant* v = g_matmulVariant.load(std::memory_order_relaxed);
   if (v == nullptr || v->packedBElems == nullptr || K <= 0 || N <= 0) return 0;
   return (long)sizeof(PackedHeader) + 64 + v->packedBElems(K, N) * (long)sizeof(uint16_t);
@@ -343,7 +338,7 @@ long packedBBytes(bool transB, int K, int N) {
 
 bool packB(bool transB, int K, int N, const float* B, void* out, long bytes) {
   const GemmVariant* v = g_matmulVariant.load(std::memory_order_relaxed);
-  if (v == nullptr || v->packedBElems == nullptr || K <= 0 || N <= 0 || bytes < packedBBytes(transB, K, N)) return false;
+  if (v == nullptr || v->packedBElems == nullptr || K <= 0 || N <= 0 || bytes < packedBBytes(K, N)) return false;
   GemmArgs g = makeArgs(false, transB, 0, N, K, nullptr, B, nullptr, false);
   v->packB(g, const_cast<uint16_t*>(packedData(out)), 0, N);
   auto* h = static_cast<PackedHeader*>(out);
@@ -351,10 +346,6 @@ bool packB(bool transB, int K, int N, const float* B, void* out, long bytes) {
   return true;
 }
 
-bool packedBUsable(const void* packed, bool transB, int K, int N, const float* B) {
-  const GemmVariant* v = g_matmulVariant.load(std::memory_order_relaxed);
-  return v != nullptr && packedFor(*v, packed, transB, K, N, B) != nullptr;
-}
 
 void sgemmPlus(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
                bool accumulate, const float* bias, bool transA2, bool transB2, int K2, const float* A2,

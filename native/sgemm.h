@@ -24,12 +24,10 @@ void sgemmPlus(bool transA, bool transB, int M, int N, int K, const float* A, co
 // path in use: op(B) (K, N) converted to bf16 and laid out as the driver packs it, in a
 // self-describing block (the path, B's address, orientation, K, N) that sgemm / sgemmPlus take
 // as `packed`. The same values in the same places as packing on every call: the same bits.
-// packedBBytes: the block's size, 0 when the fp32 path is in use (nothing to pack).
-long packedBBytes(bool transB, int K, int N);
+// packedBBytes: the block's size (either orientation), 0 when the fp32 path is in use (nothing to pack).
+long packedBBytes(int K, int N);
 // Packs into `out` (packedBBytes bytes); false (nothing written) when the path in use has no packing.
 bool packB(bool transB, int K, int N, const float* B, void* out, long bytes);
-// Whether `packed` is a block packB wrote for this B, orientation, K and N, for the path in use.
-bool packedBUsable(const void* packed, bool transB, int K, int N, const float* B);
 
 // Same, always on the calling thread (used inside kernels that are already parallel).
 void sgemmSerial(bool transA, bool transB, int M, int N, int K, const float* A, const float* B,
