@@ -16,6 +16,7 @@
         "native/sgemm_bf16_amx.cc",
         "native/norm.cc",
         "native/activation.cc",
+        "native/activation_avx512.cc",
         "native/softmax.cc",
         "native/elementwise.cc",
         "native/embedding.cc",

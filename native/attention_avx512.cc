@@ -13,6 +13,7 @@
 #include "attention_kernels.h"
 
 #pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")
+#include "vmath_avx512.h"
 
 namespace fmn {
 namespace attn512 {
@@ -22,27 +23,7 @@ inline __mmask16 tailMask(long n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 
 
 #include "transpose16.h"
 
-// vmath.h's expFast on 16 lanes, operation for operation as GCC compiles it for x86-64-v3/v4
-// (the polynomial's steps contracted to fused multiply-adds, p·r·r + r as fma(p·r, r, r)), so
-// every lane has the scalar function's bits there (test/determinism.test.ts compares this path
-// with the generic one that FMN_SIMD=avx2 runs).
-inline __m512 expFast16(__m512 x) {
-  const __mmask16 hi = _mm512_cmp_ps_mask(x, _mm512_set1_ps(88.3f), _CMP_GT_OQ);
-  const __mmask16 lo = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_LT_OQ);
-  __m512 xc = _mm512_mask_blend_ps(lo, x, _mm512_set1_ps(-87.3f));
-  xc = _mm512_mask_blend_ps(hi, xc, _mm512_set1_ps(88.3f));
-  const __m512 n = _mm512_maskz_roundscale_ps(0xFFFF, _mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_CUR_DIRECTION);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), xc);
-  r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
-  __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(1.9875691500e-4f), r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  const __m512 er = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
-  const __m512i bits = _mm512_maskz_slli_epi32(0xFFFF, _mm512_add_epi32(_mm512_maskz_cvttps_epi32(0xFFFF, n), _mm512_set1_epi32(127)), 23);
-  return _mm512_maskz_mul_ps((__mmask16)~lo, er, _mm512_castsi512_ps(bits));
-}
+using vmath512::expFast16;
 
 // The largest of 16 lanes (exact in any order). The maskz forms keep GCC 12 from warning about
 // the undefined vectors its unmasked intrinsics start from.
@@ -126,7 +107,7 @@ void causalSoftmaxRows(float* S, long ldS, long T, float scale) {
     for (long r = 0; r < rows; ++r) {              // each row's max of scale·s
       const float* a = S + (t0 + r) * ldS;
       __m512 mx = _mm512_set1_ps(-INFINITY);
-      for (long f = 0; f < F; ++f) mx = _mm512_max_ps(mx, _mm512_mul_ps(_mm512_loadu_ps(a + 16 * f), vs));
+      for (long f = 0; f < F; ++f) mx = _mm512_maskz_max_ps(0xFFFF, mx, _mm512_mul_ps(_mm512_loadu_ps(a + 16 * f), vs));
       const __mmask16 m = tailMask(r + 1);
       mx = _mm512_mask_max_ps(mx, m, mx, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, a + t0), vs));
       mxs[r] = laneMax(mx);

@@ -87,6 +87,24 @@ int main() {
     geluBackward(dx.data(), x.data(), g.data(), n, true); out("gelu").add(dx);
     geluBackward(dx.data(), x.data(), b.data(), n, false); out("gelu").add(dx);
     std::fill(dx.begin(), dx.end(), 0.f);
+    // GELU over the float range: exponents 0-254 (subnormals, ±0, magnitudes where its exp
+    // clamps or underflows), both signs, and ±inf; 2,552 elements, so the AVX-512 loops' generic tail runs
+    std::vector<float> w;
+    for (uint32_t e = 0; e < 255; ++e)
+      for (uint32_t m : {0u, 1u, 0x2A5F3u, 0x400000u, 0x7FFFFFu})
+        for (uint32_t sign : {0u, 0x80000000u}) {
+          const uint32_t bits = sign | e << 23 | m;
+          float f;
+          std::memcpy(&f, &bits, sizeof f);
+          w.push_back(f);
+        }
+    w.push_back(1.f / 0.f); w.push_back(-1.f / 0.f);
+    const long nw = (long)w.size();
+    auto gw = rand(nw);
+    std::vector<float> yw(nw), dw(nw, 0.5f);
+    geluForward(yw.data(), w.data(), nw); out("gelu (range)").add(yw);
+    geluBackward(dw.data(), w.data(), gw.data(), nw, true); out("gelu (range)").add(dw);
+    geluBackward(dw.data(), w.data(), gw.data(), nw, false); out("gelu (range)").add(dw);
     siluForward(y.data(), x.data(), n); out("silu").add(y);
     siluBackward(dx.data(), x.data(), g.data(), n, true); out("silu").add(dx);
     siluBackward(dx.data(), x.data(), b.data(), n, false); out("silu").add(dx);
