@@ -109,19 +109,21 @@ void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const
     const float* vg = v + b * T * s.kvStride + g * hs;
     float* dkg = dk + b * T * s.kvStride + g * hs;
     float* dvg = dv + b * T * s.kvStride + g * hs;
-    if (!accumulate) {
-      // this task is the only writer of kv head g's and its query heads' slices in row b
+    const bool fast = useAvx512();
+    if (!accumulate && !fast) {
+      // this task is the only writer of kv head g's and its query heads' slices in row b (the
+      // AVX-512 products write them instead: the first into each slice starts from zero)
       zeroRows(dkg, T, s.kvStride, hs);
       zeroRows(dvg, T, s.kvStride, hs);
       for (long h = g * group; h < (g + 1) * group; ++h) zeroRows(dq + b * T * s.qStride + h * hs, T, s.qStride, hs);
     }
-    const bool fast = useAvx512();
     thread_local std::vector<float> vT;
     if (fast) {
       if ((long)vT.size() < hs * T) vT.resize(hs * T);
       attn512::transposeHead(vT.data(), vg, s.kvStride, T, hs);
     }
     for (long h = g * group; h < (g + 1) * group; ++h) {
+      const bool addKv = accumulate || h > g * group;      // dk, dv: the group's first head writes them
       const float* a = att + (b * nh + h) * T * T;         // (T, T)
       const float* qh = q + b * T * s.qStride + h * hs;    // (T, hs)
       float* dqh = dq + b * T * s.qStride + h * hs;
@@ -129,7 +131,7 @@ void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const
       // datt = dout vᵀ ;  dv += attᵀ dout
       if (fast) {
         attn512::lowerRowsTimesT(ds, T, go, C, vT.data(), T, T, hs);
-        attn512::lowerTransposedTimes(dvg, s.kvStride, a, T, go, C, T, hs);
+        attn512::lowerTransposedTimes(dvg, s.kvStride, a, T, go, C, T, hs, addKv);
       } else {
         gemm(ds, T, go, C, 1, vg, 1, s.kvStride, T, T, hs, false);
         gemm(dvg, s.kvStride, a, 1, T, go, C, 1, T, hs, T, true);
@@ -139,8 +141,8 @@ void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const
       else for (long t = 0; t < T; ++t) causalSoftmaxBwdRow(ds + t * T, a + t * T, t, T, scale);
       // dq += ds k ;  dk += dsᵀ q
       if (fast) {
-        attn512::lowerTimes(dqh, s.qStride, ds, T, kg, s.kvStride, T, hs, true);
-        attn512::lowerTransposedTimes(dkg, s.kvStride, ds, T, qh, s.qStride, T, hs);
+        attn512::lowerTimes(dqh, s.qStride, ds, T, kg, s.kvStride, T, hs, accumulate);
+        attn512::lowerTransposedTimes(dkg, s.kvStride, ds, T, qh, s.qStride, T, hs, addKv);
       } else {
         gemm(dqh, s.qStride, ds, T, 1, kg, s.kvStride, 1, T, hs, T, true);
         gemm(dkg, s.kvStride, ds, 1, T, qh, s.qStride, 1, T, hs, T, true);

@@ -289,7 +289,7 @@ void timesAll(float* C, long ldc, const float* P, long ldp, const float* X, long
     const long rows = std::min(R, T - i0);
     float* c = C + i0 * ldc + d0;
     if (lower) timesBlockRows<NV>(rows, c, ldc, P + i0 * ldp, ldp, 1, X + d0, ldx, 0, i0 + rows, m, accumulate);
-    else timesBlockRows<NV>(rows, c, ldc, P + i0, 1, ldp, X + d0, ldx, i0, T, m, true);
+    else timesBlockRows<NV>(rows, c, ldc, P + i0, 1, ldp, X + d0, ldx, i0, T, m, accumulate);
   }
 }
 
@@ -311,10 +311,10 @@ void lowerTimes(float* C, long ldc, const float* P, long ldp, const float* X, lo
   timesDispatch(C, ldc, P, ldp, X, ldx, T, D, accumulate, true);
 }
 
-// C[j][:D] += Σ_{t ≥ j} P[t][j]·X[t][:D] (P zero above its diagonal), continuing C's chain in
-// t order.
-void lowerTransposedTimes(float* C, long ldc, const float* P, long ldp, const float* X, long ldx, long T, long D) {
-  timesDispatch(C, ldc, P, ldp, X, ldx, T, D, true, false);
+// C[j][:D] (+)= Σ_{t ≥ j} P[t][j]·X[t][:D] (P zero above its diagonal), in t order: continuing
+// C's chain when `accumulate`, otherwise from zero (C's old values unread).
+void lowerTransposedTimes(float* C, long ldc, const float* P, long ldp, const float* X, long ldx, long T, long D, bool accumulate) {
+  timesDispatch(C, ldc, P, ldp, X, ldx, T, D, accumulate, false);
 }
 
 }  // namespace attn512

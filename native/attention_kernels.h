@@ -10,7 +10,7 @@ void lowerRowsTimesT(float* S, long ldS, const float* A, long lda, const float* 
 // C[t][:D] (+)= Σ_{j ≤ t} P[t][j]·X[j][:D], P (T, T) zero above its diagonal.
 void lowerTimes(float* C, long ldc, const float* P, long ldp, const float* X, long ldx, long T, long D, bool accumulate);
 // C[j][:D] += Σ_{t ≥ j} P[t][j]·X[t][:D], P (T, T) zero above its diagonal.
-void lowerTransposedTimes(float* C, long ldc, const float* P, long ldp, const float* X, long ldx, long T, long D);
+void lowerTransposedTimes(float* C, long ldc, const float* P, long ldp, const float* X, long ldx, long T, long D, bool accumulate);
 // xT (hs, T) = x (T, hs) with row stride rs.
 void transposeHead(float* xT, const float* x, long rs, long T, long hs);
 // Rows t < T of S: softmax(scale·S[t][0..t]) then zeros (attention.cc's causalSoftmaxRow with the scaling, same bits).
