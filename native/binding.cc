@@ -104,7 +104,7 @@ Napi::Value PackMatmulB(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// matmul(C, A, B, M, N, K, transA, transB, accumulate, bias?, packed?)
+// matmul(C, A, B, M, N, K, transA, transB, accumulate, bias?, colSumsB?, packed?)
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const Args a(info, "matmul");
   const long M = a.size(3, "M"), N = a.size(4, "N"), K = a.size(5, "K");
@@ -117,7 +117,8 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
     if (acc) a.fail("bias with accumulate: the bias is C's starting value", false);
     bias = a.f32(9, "bias", N);
   }
-  fmn::sgemm(tA, tB, (int)M, (int)N, (int)K, A, B, C, acc, bias, packedArg(info, 10));
+  float* colSums = info.Length() > 10 && !info[10].IsUndefined() ? a.f32(10, "colSumsB", N) : nullptr;
+  fmn::sgemm(tA, tB, (int)M, (int)N, (int)K, A, B, C, acc, bias, packedArg(info, 11), colSums);
   return info.Env().Undefined();
 }
 

@@ -18,6 +18,7 @@
 #endif
 #include <unistd.h>
 
+#include "kernels.h"
 #include "pool.h"
 #include "sgemm_args.h"
 
@@ -321,12 +322,22 @@ const uint16_t* packedFor(const GemmVariant& v, const void* packed, bool transB,
 }  // namespace
 
 void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
-           bool accumulate, const float* bias, const void* packed) {
-  if (M <= 0 || N <= 0) return;
+           bool accumulate, const float* bias, const void* packed, float* colSumsB) {
+  if (N <= 0) return;
   const GemmVariant* bf16 = g_matmulVariant.load(std::memory_order_relaxed);
+  if (colSumsB != nullptr && (M <= 0 || bf16 != nullptr || transB)) {
+    // no fp32 packing of a row-major B to ride on: the sums on their own (the same bits)
+    if (!transB) addColumnSums(colSumsB, B, K, N);
+    else
+      for (long k = 0; k < K; ++k)   // B stored (N, K)
+        for (long j = 0; j < N; ++j) colSumsB[j] += B[j * (long)K + k];
+    colSumsB = nullptr;
+  }
+  if (M <= 0) return;
   const GemmVariant& v = bf16 ? *bf16 : variant();
   GemmArgs g = makeArgs(transA, transB, M, N, K, A, B, C, accumulate, bias);
   g.packedB = packedFor(v, packed, transB, K, N, B);
+  g.colSumsB = colSumsB;
   runGemm(v, g);
 }
 

@@ -9,8 +9,11 @@ namespace fmn {
 // bias and accumulating, without a separate pass over C.
 // `packed` (optional): a block from packB for this B, orientation, K and N — used while the bf16
 // path that packed it is in use (B not converted and packed again), ignored otherwise.
+// `colSumsB` (optional, N floats): colSumsB[j] += Σ_k op(B)[k][j] — addColumnSums' bits — summed
+// while the fp32 path packs a row-major B (a linear layer's bias gradient from the dy that dW
+// reads), on its own otherwise.
 void sgemm(bool transA, bool transB, int M, int N, int K, const float* A, const float* B, float* C,
-           bool accumulate, const float* bias = nullptr, const void* packed = nullptr);
+           bool accumulate, const float* bias = nullptr, const void* packed = nullptr, float* colSumsB = nullptr);
 
 // C = [bias | C | 0] + op(A)·op(B) + op(A2)·op(B2), op(A2) (M,K2), op(B2) (K2,N): the bits of
 // sgemm(A, B) followed by sgemm(A2, B2, accumulate) — every element's chain goes on over the K2

@@ -31,7 +31,22 @@ struct GemmArgs {
   // op(B) already packed whole by this (bf16) variant for this K and N (variant.packB's layout):
   // the driver reads its panels instead of converting and packing B again (null: pack B)
   const uint16_t* packedB = nullptr;
+  // When set (op(B) row-major, csB == 1; fp32 variants): colSumsB[j] += Σ_k op(B)[k][j] for the
+  // range's columns, each column one chain of float adds in k order from its old value — the
+  // bits of addColumnSums(colSumsB, B, K, N) — done while B is packed (a linear layer's bias
+  // gradient from dy, read once for dW and db). Only a range that starts at row 0 sums: a product
+  // split along M packs B in every chunk.
+  float* colSumsB = nullptr;
 };
+
+// colSumsB[j] += Σ_k op(B)[k][j] for j0 ≤ j < j1 (column chains in k order), on paths that do
+// not pack B (the skinny kernels).
+static inline void sumColumnsB(const GemmArgs& g, int j0, int j1) {
+  for (int k = 0; k < g.K; ++k) {
+    const float* b = g.B + (long)k * g.rsB;
+    for (int j = j0; j < j1; ++j) g.colSumsB[j] += b[j];
+  }
+}
 
 // A GemmArgs without its second product, and the second product as a GEMM of its own that
 // accumulates into C: the paths that do not fuse it run these one after the other.
@@ -49,6 +64,7 @@ static inline GemmArgs plusProduct(const GemmArgs& g) {
   h.K = g.K2;
   h.accumulate = true;
   h.bias = nullptr;
+  h.colSumsB = nullptr;
   return h;
 }
 

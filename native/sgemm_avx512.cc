@@ -369,7 +369,9 @@ void range(const GemmArgs& g, int i0, int i1, int j0, int j1) {
       range(plusProduct(g), i0, i1, j0, j1);
       return;
     }
+    if (g.colSumsB != nullptr && i0 == 0) sumColumnsB(g, j0, j1);   // (they do not pack B)
     GemmArgs h = g;   // the skinny kernels start from a filled C
+    h.colSumsB = nullptr;
     if (g.bias) {
       fillBiasRows(g, i0, i1, j0, j1);
       h.bias = nullptr;

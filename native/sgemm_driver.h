@@ -56,8 +56,9 @@ static void packA(const GemmArgs& g, int i0, int mc, int p0, int kc, float* ap) 
 
 // Pack columns j0..j0+nc of op(B), depth p0..p0+kc, into NR-column panels: bp[panel][k][j].
 // A kernel with kFastPack packs the transposed case (columns along k) itself (KT::packBCols).
+// With `sums` (B row-major): sums[j] += each packed B[k][j], k in order (GemmArgs::colSumsB).
 template <class KT>
-static void packB(const GemmArgs& g, int j0, int nc, int p0, int kc, float* bp) {
+static void packB(const GemmArgs& g, int j0, int nc, int p0, int kc, float* bp, float* sums = nullptr) {
   constexpr int NR = KT::NR;
   if (g.csB == 1 && nc >= NR && g.rsB >= 1024) {
     // B (K,N) with rows 4 KiB or more apart: row by row, each row's full panels in one
@@ -67,6 +68,8 @@ static void packB(const GemmArgs& g, int j0, int nc, int p0, int kc, float* bp) 
     for (int k = 0; k < kc; ++k) {
       const float* b = g.B + (long)(p0 + k) * g.rsB + j0;
       for (int p = 0; p < full; ++p) std::memcpy(bp + (long)p * NR * kc + (long)k * NR, b + p * NR, NR * sizeof(float));
+      if (sums != nullptr)
+        for (int j = 0; j < full * NR; ++j) sums[j0 + j] += b[j];
     }
     bp += (long)full * NR * kc;
     j0 += full * NR;
@@ -84,10 +87,23 @@ static void packB(const GemmArgs& g, int j0, int nc, int p0, int kc, float* bp) 
     if (g.csB == 1 && nr == NR) {
       // B (K,N): a row of the panel is contiguous
       for (int k = 0; k < kc; ++k) std::memcpy(bp + k * NR, b + k * g.rsB, NR * sizeof(float));
+      if (sums != nullptr) {
+        float acc[NR];
+        for (int j = 0; j < NR; ++j) acc[j] = sums[j0 + jp + j];
+        for (int k = 0; k < kc; ++k)
+          for (int j = 0; j < NR; ++j) acc[j] += b[k * g.rsB + j];
+        for (int j = 0; j < NR; ++j) sums[j0 + jp + j] = acc[j];
+      }
     } else {
       // transB (N,K) or a ragged edge: read along k, write with stride NR
       for (int j = 0; j < nr; ++j)
         for (int k = 0; k < kc; ++k) bp[k * NR + j] = b[k * g.rsB + j * g.csB];
+      if (sums != nullptr)
+        for (int j = 0; j < nr; ++j) {
+          float acc = sums[j0 + jp + j];
+          for (int k = 0; k < kc; ++k) acc += b[k * g.rsB + j];
+          sums[j0 + jp + j] = acc;
+        }
       for (int j = nr; j < NR; ++j)
         for (int k = 0; k < kc; ++k) bp[k * NR + j] = 0.f;
     }
@@ -154,6 +170,8 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
       for (int i = i0; i < i1; ++i) std::memset(g.C + i * g.ldc + j0, 0, (j1 - j0) * sizeof(float));
     return;
   }
+  // the column sums of op(B) (GemmArgs::colSumsB), by the range that starts at row 0
+  float* sums = g.colSumsB != nullptr && i0 == 0 ? g.colSumsB : nullptr;
   thread_local std::vector<float> abuf, bbuf, a2buf, b2buf;
   float* ap = scratch(abuf, (long)MC * KC);
   float* bp = scratch(bbuf, (long)KC * ((NC + NR - 1) / NR * NR));
@@ -172,7 +190,7 @@ static void gemmRange(const GemmArgs& g, int i0, int i1, int j0, int j1, const B
       const int kc = std::min(KC, g.K - pc);
       const bool last = pc + kc >= g.K;
       const bool tail = plus && last;                           // the second product rides this pass
-      packB<KT>(g, jc, nc, pc, kc, bp);
+      packB<KT>(g, jc, nc, pc, kc, bp, sums);
       for (int ic = i0; ic < i1; ic += MC) {                    // 3rd loop: MC rows
         const int mc = std::min(MC, i1 - ic);
         // few B panels to serve: op(A)'s full MR-row panels are read in place, not packed first

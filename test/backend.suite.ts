@@ -137,6 +137,42 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
         });
       }
 
+      // colSumsB: op(B)'s column sums (a linear layer's bias gradient, summed while dW's product
+      // packs dy): each column one float32 chain in k order from its old value, on every path —
+      // panels packed from B's rows, rows ≥ 4 KiB apart (packed row by row), ragged columns, K in
+      // several passes, skinny N ≤ 8 and M ≤ 8, K = 0, M = 0, split along M and along N at two
+      // threads, both orientations of A and B, overwrite and accumulate, bf16 — and the product's
+      // bits unchanged
+      for (const [M, K, N] of [[33, 65, 130], [640, 128, 384], [130, 600, 97], [45, 2900, 70], [6, 40, 7], [5, 17, 300], [200, 64, 1100], [3, 0, 9], [0, 5, 6]] as const) {
+        if (be.name === 'js' && M * N * K > 1e6) continue;
+        it(`colSumsB: M=${M} K=${K} N=${N}, op(B)'s column sums in k order, the product's bits unchanged`, () => {
+          const rng = testRng(M * 131 + K * 17 + N * 3);
+          const A = rand(rng, M * K), B = rand(rng, K * N), C0 = rand(rng, M * N), start = rand(rng, N);
+          const precisions = be.name === 'js' ? ['fp32'] as const : ['fp32', 'bf16'] as const;
+          for (const transB of [false, true]) {
+            const want = start.slice();   // op(B)[k][j] = B[k·N + j], or B[j·K + k] transposed
+            for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) want[j] = Math.fround(want[j] + B[transB ? j * K + k : k * N + j]);
+            for (const precision of precisions) {
+              be.setMatmulPrecision(precision);
+              try {
+                for (const [transA, accumulate, threads] of [[false, false, 1], [true, true, 2], [true, false, 2], [false, true, 1]] as const) {
+                  const plain = C0.slice();
+                  withThreads(threads, () => be.matmul(plain, A, B, M, N, K, transA, transB, accumulate));
+                  const got = C0.slice();
+                  const whole = new Float32Array(N + 2).fill(-12345), sums = whole.subarray(1, N + 1);
+                  sums.set(start);
+                  withThreads(threads, () => be.matmul(got, A, B, M, N, K, transA, transB, accumulate, undefined, sums));
+                  const what = `${precision} trans ${transA}/${transB} accumulate ${accumulate}, ${threads} thread(s)`;
+                  expect(Array.from(sums), what).toEqual(Array.from(want));
+                  expect([whole[0], whole[N + 1]], what).toEqual([-12345, -12345]);
+                  expect(Buffer.from(got.buffer).equals(Buffer.from(plain.buffer)), `${what}: the product`).toBe(true);
+                }
+              } finally { be.setMatmulPrecision('fp32'); }
+            }
+          }
+        });
+      }
+
       // matmulPlus: a second product riding the first (LoRA's u Bᵀ on x W + b, du A on dy Wᵀ):
       // the bits of matmul, then matmul accumulating, on every path — blocked tiles and ragged
       // edges (rows and columns), K in several passes, skinny N ≤ 8 and M ≤ 8, K = 0, K2 = 0,

@@ -47,9 +47,12 @@ export interface Backend {
    * (y = x W), dX `nt` (dx = dy Wᵀ), dW `tn` (dW = xᵀ dy).
    * With `bias` (N; `accumulate` false): C = bias in every row + op(A) · op(B), the bits of
    * filling C's rows with the bias and accumulating (a linear layer's forward in one pass).
+   * With `colSumsB` (N): also colSumsB[j] += Σ_k op(B)[k][j], the bits of
+   * `addColumnSums(colSumsB, B, K, N)` (for op(B) = B) — a linear layer's bias gradient from the
+   * dy its weight gradient reads, summed while the product packs it.
    */
   matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number,
-    transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf): void;
+    transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf, colSumsB?: Buf): void;
   /**
    * matmul followed by a second product into the same C: C = [bias | C | 0] + op(A)·op(B) +
    * op(A2)·op(B2), with op(A2) (M,K2) and op(B2) (K2,N) — the bits of `matmul(C, A, B, …)` then

@@ -5,7 +5,7 @@ import { geluForward, geluBackward, siluForward, siluBackward, softmaxForward, s
 import { attentionForward, attentionBackward } from './attention.ts';
 import { crossEntropyForward, crossEntropyBackward } from './loss.ts';
 import { adamwStep, scaleInPlace, sumSquares } from './adamw.ts';
-import { addBuffers, addColumnSums } from './elementwise.ts';
+import { addBuffers, addColumnSums, columnSumsOf } from './elementwise.ts';
 import { embeddingBackward, embeddingForward } from './embedding.ts';
 
 const FP32: MatmulMode = { precision: 'fp32', kernel: 'fp32', label: 'precision fp32' };
@@ -20,11 +20,13 @@ export function createJsBackend(): Backend {
     setThreads() { /* single-threaded by design */ },
     get matmulMode() { return mode; },
     setMatmulPrecision(p: Precision) { mode = p === 'bf16' ? BF16 : FP32; return mode; },
-    matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf) {
+    matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf, colSumsB?: Buf) {
       if (bias !== undefined && accumulate) throw new RangeError('matmul: bias with accumulate: the bias is C\'s starting value');
       if (bias !== undefined && bias.length < N) throw new RangeError(`matmul: bias has ${bias.length} elements, needs ${N}`);
+      if (colSumsB !== undefined && colSumsB.length < N) throw new RangeError(`matmul: colSumsB has ${colSumsB.length} elements, needs ${N}`);
       if (mode === BF16) matmulBf16(C, A, B, M, N, K, transA, transB, accumulate, bias);
       else matmul(C, A, B, M, N, K, transA, transB, accumulate, bias);
+      if (colSumsB !== undefined) columnSumsOf(colSumsB, B, K, N, transB);
     },
     matmulPlus(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, bias: Buf | undefined,
       A2: Buf, B2: Buf, K2: number, transA2: boolean, transB2: boolean) {

@@ -26,7 +26,7 @@ export interface NativeAddon extends Omit<Backend, 'name' | 'threads' | 'setThre
   /** The fp32 AVX-512 GEMM's cache blocks and the cache sizes they came from (bench). */
   gemmInfo(): { kc: number; mc: number; nc: number; l1d: number; l2: number };
   /** Backend.matmul, and with `packed` (from packMatmulB for this B, orientation and shape, on the path in use) B is not packed again. */
-  matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf, packed?: ArrayBuffer): void;
+  matmul(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, bias?: Buf, colSumsB?: Buf, packed?: ArrayBuffer): void;
   /** Backend.matmulPlus, with matmul's `packed`. */
   matmulPlus(C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean, bias: Buf | undefined,
     A2: Buf, B2: Buf, K2: number, transA2: boolean, transB2: boolean, packed?: ArrayBuffer): void;
@@ -99,8 +99,8 @@ const KERNELS: Record<KernelName, readonly number[]> = {
   adamwStep: [], sumSquares: [0], scaleInPlace: [0],
 };
 
-/** Optional float buffers (absent, or Float32Array for the addon): matmul's and matmulPlus's bias. */
-const OPTIONAL_BUFS: Partial<Record<KernelName, readonly number[]>> = { matmul: [9], matmulPlus: [9] };
+/** Optional float buffers (absent, or Float32Array for the addon): matmul's bias and colSumsB, matmulPlus's bias. */
+const OPTIONAL_BUFS: Partial<Record<KernelName, readonly number[]>> = { matmul: [9, 10], matmulPlus: [9] };
 /** Arguments that are arrays of float buffers (every entry Float32Array for the addon): the fused optimizer's. */
 const ARRAY_BUFS: Partial<Record<KernelName, readonly number[]>> = { adamwStep: [0, 1, 2, 3] };
 
@@ -142,10 +142,10 @@ export function loadNativeBackend(): Backend {
   };
   const f32 = (...xs: (Buf | undefined)[]) => xs.every((x) => x === undefined || x instanceof Float32Array);
   const { matmul, matmulPlus } = kernels;
-  kernels.matmul = (C, A, B, M, N, K, transA, transB, accumulate, bias) => {
+  kernels.matmul = (C, A, B, M, N, K, transA, transB, accumulate, bias, colSumsB) => {
     const p = frozen.size > 0 ? packedFor(B, K, N, transB) : null;
-    if (p !== null && f32(C, A, bias)) addon.matmul(C, A, B, M, N, K, transA, transB, accumulate, bias, p);
-    else matmul(C, A, B, M, N, K, transA, transB, accumulate, bias);
+    if (p !== null && f32(C, A, bias, colSumsB)) addon.matmul(C, A, B, M, N, K, transA, transB, accumulate, bias, colSumsB, p);
+    else matmul(C, A, B, M, N, K, transA, transB, accumulate, bias, colSumsB);
   };
   kernels.matmulPlus = (C, A, B, M, N, K, transA, transB, accumulate, bias, A2, B2, K2, transA2, transB2) => {
     const p = frozen.size > 0 ? packedFor(B, K, N, transB) : null;

@@ -8,9 +8,12 @@ import { assertShape, empty, record, type Tensor } from '../tensor.ts';
  */
 export type Orientation = 'nn' | 'nt' | 'tn' | 'tt';
 
-/** C (M, N) = op(A) · op(B), or C += … with `accumulate`, or bias (N) + … ; op(A) is (M, K), op(B) is (K, N). */
-export function gemm(be: Backend, o: Orientation, C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, accumulate: boolean, bias?: Buf): void {
-  be.matmul(C, A, B, M, N, K, o[0] === 't', o[1] === 't', accumulate, bias);
+/**
+ * C (M, N) = op(A) · op(B), or C += … with `accumulate`, or bias (N) + … ; op(A) is (M, K), op(B)
+ * is (K, N). With `colSumsB` (N): also colSumsB += op(B)'s column sums (Backend.matmul).
+ */
+export function gemm(be: Backend, o: Orientation, C: Buf, A: Buf, B: Buf, M: number, N: number, K: number, accumulate: boolean, bias?: Buf, colSumsB?: Buf): void {
+  be.matmul(C, A, B, M, N, K, o[0] === 't', o[1] === 't', accumulate, bias, colSumsB);
 }
 
 const orient = (transA: boolean, transB: boolean): Orientation => `${transA ? 't' : 'n'}${transB ? 't' : 'n'}` as Orientation;
@@ -122,6 +125,8 @@ export function linearBackward(dy: Buf, x: Tensor, w: Tensor, bias: Tensor | nul
     if (plusDx) be.matmulPlus(dx.buf, dy, w.data, N, inF, outF, false, true, !dx.fresh, undefined, plusDx.A2, plusDx.B2, plusDx.K2, false, plusDx.transB2);
     else gemm(be, 'nt', dx.buf, dy, w.data, N, inF, outF, !dx.fresh);
   }
-  if (w.requiresGrad) { const dw = w.gradSlot(); gemm(be, 'tn', dw.buf, x.data, dy, inF, outF, N, !dw.fresh); }   // dW (in, out) (+)= xᵀ dy
-  if (bias !== null && bias.requiresGrad) be.addColumnSums(bias.ensureGrad(), dy, N, outF);   // db (out) += Σ_rows dy
+  // db (out) += Σ_rows dy: summed while dW's product packs dy, when there is one
+  const db = bias !== null && bias.requiresGrad ? bias.ensureGrad() : undefined;
+  if (w.requiresGrad) { const dw = w.gradSlot(); gemm(be, 'tn', dw.buf, x.data, dy, inF, outF, N, !dw.fresh, undefined, db); }   // dW (in, out) (+)= xᵀ dy
+  else if (db !== undefined) be.addColumnSums(db, dy, N, outF);
 }
