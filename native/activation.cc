@@ -1,6 +1,4 @@
 // GELU (tanh form) and SiLU, forward and backward. Twin: src/backend/js/activation.ts.
-#include <cstring>
-
 #include "activation_kernels.h"
 #include "kernels.h"
 #include "parallel.h"
@@ -50,20 +48,14 @@ FMN_CLONES void siluBwdRange(float* dinp, const float* inp, const float* dout, l
 
 constexpr long kCost = 16;  // rough operations per element, for the parallel threshold
 
-// GELU's AVX-512 loops (the same bits) when the GEMM runs its AVX-512 variant (FMN_SIMD=avx2 turns them off).
-bool useAvx512() {
-  static const bool use = std::strcmp(simdLevel(), "avx512") == 0;
-  return use;
-}
-
 }  // namespace
 
 void geluForward(float* out, const float* inp, long n) {
-  const bool fast = useAvx512();
+  const bool fast = simdAvx512();
   parallelFor(n, kCost, [&](long a, long b) { geluFwdRange(out, inp, fast ? gelu512::forward(out, inp, a, b) : a, b); });
 }
 void geluBackward(float* dinp, const float* inp, const float* dout, long n, bool accumulate) {
-  const bool fast = useAvx512();
+  const bool fast = simdAvx512();
   parallelFor(n, kCost, [&](long a, long b) {
     if (accumulate) geluBwdRange<true>(dinp, inp, dout, fast ? gelu512::backward<true>(dinp, inp, dout, a, b) : a, b);
     else geluBwdRange<false>(dinp, inp, dout, fast ? gelu512::backward<false>(dinp, inp, dout, a, b) : a, b);

@@ -3,7 +3,8 @@
 // multiply-adds here), four vectors in step so the exponentials' chains overlap. Same bits as
 // the generic loops for every input, checked over all 2^32 floats (a NaN input gives a NaN whose
 // sign bit may differ, as it already did between GCC's x86-64-v3 and v4 builds of those loops);
-// test/isa.test.ts compares the two paths, tails included. activation.cc calls these when the AVX-512 GEMM variant is in use.
+// test/isa.test.ts compares the two paths, tails included. activation.cc calls these when the
+// AVX-512 GEMM variant is in use (simdAvx512).
 #include <immintrin.h>
 
 #include "activation_kernels.h"

@@ -20,12 +20,6 @@
 namespace fmn {
 namespace {
 
-// The AVX-512 products when the GEMM runs its AVX-512 variant (FMN_SIMD=avx2 turns both off).
-bool useAvx512() {
-  static const bool use = std::strcmp(simdLevel(), "avx512") == 0;
-  return use;
-}
-
 // C (M,N, row stride ldc) (+)= op(A) · op(B) with explicit strides.
 void gemm(float* C, long ldc, const float* A, long rsA, long csA, const float* B, long rsB, long csB,
           long M, long N, long K, bool accumulate) {
@@ -67,7 +61,7 @@ void attentionForward(float* out, float* att, const float* q, const float* k, co
     const float* vh = v + b * T * s.kvStride + g * hs;
     float* a = att + (b * nh + h) * T * T;               // (T, T)
     float* o = out + b * T * C + h * hs;                 // (T, hs), row stride C
-    const bool fast = useAvx512();
+    const bool fast = simdAvx512();
     // scores = q kᵀ
     if (fast) {
       thread_local std::vector<float> kT;
@@ -109,7 +103,7 @@ void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const
     const float* vg = v + b * T * s.kvStride + g * hs;
     float* dkg = dk + b * T * s.kvStride + g * hs;
     float* dvg = dv + b * T * s.kvStride + g * hs;
-    const bool fast = useAvx512();
+    const bool fast = simdAvx512();
     if (!accumulate && !fast) {
       // this task is the only writer of kv head g's and its query heads' slices in row b (the
       // AVX-512 products write them instead: the first into each slice starts from zero)

@@ -210,6 +210,7 @@ GemmInfo gemmInfo() {
 }
 
 const char* simdLevel() { return variant().name; }
+bool simdAvx512() { return &variant() == &kGemmAvx512; }
 
 const char* bf16Path() { return bf16Choice().path; }
 const char* bf16Note() { return bf16Choice().note.c_str(); }

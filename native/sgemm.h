@@ -38,6 +38,9 @@ void sgemmSerial(bool transA, bool transB, int M, int N, int K, const float* A, 
 
 // "avx512", "avx2" or "scalar": the instruction set chosen at load time (FMN_SIMD overrides).
 const char* simdLevel();
+// Whether that is "avx512": the other kernels' AVX-512 paths (attention, GELU) follow the GEMM's
+// choice, so FMN_SIMD=avx2 turns them off too.
+bool simdAvx512();
 
 // bf16 mixed precision: sgemm() converts the operands to bf16 (round to nearest even) while it
 // packs them and accumulates in fp32. sgemmSerial / sgemmStridedSerial (attention) stay fp32.

@@ -13,12 +13,10 @@
 namespace fmn {
 namespace vmath512 {
 
-// (The maskz forms keep GCC 12 from warning about the undefined vectors its unmasked intrinsics
-// start from.)
-//
 // x clamped to [−87.3, 88.3] (a NaN passes through: max and min return their second operand
 // then, as the scalar function's comparisons do), split as e^x = er · two: er = e^r by the
-// polynomial, two = 2^n from the exponent bits.
+// polynomial, two = 2^n from the exponent bits. (The maskz forms keep GCC 12 from warning about
+// the undefined vectors its unmasked intrinsics start from.)
 template <int N>
 inline void expParts(const __m512 (&x)[N], __m512 (&er)[N], __m512 (&two)[N]) {
   __m512 n[N], r[N], p[N];
