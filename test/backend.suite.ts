@@ -282,10 +282,13 @@ export function backendSuite(name: string, makeBackend: () => Backend | string):
         }
       });
 
-      it('bias with accumulate, or a bias shorter than N, is an error', () => {
+      it('bias with accumulate, or a bias or colSumsB shorter than N, is an error', () => {
         const C = new Float32Array(6);
         expect(() => be.matmul(C, new Float32Array(4), new Float32Array(6), 2, 3, 2, false, false, true, new Float32Array(3))).toThrow(/bias/);
         expect(() => be.matmul(C, new Float32Array(4), new Float32Array(6), 2, 3, 2, false, false, false, new Float32Array(2))).toThrow(/bias/);
+        const sums = new Float32Array(2).fill(7);
+        expect(() => be.matmul(C, new Float32Array(4), new Float32Array(6), 2, 3, 2, false, false, false, undefined, sums)).toThrow(/colSumsB/);
+        expect(Array.from(sums)).toEqual([7, 7]);
       });
 
       it('K = 0 gives zeros (overwrite) or leaves C (accumulate)', () => {
