@@ -7,7 +7,7 @@ import { ropeFrequencies, rotary, type Rotary } from '../tensor/ops/rope.ts';
 import { gelu, silu } from '../tensor/ops/activation.ts';
 import { causalSelfAttention, causalSelfAttentionPacked } from '../tensor/ops/attention.ts';
 import { add, mul } from '../tensor/ops/elementwise.ts';
-import { embedding } from '../tensor/ops/embedding.ts';
+import { embedding, scatterRows } from '../tensor/ops/embedding.ts';
 import { matmul } from '../tensor/ops/matmul.ts';
 import { reshape, split } from '../tensor/ops/shape.ts';
 import { assertShape, releasing, Tensor } from '../tensor/tensor.ts';
@@ -222,10 +222,21 @@ class Block extends Module {
     this.norm2 = this.child(l.block[2], makeNorm(be, c, a));
     this.mlp = this.child(l.block[3], a.act === 'silu' ? new GatedMlp(be, c, a.mlpBias) : new GeluMlp(be, c, l.mlp!, a.mlpBias, a.act === 'gelu'));
   }
-  forward(x: Tensor): Tensor {
-    if (this.parallel) return add(add(x, this.attn.forward(this.norm1.forward(x))), this.mlp.forward(this.norm2.forward(x)));   // (B, T, C)
+  /**
+   * With `rows` (ascending flat positions b·T + t), the MLP runs on those rows alone and adds
+   * zeros elsewhere: for the last block, when only those positions' logits are wanted (their
+   * values there reach nothing else). The kept rows' numbers are the same bits either way.
+   */
+  forward(x: Tensor, rows?: Int32Array): Tensor {
+    if (this.parallel) return add(add(x, this.attn.forward(this.norm1.forward(x))), this.#mlp(this.norm2.forward(x), rows));   // (B, T, C)
     x = add(x, this.attn.forward(this.norm1.forward(x)));        // (B, T, C)
-    return add(x, this.mlp.forward(this.norm2.forward(x)));      // (B, T, C)
+    return add(x, this.#mlp(this.norm2.forward(x), rows));       // (B, T, C)
+  }
+  #mlp(h: Tensor, rows?: Int32Array): Tensor {
+    if (rows === undefined) return this.mlp.forward(h);          // (B, T, C)
+    const [B, T, C] = h.shape;
+    const kept = this.mlp.forward(embedding(reshape(h, [B * T, C]), rows, [rows.length]));   // (n, C)
+    return reshape(scatterRows(kept, rows, B * T), [B, T, C]);  // (B, T, C), zeros off `rows`
   }
   step(x: Tensor, cache: LayerCache, t0: number): Tensor {
     if (this.parallel) return add(add(x, this.attn.step(this.norm1.forward(x), cache, t0)), this.mlp.forward(this.norm2.forward(x)));
@@ -316,13 +327,14 @@ export class GPT extends Module {
 
   /**
    * ids (B·T) → logits (B, T, V); with `rows` (ascending flat positions b·T + t), the logits
-   * of those positions only, (rows.length, V): the head and its backward skip the rest.
+   * of those positions only, (rows.length, V): the head, and the last block's MLP, skip the rest
+   * (forward and backward); the kept rows' numbers are the same bits as the full pass's.
    */
   forward(ids: Int32Array, B: number, T: number, rows?: Int32Array): Tensor {
-    const c = this.config, body = this.#body;
+    const c = this.config, body = this.#body, blocks = body.layers.items;
     assertShape(ids.length === B * T && T <= c.nCtx, () => `forward: ${ids.length} ids for B=${B}, T=${T} (n_ctx ${c.nCtx})`);
     let x = this.#embed(ids, B, T, 0);                                   // (B, T, C)
-    for (const block of body.layers.items) x = block.forward(x);         // (B, T, C)
+    blocks.forEach((block, l) => { x = block.forward(x, l === blocks.length - 1 ? rows : undefined); });   // (B, T, C)
     x = body.norm.forward(x);                                            // (B, T, C)
     if (rows) x = embedding(reshape(x, [B * T, c.nEmbd]), rows, [rows.length]);   // (n, C)
     return this.#head ? this.#head.forward(x) : matmul(x, body.embed.weight, { transB: true });  // (B, T, V) or (n, V)
@@ -365,9 +377,9 @@ export class GPT extends Module {
 
 /**
  * The language-model loss of a batch: mean cross-entropy over the positions whose target is
- * not IGNORE_INDEX, the head run on those positions only (a prompt's and a padding's logits are
- * never formed). The same loss and gradients as crossEntropy over the full logits, bit for bit:
- * an ignored position contributes exact zeros there. `perToken` (B·T) receives each
+ * not IGNORE_INDEX, the head and the last block's MLP run on those positions only (a prompt's
+ * and a padding's logits are never formed). The same loss and gradients as crossEntropy over the
+ * full logits, bit for bit: an ignored position contributes exact zeros there. `perToken` (B·T) receives each
  * position's loss, 0 where ignored.
  */
 export function lmLoss(model: GPT, ids: Int32Array, B: number, T: number, targets: Int32Array, perToken?: Float32Array | Float64Array): Tensor {

@@ -4,7 +4,7 @@ export { linearLowRank } from './ops/lowrank.ts';
 export { add, sub, mul, div, scale, broadcastShape } from './ops/elementwise.ts';
 export { sum, mean, sumLast } from './ops/reduce.ts';
 export { reshape, transpose, slice, split, concat } from './ops/shape.ts';
-export { embedding } from './ops/embedding.ts';
+export { embedding, scatterRows } from './ops/embedding.ts';
 export { layerNorm, rmsNorm } from './ops/norm.ts';
 export { gelu, silu, softmax } from './ops/activation.ts';
 export { causalSelfAttention, causalSelfAttentionPacked } from './ops/attention.ts';

@@ -71,6 +71,24 @@ describe('finite-difference gradients (float64, js backend)', () => {
     const ids = Int32Array.from([1, 4, 1, 0]);
     expect(gradCheck(([x]) => T.embedding(x, ids, [2, 2]), [w], rnd)).toBeLessThan(TOL);
   });
+  // the gradient reaching x twice: once written (scatterRows' gather), once added
+  check('scatterRows (gathered back; x also used directly)', [[3, 4]], ([x]) => T.add(T.scatterRows(x, Int32Array.from([0, 2, 5]), 6), T.scatterRows(x, Int32Array.from([1, 2, 3]), 6)));
+});
+
+describe('scatterRows', () => {
+  it('puts row j at rows[j], zeros elsewhere (whatever the pool left); rows that do not ascend or fall outside are errors', () => {
+    const pool = T.poolOf(be);
+    const dirty = pool.take(12, false);
+    dirty.fill(7);
+    pool.give(dirty);   // a dirty buffer of the output's size, next in line
+    const x = T.fromArray(be, [1, 2, 3, -0, 5, 6], [2, 3]);
+    const out = T.scatterRows(x, Int32Array.from([1, 3]), 4);
+    expect(out.shape).toEqual([4, 3]);
+    expect(Array.from(out.data)).toEqual([0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 5, 6]);
+    expect(() => T.scatterRows(x, Int32Array.from([3, 1]), 4)).toThrow(/rows must ascend \(3 then 1\)/);
+    expect(() => T.scatterRows(x, Int32Array.from([1, 4]), 4)).toThrow(/4/);
+    expect(() => T.scatterRows(x, Int32Array.from([1]), 4)).toThrow(/scatterRows: x \[2,3\] for 1 rows/);
+  });
 });
 
 describe('forward values', () => {
