@@ -225,7 +225,9 @@ class Block extends Module {
   /**
    * With `rows` (ascending flat positions b·T + t), the MLP runs on those rows alone and adds
    * zeros elsewhere: for the last block, when only those positions' logits are wanted (their
-   * values there reach nothing else). The kept rows' numbers are the same bits either way.
+   * values there reach nothing else). The kept rows' numbers are the same bits either way in
+   * fp32; with bf16 products (which sum k two at a time) the MLP's weight gradients pair their
+   * rows differently, to the last bits.
    */
   forward(x: Tensor, rows?: Int32Array): Tensor {
     if (this.parallel) return add(add(x, this.attn.forward(this.norm1.forward(x))), this.#mlp(this.norm2.forward(x), rows));   // (B, T, C)
@@ -328,7 +330,8 @@ export class GPT extends Module {
   /**
    * ids (B·T) → logits (B, T, V); with `rows` (ascending flat positions b·T + t), the logits
    * of those positions only, (rows.length, V): the head, and the last block's MLP, skip the rest
-   * (forward and backward); the kept rows' numbers are the same bits as the full pass's.
+   * (forward and backward); the kept rows' numbers are the same bits as the full pass's (in
+   * fp32: see Block.forward).
    */
   forward(ids: Int32Array, B: number, T: number, rows?: Int32Array): Tensor {
     const c = this.config, body = this.#body, blocks = body.layers.items;
@@ -379,8 +382,9 @@ export class GPT extends Module {
  * The language-model loss of a batch: mean cross-entropy over the positions whose target is
  * not IGNORE_INDEX, the head and the last block's MLP run on those positions only (a prompt's
  * and a padding's logits are never formed). The same loss and gradients as crossEntropy over the
- * full logits, bit for bit: an ignored position contributes exact zeros there. `perToken` (B·T) receives each
- * position's loss, 0 where ignored.
+ * full logits, bit for bit in fp32: an ignored position contributes exact zeros there (bf16
+ * products sum k two at a time, so there the weight gradients' last bits follow which rows are
+ * kept). `perToken` (B·T) receives each position's loss, 0 where ignored.
  */
 export function lmLoss(model: GPT, ids: Int32Array, B: number, T: number, targets: Int32Array, perToken?: Float32Array | Float64Array): Tensor {
   let n = 0;
