@@ -116,6 +116,20 @@ export class Tensor {
   }
 
   /**
+   * Hands this tensor's finished gradient buffer to `t`, of the same size and dtype, as t's
+   * gradient — no copy — when t has none yet, and says whether it did (else the caller copies or
+   * adds). Only an op's backward calls it, for its own output, whose gradient nothing reads after
+   * that: it reads null from then on, so the graph's release gives the buffer back once, as t's
+   * (or never, t being a leaf that keeps it as gradSlot's would be kept).
+   */
+  passGradTo(t: Tensor): boolean {
+    if (t.gradBuf !== null || this.gradBuf === null || this.gradZeroed || t.size !== this.size || t.dtype !== this.dtype) return false;
+    t.gradBuf = this.gradBuf;
+    this.gradBuf = null;
+    return true;
+  }
+
+  /**
    * Sets the gradient to zero without writing it: the next backward's first contribution that
    * writes it whole (gradSlot's `fresh`) overwrites it — a weight gradient's GEMM then starts
    * from zero instead of reading C — and any other first use sees zeros (the `grad` getter and

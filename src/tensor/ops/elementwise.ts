@@ -86,14 +86,16 @@ function binary(kind: Kind, a: Tensor, b: Tensor): Tensor {
     // g added into an unbroadcast operand's gradient: the backend's elementwise add
     const addTo = (D: Buf, idx: Int32Array | null) => (idx === null ? be.addBuffers(D, D, g, n) : accumulate(D, idx, g, null, null, 1, n));
     if (a.requiresGrad) {
-      // the first contribution to a's gradient, unbroadcast, is g itself: copied, not added to zeros
-      if ((kind === 'add' || kind === 'sub') && ia === null && a.grad === null) { a.gradSlot().buf.set(g); }
+      // the first contribution to a's gradient, unbroadcast, is g itself: handed over (out's
+      // gradient is done with) or copied, not added to zeros; b, if it needs it too, copies g
+      // (one buffer shared by both would take the later contributions to either)
+      if ((kind === 'add' || kind === 'sub') && ia === null && a.grad === null) { if (!out.passGradTo(a)) a.gradSlot().buf.set(g); }
       else if (kind === 'add' || kind === 'sub') addTo(a.ensureGrad(), ia);
       else if (kind === 'mul') accumulate(a.ensureGrad(), ia, g, B, ib, 1, n);
       else { const da = a.ensureGrad(); for (let i = 0; i < n; i++) da[ia === null ? i : ia[i]] += g[i] / B[ib === null ? i : ib[i]]; }
     }
     if (b.requiresGrad) {
-      if (kind === 'add' && ib === null && b.grad === null) { b.gradSlot().buf.set(g); return; }
+      if (kind === 'add' && ib === null && b.grad === null) { if (!out.passGradTo(b)) b.gradSlot().buf.set(g); return; }   // handed over unless a took it
       const db = b.ensureGrad();
       if (kind === 'add') addTo(db, ib);
       else if (kind === 'sub') accumulate(db, ib, g, null, null, -1, n);

@@ -75,6 +75,38 @@ describe('finite-difference gradients (float64, js backend)', () => {
   check('scatterRows (gathered back; x also used directly)', [[3, 4]], ([x]) => T.add(T.scatterRows(x, Int32Array.from([0, 2, 5]), 6), T.scatterRows(x, Int32Array.from([1, 2, 3]), 6)));
 });
 
+describe('a finished gradient handed over, not copied', () => {
+  it('an add passes its gradient buffer to its first operand that has none (itself then reads null), the other copies; a reshape passes it on; the values are the copies\' ', () => {
+    const x = T.parameter(be, new Float32Array([1, 2, 3]), [3]);
+    const a = T.scale(x, 2), b = T.scale(x, 3);
+    const y = T.add(a, b), r = T.reshape(y, [1, 3]);
+    const s = T.sum(r);
+    s.backward();
+    const handed = a.grad!;
+    expect(r.grad).toBe(null);                 // r's gradient went on to y, y's to a
+    expect(y.grad).toBe(null);
+    expect(Array.from(handed)).toEqual([1, 1, 1]);
+    expect(Array.from(b.grad!)).toEqual([1, 1, 1]);
+    expect(b.grad).not.toBe(handed);           // the other operand copies
+    expect(Array.from(x.grad!)).toEqual([5, 5, 5]);
+    // a parameter takes it as well, and keeps it past the graph's release (which parks only
+    // the op outputs' buffers: z's now reads null); its second step's gradient is right
+    const w = T.parameter(be, new Float32Array([1, 2, 3]), [3]);
+    for (let step = 0; step < 2; step++) {
+      const w4 = T.scale(w, 4), z = T.add(w, w4);
+      const sz = T.sum(z);
+      sz.backward();
+      expect(z.grad).toBe(null);
+      expect(Array.from(w.grad!)).toEqual([5, 5, 5]);
+      expect(w.grad).not.toBe(w4.grad);
+      sz.releaseGraph();
+      for (let i = 0; i < 4; i++) T.poolOf(be).take(3, false).fill(-1);   // what the pool hands out next is scribbled on
+      expect(Array.from(w.grad!)).toEqual([5, 5, 5]);
+      w.zeroGrad();
+    }
+  });
+});
+
 describe('scatterRows', () => {
   it('puts row j at rows[j], zeros elsewhere (whatever the pool left); rows that do not ascend or fall outside are errors', () => {
     const pool = T.poolOf(be);

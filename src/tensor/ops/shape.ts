@@ -10,7 +10,7 @@ export function reshape(a: Tensor, shape: number[]): Tensor {
   out.isView = true;
   return record(out, [a], () => {
     const g = out.grad!;
-    if (a.grad === null) a.gradSlot().buf.set(g);   // the first contribution: copied, not added to zeros
+    if (a.grad === null) { if (!out.passGradTo(a)) a.gradSlot().buf.set(g); }   // the first contribution: handed over or copied, not added to zeros
     else a.backend.addBuffers(a.grad, a.grad, g, a.size);
   });
 }
