@@ -31,27 +31,15 @@ FMN_CLONES void scaleRange(float* g, long i0, long i1, double s) {
 
 }  // namespace
 
-// 64 double chains, chain L over the elements i ≡ L (mod 64) in index order, then folded in halves
-// (lane j += lane j + w for w = 32, 16, …, 1) and added to `start`. Each square of a float is exact
-// in double, so the order alone decides the bits: the same on every CPU and in the js twin
-// (src/backend/js/adamw.ts). One chain per element was a ~4-cycle add latency per element, 3% of
-// a fine-tuning step (the lab's nano model at one thread); 64 chains are bound by the loads.
-FMN_CLONES double sumSquares(const float* g, long n, double start) {
-  constexpr long kLanes = 64;
-  double lane[kLanes] = {};
-  long i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (long l = 0; l < kLanes; ++l) {
-      const double x = g[i + l];
-      lane[l] += x * x;
-    }
-  for (long l = 0; i + l < n; ++l) {
-    const double x = g[i + l];
-    lane[l] += x * x;
+// One chain of double adds in index order, continuing `start`: each square of a float is exact
+// in double, so the sum is the reference's to the bit (and not reordered: no SIMD, no threads).
+double sumSquares(const float* g, long n, double start) {
+  double s = start;
+  for (long i = 0; i < n; ++i) {
+    const double x = g[i];
+    s += x * x;
   }
-  for (long w = kLanes / 2; w >= 1; w /= 2)
-    for (long l = 0; l < w; ++l) lane[l] += lane[l + w];
-  return start + lane[0];
+  return s;
 }
 
 void scaleInPlace(float* g, long n, double s) {

@@ -163,10 +163,8 @@ export interface Backend {
     beta2: number, eps: number, t: number, gradScale: number): void;
 
   /**
-   * start + Σ g[i]² over n elements, in double, in one fixed order (so the same bits on every
-   * backend and CPU: each square of a float is exact in double) — gradient clipping's norm. The
-   * order: 64 chains, chain L over the elements i ≡ L (mod 64) in index order from 0, folded in
-   * halves (chain j += chain j + w for w = 32, 16, …, 1), the result added to start.
+   * start + Σ g[i]² over n elements, in double, one add per element in index order (so the
+   * same bits on every backend: each square of a float is exact in double) — gradient clipping's norm.
    */
   sumSquares(g: Buf, n: number, start: number): number;
   /** g[i] = g[i] · s (s in double, the product rounded to g's type). */

@@ -49,7 +49,7 @@ export class AdamW {
  */
 export function clipScale(params: Tensor[], maxNorm: number): { norm: number; scale: number } {
   let ss = 0;
-  for (const p of params) if (p.grad !== null) ss = p.backend.sumSquares(p.grad, p.grad.length, ss);   // each gradient's sum (one fixed order) added in parameter order
+  for (const p of params) if (p.grad !== null) ss = p.backend.sumSquares(p.grad, p.grad.length, ss);   // one chain over every gradient in order
   const norm = Math.sqrt(ss);
   return { norm, scale: maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1 };
 }

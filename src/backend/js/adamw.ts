@@ -1,17 +1,10 @@
 import type { Buf } from '../backend.ts';
 
-const LANES = 64;
-const lanes = new Float64Array(LANES);
-
-/**
- * start + Σ g[i]² (the spec of native sumSquares): 64 double chains, chain L over i ≡ L (mod 64)
- * in index order, folded in halves (lane j += lane j + w for w = 32, 16, …, 1), then added to start.
- */
+/** start + Σ g[i]², one double add per element in index order. */
 export function sumSquares(g: Buf, n: number, start: number): number {
-  lanes.fill(0);
-  for (let i = 0; i < n; i++) lanes[i % LANES] += g[i] * g[i];
-  for (let w = LANES / 2; w >= 1; w /= 2) for (let l = 0; l < w; l++) lanes[l] += lanes[l + w];
-  return start + lanes[0];
+  let s = start;
+  for (let i = 0; i < n; i++) s += g[i] * g[i];
+  return s;
 }
 
 /** g[i] = g[i] · s. */
