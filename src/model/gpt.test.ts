@@ -247,32 +247,33 @@ describe.each(backends)('lmLoss: the head on the scored positions only (%s backe
   for (const [name, cfg] of [['gpt2, tied head', micro(V)], ['llama, own head', { ...nanoLlama(V), nLayer: 2 }], ['gpt_neox, parallel residual', neox]] as const) {
     // 42 rows, and 180 (LayerNorm's parameter gradients sum rows in chunks of 64: dropping rows
     // before a norm would regroup them)
-    for (const [B, T] of [[3, 14], [6, 30]] as const)
-    it.skipIf(be === null)(`${name}, ${B}×${T}: the same loss, per-position losses and gradients as the full logits, bit for bit`, () => {
-      const r = testRng(11);
-      const ids = Int32Array.from({ length: B * T }, () => Math.floor(r() * V));
-      // SFT-shaped targets: a prompt of 2..6 positions, a completion, then padding
-      const targets = new Int32Array(B * T).fill(IGNORE_INDEX);
-      for (let b = 0; b < B; b++) {
-        const from = 2 + b * 2, to = T - b * 3;
-        for (let t = from; t < to; t++) targets[b * T + t] = Math.floor(r() * V);
-      }
-      const run = (compact: boolean) => {
-        const model = new GPT(be!, cfg);
-        const rng = testRng(5);
-        model.initWeights({ next: rng });
-        const per = new Float32Array(B * T);
-        const loss = compact ? lmLoss(model, ids, B, T, targets, per) : crossEntropy(model.forward(ids, B, T), targets, { perToken: per });
-        loss.backward();
-        return { loss: loss.item(), per, grads: model.namedParameters().map(([k, p]) => [k, p.grad!.slice()] as const) };
-      };
-      const full = run(false), rows = run(true);
-      expect(rows.loss).toBe(full.loss);
-      expect(Array.from(rows.per)).toEqual(Array.from(full.per));
-      for (let i = 0; i < full.grads.length; i++) {
-        const [k, g] = full.grads[i];
-        expect(Buffer.from(rows.grads[i][1].buffer).equals(Buffer.from(g.buffer)), `grad ${k}`).toBe(true);
-      }
-    });
+    for (const [B, T] of [[3, 14], [6, 30]] as const) {
+      it.skipIf(be === null)(`${name}, ${B}×${T}: the same loss, per-position losses and gradients as the full logits, bit for bit`, () => {
+        const r = testRng(11);
+        const ids = Int32Array.from({ length: B * T }, () => Math.floor(r() * V));
+        // SFT-shaped targets: a prompt of 2..6 positions, a completion, then padding
+        const targets = new Int32Array(B * T).fill(IGNORE_INDEX);
+        for (let b = 0; b < B; b++) {
+          const from = 2 + b * 2, to = T - b * 3;
+          for (let t = from; t < to; t++) targets[b * T + t] = Math.floor(r() * V);
+        }
+        const run = (compact: boolean) => {
+          const model = new GPT(be!, cfg);
+          const rng = testRng(5);
+          model.initWeights({ next: rng });
+          const per = new Float32Array(B * T);
+          const loss = compact ? lmLoss(model, ids, B, T, targets, per) : crossEntropy(model.forward(ids, B, T), targets, { perToken: per });
+          loss.backward();
+          return { loss: loss.item(), per, grads: model.namedParameters().map(([k, p]) => [k, p.grad!.slice()] as const) };
+        };
+        const full = run(false), rows = run(true);
+        expect(rows.loss).toBe(full.loss);
+        expect(Array.from(rows.per)).toEqual(Array.from(full.per));
+        for (let i = 0; i < full.grads.length; i++) {
+          const [k, g] = full.grads[i];
+          expect(Buffer.from(rows.grads[i][1].buffer).equals(Buffer.from(g.buffer)), `grad ${k}`).toBe(true);
+        }
+      });
+    }
   }
 });

@@ -25,10 +25,11 @@ export function scatterRows(x: Tensor, rows: Int32Array, N: number): Tensor {
   const [n, C] = x.shape;
   assertShape(x.ndim === 2 && rows.length === n, () => `scatterRows: x [${x.shape}] for ${rows.length} rows`);
   for (let j = 1; j < n; j++) assertShape(rows[j] > rows[j - 1], () => `scatterRows: rows must ascend (${rows[j - 1]} then ${rows[j]})`);
+  assertShape(n === 0 || (rows[0] >= 0 && rows[n - 1] < N), () => `scatterRows: rows ${rows[0]} … ${rows[n - 1]} fall outside [0, ${N})`);
   const be = x.backend;
   const out = empty(be, [N, C], x.dtype);   // (N, C)
   out.data.fill(0);
-  be.embeddingBackward(out.data, x.data, rows, n, C, N);   // out[rows[j]] = 0 + x[j] (range-checked there)
+  be.embeddingBackward(out.data, x.data, rows, n, C, N);   // out[rows[j]] = 0 + x[j]
   return record(out, [x], () => {
     if (!x.requiresGrad) return;
     const g = out.grad!;

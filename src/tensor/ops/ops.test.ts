@@ -72,7 +72,7 @@ describe('finite-difference gradients (float64, js backend)', () => {
     expect(gradCheck(([x]) => T.embedding(x, ids, [2, 2]), [w], rnd)).toBeLessThan(TOL);
   });
   // the gradient reaching x twice: once written (scatterRows' gather), once added
-  check('scatterRows (gathered back; x also used directly)', [[3, 4]], ([x]) => T.add(T.scatterRows(x, Int32Array.from([0, 2, 5]), 6), T.scatterRows(x, Int32Array.from([1, 2, 3]), 6)));
+  check('scatterRows (gathered back into x twice)', [[3, 4]], ([x]) => T.add(T.scatterRows(x, Int32Array.from([0, 2, 5]), 6), T.scatterRows(x, Int32Array.from([1, 2, 3]), 6)));
 });
 
 describe('a finished gradient handed over, not copied', () => {
@@ -118,7 +118,8 @@ describe('scatterRows', () => {
     expect(out.shape).toEqual([4, 3]);
     expect(Array.from(out.data)).toEqual([0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 5, 6]);
     expect(() => T.scatterRows(x, Int32Array.from([3, 1]), 4)).toThrow(/rows must ascend \(3 then 1\)/);
-    expect(() => T.scatterRows(x, Int32Array.from([1, 4]), 4)).toThrow(/4/);
+    expect(() => T.scatterRows(x, Int32Array.from([1, 4]), 4)).toThrow(/scatterRows: rows 1 … 4 fall outside \[0, 4\)/);
+    expect(() => T.scatterRows(x, Int32Array.from([-1, 2]), 4)).toThrow(/scatterRows: rows -1 … 2 fall outside \[0, 4\)/);
     expect(() => T.scatterRows(x, Int32Array.from([1]), 4)).toThrow(/scatterRows: x \[2,3\] for 1 rows/);
   });
 });
