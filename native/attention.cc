@@ -6,6 +6,7 @@
 // row by row. Forward splits (b, h) between threads; backward splits (b, kv group) so that the
 // heads sharing dk/dv rows run on one thread.
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -46,6 +47,14 @@ FMN_CLONES void causalSoftmaxBwdRow(float* ds, const float* a, long t, long T, f
   const float dot = laneDot<float>(t + 1, [&](long j) { return ds[j]; }, [&](long j) { return a[j]; });
   for (long j = 0; j <= t; ++j) ds[j] = a[j] * (ds[j] - dot) * scale;
   for (long j = t + 1; j < T; ++j) ds[j] = 0.f;
+}
+
+// Asks for the cache lines of rows × width floats at p (row stride `stride`), to read.
+void prefetchRows(const float* p, long rows, long stride, long width) {
+  for (long t = 0; t < rows; ++t) {
+    const uintptr_t first = (uintptr_t)(p + t * stride) & ~(uintptr_t)63, end = (uintptr_t)(p + t * stride + width);
+    for (uintptr_t c = first; c < end; c += 64) __builtin_prefetch((const void*)c, 0, 3);
+  }
 }
 
 }  // namespace
@@ -103,6 +112,18 @@ void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const
     const float* vg = v + b * T * s.kvStride + g * hs;
     float* dkg = dk + b * T * s.kvStride + g * hs;
     float* dvg = dv + b * T * s.kvStride + g * hs;
+    if (bg + 1 < B * nkv) {
+      // the next task's k, v, q and dout rows, asked for while this one computes: saved in the
+      // forward (or written a kernel ago), they are strided runs of hs floats that the hardware
+      // prefetcher does not see coming (the lab's SFT step: LoRA 1.04×, full 1.01–1.02×)
+      const long b1 = (bg + 1) / nkv, g1 = (bg + 1) % nkv;
+      prefetchRows(k + b1 * T * s.kvStride + g1 * hs, T, s.kvStride, hs);
+      prefetchRows(v + b1 * T * s.kvStride + g1 * hs, T, s.kvStride, hs);
+      for (long h1 = g1 * group; h1 < (g1 + 1) * group; ++h1) {
+        prefetchRows(q + b1 * T * s.qStride + h1 * hs, T, s.qStride, hs);
+        prefetchRows(dout + b1 * T * C + h1 * hs, T, C, hs);
+      }
+    }
     const bool fast = simdAvx512();
     if (!accumulate && !fast) {
       // this task is the only writer of kv head g's and its query heads' slices in row b (the
