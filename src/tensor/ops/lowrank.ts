@@ -20,14 +20,14 @@ export function linearLowRank(x: Tensor, w: Tensor, bias: Tensor | null, A: Tens
   const y = empty(be, [...x.shape.slice(0, -1), outF], x.dtype);     // (..., out)
   const u = pool.take(N * r, f64);                                                // (N, r)
   gemm(be, 'nt', u, xd.data, A.data, N, r, inF, false);                          // u = xd Aᵀ
-  for (let i = 0; i < N * r; i++) u[i] *= s;                                     // u = s · xd Aᵀ
+  be.scaleInPlace(u, N * r, s);                                                  // u = s · xd Aᵀ (each product rounded, as u[i] *= s)
   linearForward(y.data, x, w, bias, N, { A2: u, B2: B.data, K2: r, transB2: true });   // y = x W (+ b), then += u Bᵀ in the same pass
   const inputs = [x, w, ...(bias ? [bias] : []), A, B, ...(xd !== x ? [xd] : [])];
   const out = record(y, inputs, () => {
     const dy = y.grad!;
     const du = pool.take(N * r, f64);                                                              // (N, r)
     gemm(be, 'nn', du, dy, B.data, N, r, outF, false);                                            // du = dy B
-    for (let i = 0; i < N * r; i++) du[i] *= s;
+    be.scaleInPlace(du, N * r, s);
     // without dropout xd is x: dx (+)= dy Wᵀ, then += du A in the same pass over dx
     const fused = xd === x && x.requiresGrad;
     linearBackward(dy, x, w, bias, N, inF, outF, fused ? { A2: du, B2: A.data, K2: r, transB2: false } : undefined);   // dx, dW, db
