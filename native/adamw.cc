@@ -25,6 +25,18 @@ FMN_CLONES void adamwRange(float* p, const float* g, float* m, float* v, long i0
   }
 }
 
+// scaleRange then adamwRange in one pass: each gradient scaled (and stored back), then used
+FMN_CLONES void adamwScaledRange(float* p, float* g, float* m, float* v, long i0, long i1, AdamCoef k, double s) {
+  for (long i = i0; i < i1; ++i) {
+    const float gi = (float)((double)g[i] * s);
+    g[i] = gi;
+    p[i] -= k.decay * p[i];
+    m[i] = k.b1 * m[i] + k.a1 * gi;
+    v[i] = k.b2 * v[i] + k.a2 * gi * gi;
+    p[i] -= k.lr * (m[i] / k.bc1) / (std::sqrt(v[i] / k.bc2) + k.eps);
+  }
+}
+
 FMN_CLONES void scaleRange(float* g, long i0, long i1, double s) {
   for (long i = i0; i < i1; ++i) g[i] = (float)((double)g[i] * s);
 }
@@ -68,8 +80,8 @@ void adamwStep(const std::vector<AdamTensor>& ts, double lr, double beta1, doubl
     for (; i < ts.size() && start[i] < b; ++i) {
       const long lo = std::max(a, start[i]) - start[i], hi = std::min(b, start[i + 1]) - start[i];
       if (hi <= lo) continue;
-      if (scale) scaleRange(ts[i].grad, lo, hi, gradScale);
-      adamwRange(ts[i].param, ts[i].grad, ts[i].m, ts[i].v, lo, hi, k[i]);
+      if (scale) adamwScaledRange(ts[i].param, ts[i].grad, ts[i].m, ts[i].v, lo, hi, k[i], gradScale);
+      else adamwRange(ts[i].param, ts[i].grad, ts[i].m, ts[i].v, lo, hi, k[i]);
     }
   });
 }

@@ -122,6 +122,10 @@ int main() {
     for (int t = 1; t <= 3; ++t) adamwStep({{p.data(), g.data(), m.data(), v.data(), n, 0.01}}, 1e-2, 0.9, 0.999, 1e-8, t, 1.0);
     scaleInPlace(p.data(), n, 0.37);
     out("adamw").add(p); out("adamw").add(m); out("adamw").add(v);
+    // a clipped step: the gradients scaled (and stored back) in the update's own pass
+    std::vector<float> gc = g;
+    adamwStep({{p.data(), gc.data(), m.data(), v.data(), n, 0.01}}, 1e-2, 0.9, 0.999, 1e-8, 4, 0.37);
+    out("adamw").add(p); out("adamw").add(gc); out("adamw").add(m); out("adamw").add(v);
   }
   // attention: causal rows of every length up to T, grouped-query heads, strided q/k/v views
   for (long T : {1L, 5L, 16L, 17L, 40L, 67L}) {
