@@ -16,24 +16,23 @@ struct AdamCoef {
   float decay, b1, a1, b2, a2, lr, bc1, bc2, eps;
 };
 
+// One element's update from its gradient gi (inlined into each clone below).
+inline void adamwElement(float& p, float& m, float& v, float gi, const AdamCoef& k) {
+  p -= k.decay * p;                             // p −= lr·wd·p
+  m = k.b1 * m + k.a1 * gi;                     // m = β1 m + (1−β1) g
+  v = k.b2 * v + k.a2 * gi * gi;                // v = β2 v + (1−β2) g²
+  p -= k.lr * (m / k.bc1) / (std::sqrt(v / k.bc2) + k.eps);
+}
+
 FMN_CLONES void adamwRange(float* p, const float* g, float* m, float* v, long i0, long i1, AdamCoef k) {
-  for (long i = i0; i < i1; ++i) {
-    p[i] -= k.decay * p[i];                       // p −= lr·wd·p
-    m[i] = k.b1 * m[i] + k.a1 * g[i];             // m = β1 m + (1−β1) g
-    v[i] = k.b2 * v[i] + k.a2 * g[i] * g[i];      // v = β2 v + (1−β2) g²
-    p[i] -= k.lr * (m[i] / k.bc1) / (std::sqrt(v[i] / k.bc2) + k.eps);
-  }
+  for (long i = i0; i < i1; ++i) adamwElement(p[i], m[i], v[i], g[i], k);
 }
 
 // scaleRange then adamwRange in one pass: each gradient scaled (and stored back), then used
 FMN_CLONES void adamwScaledRange(float* p, float* g, float* m, float* v, long i0, long i1, AdamCoef k, double s) {
   for (long i = i0; i < i1; ++i) {
-    const float gi = (float)((double)g[i] * s);
-    g[i] = gi;
-    p[i] -= k.decay * p[i];
-    m[i] = k.b1 * m[i] + k.a1 * gi;
-    v[i] = k.b2 * v[i] + k.a2 * gi * gi;
-    p[i] -= k.lr * (m[i] / k.bc1) / (std::sqrt(v[i] / k.bc2) + k.eps);
+    g[i] = (float)((double)g[i] * s);
+    adamwElement(p[i], m[i], v[i], g[i], k);
   }
 }
 

@@ -199,17 +199,17 @@ static void skinnyNRows(const GemmArgs& g, int i, int j0, __mmask8 mask, const f
   for (int r = 0; r < R; ++r) _mm256_mask_storeu_ps(g.C + (long)(i + r) * g.ldc + j0, mask, acc[r]);
 }
 
-// The same for 2P rows whose k run is contiguous (csA = 1), two rows to a 16-lane accumulator
-// (row i + 2p in lanes 0–7, i + 2p + 1 in 8–15) against bp2, each k's 8 columns twice: eight k
-// of both rows are loaded into one vector and each k's pair of values is spread with one
-// permute, so a 16-lane FMA does two rows' work (2.2× the 8-lane rows above on the SFT shapes).
-// Each lane still takes C's value (or zero) then one FMA per k in k order: the same bits.
 // [lo | hi] (the maskz forms keep GCC 12 from warning about the undefined vectors its unmasked
 // intrinsics start from)
 static inline __m512 pairOf(__m256 lo, __m256 hi) {
   return _mm512_maskz_insertf32x8(0xFFFF, _mm512_maskz_insertf32x8(0xFFFF, _mm512_setzero_ps(), lo, 0), hi, 1);
 }
 
+// The same for 2P rows whose k run is contiguous (csA = 1), two rows to a 16-lane accumulator
+// (row i + 2p in lanes 0–7, i + 2p + 1 in 8–15) against bp2, each k's 8 columns twice: eight k
+// of both rows are loaded into one vector and each k's pair of values is spread with one
+// permute, so a 16-lane FMA does two rows' work (2.2× the 8-lane rows above on the SFT shapes).
+// Each lane still takes C's value (or zero) then one FMA per k in k order: the same bits.
 template <int P>
 static void skinnyNPairs(const GemmArgs& g, int i, int j0, __mmask8 mask, const float* bp2, bool overwrite) {
   __m512 acc[P];
@@ -251,17 +251,15 @@ static void skinnyNPairs(const GemmArgs& g, int i, int j0, __mmask8 mask, const 
 
 static void skinnyN(const GemmArgs& g, int i0, int i1, int j0, int j1) {
   const int n = j1 - j0;
-  const bool pairs = g.csA == 1 && i1 - i0 >= 16;
-  thread_local std::vector<float> bbuf;
-  float* bp = scratch(bbuf, (long)g.K * (pairs ? 24 : 8) + 8);   // bp (K × 8), then bp2 (K × 16) on a 64-byte boundary
+  thread_local std::vector<float> bbuf, b2buf;
+  float* bp = scratch(bbuf, (long)g.K * 8);
   for (int k = 0; k < g.K; ++k)
     for (int j = 0; j < 8; ++j) bp[(long)k * 8 + j] = j < n ? g.B[(long)k * g.rsB + (long)(j0 + j) * g.csB] : 0.f;
   const __mmask8 mask = (__mmask8)((1u << n) - 1);
   const bool overwrite = !g.accumulate;
   int i = i0;
-  if (pairs) {
-    float* bp2 = bp + (long)g.K * 8;   // 64-byte aligned: K · 8 floats is a multiple of 16 when K is even…
-    if (((uintptr_t)bp2 & 63) != 0) bp2 += 8;   // …and otherwise 8 floats short of it
+  if (g.csA == 1 && i1 - i0 >= 16) {   // rows with a contiguous k run: in pairs
+    float* bp2 = scratch(b2buf, (long)g.K * 16);
     for (int k = 0; k < g.K; ++k) {
       std::memcpy(bp2 + (long)k * 16, bp + (long)k * 8, 8 * sizeof(float));
       std::memcpy(bp2 + (long)k * 16 + 8, bp + (long)k * 8, 8 * sizeof(float));
